@@ -1,0 +1,214 @@
+// §3.3 Learned combinations of feature maps: instead of a hand-made table M_j, each output map learns
+// how much of every input map it takes,
+//
+//     x_j = f( Σ_i α_ij (x_i * k_i) + b_j ),   α_·j = softmax(c_·j)  (so α_ij ≥ 0, Σ_i α_ij = 1).
+//
+// `kernels: "shared"` is the notes' form: one kernel k_i per input map, shared by all output maps,
+// which then differ only by their α. `kernels: "pair"` gives every pair its own kernel k_ij.
+// The convolutions z = x_i * k (one per kernel) are kept from the forward pass: ∂E/∂α needs them.
+//
+// §3.3.1 sparsity penalty Ω(α), added once per batch to the (mean) error: Ẽ = E + Ω.
+//   l1:      Ω = λ Σ_ij |α_ij|           (the notes' penalty, implemented exactly as written)
+//   entropy: Ω = −λ Σ_ij α_ij log α_ij   (minimal at one-hot columns)
+//   power:   Ω = λ Σ_ij α_ij^p, 0<p<1    (concave: minimal at the simplex's vertices)
+// The notes' l1 cannot work: under the softmax every α_ij > 0 and each column sums to 1, so
+// Σ|α| = J whatever c is, and ∂Ω/∂c = λ α_i (1 − Σ_k α_k) = 0. test/combination.test.ts shows the zero;
+// entropy and power act on the simplex and do make α sparse.
+//
+// Parameters: kernel [P][K][K] (P = inputs for shared, outputs·inputs for pair, kernel of pair (i, j)
+// at j·inputs + i), c [maps][inputs] (row j is the softmax's argument for output map j), convBias [maps].
+
+import { activationCode } from '../activation.js';
+import type { ResolvedCombination, Shape } from '../description.js';
+import type { Act, Kernels } from '../kernels/kernels.js';
+import { fillUniform, initBound } from '../init.js';
+import type { Rng } from '../rng.js';
+import type { Layer, ParamSpec } from './layer.js';
+
+/** §3.3  α_i = exp(c_i) / Σ_k exp(c_k), for each of `rows` rows of length n (max subtracted for range). */
+export function softmaxRows(c: Float64Array, rows: number, n: number, alpha: Float64Array): void {
+  for (let j = 0; j < rows; j++) {
+    const o = j * n;
+    let max = -Infinity;
+    for (let i = 0; i < n; i++) if (c[o + i] > max) max = c[o + i];
+    let s = 0;
+    for (let i = 0; i < n; i++) {
+      const e = Math.exp(c[o + i] - max);
+      alpha[o + i] = e;
+      s += e;
+    }
+    for (let i = 0; i < n; i++) alpha[o + i] /= s;
+  }
+}
+
+/**
+ * §3.3  ∂/∂c_i = Σ_k g_k ∂α_k/∂c_i = Σ_k g_k (δ_ki α_i − α_i α_k) = α_i g_i − α_i Σ_k α_k g_k,
+ * given the products a_k = α_k g_k (so penalties whose g_k is infinite at α_k = 0 stay finite).
+ * Adds into dc, one row of length n.
+ */
+export function softmaxBackwardRow(alpha: Float64Array, a: Float64Array, o: number, n: number, dc: Float64Array): void {
+  let s = 0;
+  for (let k = 0; k < n; k++) s += a[o + k];
+  for (let i = 0; i < n; i++) dc[o + i] += a[o + i] - alpha[o + i] * s;
+}
+
+export class CombinationLayer implements Layer {
+  readonly type = 'combination' as const;
+  readonly name: string;
+  readonly outShape: Shape;
+  readonly paramSpecs: readonly ParamSpec[];
+  readonly act: Act;
+  /** Number of kernels. */
+  readonly P: number;
+  private kernel!: Float64Array;
+  private c!: Float64Array;
+  private bias!: Float64Array;
+  private dKernel!: Float64Array;
+  private dc!: Float64Array;
+  private dBias!: Float64Array;
+  /** α [maps][inputs], recomputed from c by every forward pass. */
+  readonly alpha: Float64Array;
+  /** ∂E/∂α, then α·∂(E or Ω)/∂α, [maps][inputs]. */
+  private gAlpha: Float64Array;
+  /** z_p = x_{in(p)} * k_p and its gradient: [batch][P][h'][w']. */
+  private z = new Float64Array(0);
+  private dz = new Float64Array(0);
+
+  constructor(readonly index: number, readonly inShape: Shape, readonly spec: ResolvedCombination) {
+    this.name = spec.name;
+    const K = spec.kernel;
+    const I = inShape[0];
+    const J = spec.maps;
+    this.outShape = [J, inShape[1] - K + 1, inShape[2] - K + 1];
+    this.act = activationCode(spec.activation);
+    this.P = spec.kernels === 'shared' ? I : I * J;
+    this.paramSpecs = [
+      { kind: 'kernel', shape: [this.P, K, K] },
+      { kind: 'c', shape: [J, I] },
+      { kind: 'convBias', shape: [J] },
+    ];
+    this.alpha = new Float64Array(J * I);
+    this.gAlpha = new Float64Array(J * I);
+  }
+
+  /** The kernel (and z map) that pair (i, j) uses. */
+  private source(i: number, j: number): number {
+    return this.spec.kernels === 'shared' ? i : j * this.inShape[0] + i;
+  }
+
+  bind(params: Float64Array[], grads: Float64Array[]): void {
+    [this.kernel, this.c, this.bias] = params;
+    [this.dKernel, this.dc, this.dBias] = grads;
+  }
+
+  // Fan-in K²: α makes Σ_i an average, so each kernel's scale is that of a single-map convolution.
+  // c starts random: with shared kernels, equal c would leave all output maps identical forever.
+  initialise(rng: Rng): void {
+    const KK = this.spec.kernel * this.spec.kernel;
+    fillUniform(rng, this.kernel, 0, this.kernel.length, initBound(this.spec.init, KK, KK));
+    fillUniform(rng, this.c, 0, this.c.length, this.spec.cInit);
+    this.bias.fill(0);
+  }
+
+  reserve(batch: number): void {
+    const need = batch * this.P * this.outShape[1] * this.outShape[2];
+    if (this.z.length < need) {
+      this.z = new Float64Array(need);
+      this.dz = new Float64Array(need);
+    }
+  }
+
+  // §3.3  z_p = x_{in(p)} * k_p;  u_j = Σ_i α_ij z_{src(i,j)} + b_j;  x_j = f(u_j)
+  forward(k: Kernels, batch: number, x: Float64Array, y: Float64Array): void {
+    const [I, H, W] = this.inShape;
+    const [J, Ho, Wo] = this.outShape;
+    const K = this.spec.kernel;
+    const KK = K * K;
+    const S = Ho * Wo;
+    const P = this.P;
+    softmaxRows(this.c, J, I, this.alpha);
+    this.z.fill(0, 0, batch * P * S);
+    for (let b = 0; b < batch; b++) {
+      for (let p = 0; p < P; p++) {
+        k.convValid(x, (b * I + (p % I)) * H * W, H, W, this.kernel, p * KK, K, this.z, (b * P + p) * S);
+      }
+      for (let j = 0; j < J; j++) {
+        const yo = (b * J + j) * S;
+        y.fill(this.bias[j], yo, yo + S);
+        for (let i = 0; i < I; i++) k.axpy(S, this.alpha[j * I + i], this.z, (b * P + this.source(i, j)) * S, y, yo);
+      }
+    }
+    k.activate(this.act, y, 0, batch * J * S, y, 0);
+  }
+
+  // §3.3  ∂E/∂α_ij = Σ_uv (δ_j ∘ (x_i * k_i))_uv;   ∂E/∂c_i = α_i (∂E/∂α_i − Σ_k α_k ∂E/∂α_k)
+  //       ∂E/∂z_src += α_ij δ_j, then z's kernel and input gradients as in a convolution layer (§3.1.1).
+  backward(k: Kernels, batch: number, x: Float64Array, y: Float64Array, dy: Float64Array, dx: Float64Array | null): void {
+    const [I, H, W] = this.inShape;
+    const [J, Ho, Wo] = this.outShape;
+    const K = this.spec.kernel;
+    const KK = K * K;
+    const S = Ho * Wo;
+    const P = this.P;
+    k.activationBackward(this.act, y, 0, batch * J * S, dy, 0);
+    this.gAlpha.fill(0);
+    this.dz.fill(0, 0, batch * P * S);
+    for (let b = 0; b < batch; b++) {
+      for (let j = 0; j < J; j++) {
+        const d = (b * J + j) * S;
+        this.dBias[j] += k.sum(dy, d, S);
+        for (let i = 0; i < I; i++) {
+          const zo = (b * P + this.source(i, j)) * S;
+          this.gAlpha[j * I + i] += k.dot(S, dy, d, this.z, zo);
+          k.axpy(S, this.alpha[j * I + i], dy, d, this.dz, zo);
+        }
+      }
+    }
+    for (let q = 0; q < J * I; q++) this.gAlpha[q] *= this.alpha[q];
+    for (let j = 0; j < J; j++) softmaxBackwardRow(this.alpha, this.gAlpha, j * I, I, this.dc);
+    if (dx) dx.fill(0, 0, batch * I * H * W);
+    for (let b = 0; b < batch; b++) {
+      for (let p = 0; p < P; p++) {
+        const xi = (b * I + (p % I)) * H * W;
+        const zo = (b * P + p) * S;
+        k.kernelGradient(x, xi, H, W, this.dz, zo, K, this.dKernel, p * KK);
+        if (dx) k.convFull(this.dz, zo, Ho, Wo, this.kernel, p * KK, K, dx, xi);
+      }
+    }
+  }
+
+  // §3.3.1  Ω(α) and, when accumulating, ∂Ω/∂c_i = Σ_k (∂Ω/∂α_k)(∂α_k/∂c_i).
+  penalty(accumulate: boolean): number {
+    const { type, lambda, p } = this.spec.penalty;
+    if (type === 'none') return 0;
+    const I = this.inShape[0];
+    const J = this.spec.maps;
+    const alpha = this.alpha;
+    softmaxRows(this.c, J, I, alpha);
+    const a = this.gAlpha; // a_q = α_q · ∂Ω/∂α_q
+    let omega = 0;
+    for (let q = 0; q < J * I; q++) {
+      const al = alpha[q];
+      switch (type) {
+        case 'l1': // Ω = λ|α|, ∂Ω/∂α = λ sign(α)
+          omega += lambda * Math.abs(al);
+          a[q] = al * lambda * Math.sign(al);
+          break;
+        case 'entropy': { // Ω = −λ α log α, ∂Ω/∂α = −λ (log α + 1)
+          const l = al > 0 ? Math.log(al) : 0;
+          omega -= lambda * al * l;
+          a[q] = -lambda * al * (l + 1);
+          break;
+        }
+        case 'power': { // Ω = λ α^p, ∂Ω/∂α = λ p α^(p−1)
+          const ap = Math.pow(al, p);
+          omega += lambda * ap;
+          a[q] = lambda * p * ap;
+          break;
+        }
+      }
+    }
+    if (accumulate) for (let j = 0; j < J; j++) softmaxBackwardRow(alpha, a, j * I, I, this.dc);
+    return omega;
+  }
+}

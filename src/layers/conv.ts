@@ -1,0 +1,108 @@
+// §3.1 Convolution layer: each output map j combines valid convolutions of its chosen input maps M_j,
+// one kernel per connection (i, j), plus one additive bias per output map:
+//
+//     x_j = f( Σ_{i∈M_j} x_i * k_ij + b_j )
+//
+// Kernels are stored for TRUE convolution, as the notes (and MATLAB's conv2) write `*`:
+// (x * k)[u][v] = Σ_{p,q} x[u+p][v+q] k[K-1-p][K-1-q]. ONNX and TF.js store them for correlation;
+// an exporter flips each kernel by 180°.
+//
+// Parameters: kernel [connections][K][K] (connection order: output map, then input map; see
+// connections.ts), convBias [maps].
+
+import { activationCode } from '../activation.js';
+import { compileConnections, type Connections } from '../connections.js';
+import type { ResolvedConv, Shape } from '../description.js';
+import type { Act, Kernels } from '../kernels/kernels.js';
+import { fillUniform, initBound } from '../init.js';
+import type { Rng } from '../rng.js';
+import type { Layer, ParamSpec } from './layer.js';
+
+export class ConvLayer implements Layer {
+  readonly type = 'conv' as const;
+  readonly name: string;
+  readonly outShape: Shape;
+  readonly paramSpecs: readonly ParamSpec[];
+  readonly connections: Connections;
+  readonly act: Act;
+  private kernel!: Float64Array;
+  private bias!: Float64Array;
+  private dKernel!: Float64Array;
+  private dBias!: Float64Array;
+
+  constructor(readonly index: number, readonly inShape: Shape, readonly spec: ResolvedConv) {
+    this.name = spec.name;
+    const K = spec.kernel;
+    this.outShape = [spec.maps, inShape[1] - K + 1, inShape[2] - K + 1];
+    this.connections = compileConnections(spec.connections, inShape[0], spec.maps);
+    this.act = activationCode(spec.activation);
+    this.paramSpecs = [
+      { kind: 'kernel', shape: [this.connections.count, K, K] },
+      { kind: 'convBias', shape: [spec.maps] },
+    ];
+  }
+
+  bind(params: Float64Array[], grads: Float64Array[]): void {
+    [this.kernel, this.bias] = params;
+    [this.dKernel, this.dBias] = grads;
+  }
+
+  // fan-in of output map j: |M_j|·K²; fan-out of input map i: (number of maps reading i)·K².
+  initialise(rng: Rng): void {
+    const { count, input, start, outputMaps, inputMaps } = this.connections;
+    const KK = this.spec.kernel * this.spec.kernel;
+    const readers = new Int32Array(inputMaps);
+    for (let c = 0; c < count; c++) readers[input[c]]++;
+    for (let j = 0; j < outputMaps; j++) {
+      const fanIn = (start[j + 1] - start[j]) * KK;
+      for (let c = start[j]; c < start[j + 1]; c++) {
+        fillUniform(rng, this.kernel, c * KK, KK, initBound(this.spec.init, fanIn, readers[input[c]] * KK));
+      }
+    }
+    this.bias.fill(0);
+  }
+
+  reserve(): void {}
+
+  // §3.1  u_j = Σ_{i∈M_j} x_i * k_ij + b_j,   x_j = f(u_j)
+  forward(k: Kernels, batch: number, x: Float64Array, y: Float64Array): void {
+    const [I, H, W] = this.inShape;
+    const [J, Ho, Wo] = this.outShape;
+    const K = this.spec.kernel;
+    const KK = K * K;
+    const { input, start } = this.connections;
+    for (let b = 0; b < batch; b++) {
+      for (let j = 0; j < J; j++) {
+        const yo = (b * J + j) * Ho * Wo;
+        y.fill(this.bias[j], yo, yo + Ho * Wo);
+        for (let c = start[j]; c < start[j + 1]; c++) {
+          k.convValid(x, (b * I + input[c]) * H * W, H, W, this.kernel, c * KK, K, y, yo);
+        }
+      }
+    }
+    k.activate(this.act, y, 0, batch * J * Ho * Wo, y, 0);
+  }
+
+  // §3.1.1  δ_j = ∂E/∂x_j ∘ f'(u_j);  ∂E/∂b_j = Σ_uv (δ_j)_uv;  ∂E/∂k_ij = Σ_uv (δ_j)_uv (p_i)_uv
+  // §3.2.1  ∂E/∂x_i = Σ_{j : i∈M_j} conv2(δ_j, rot180(k_ij), 'full')
+  backward(k: Kernels, batch: number, x: Float64Array, y: Float64Array, dy: Float64Array, dx: Float64Array | null): void {
+    const [I, H, W] = this.inShape;
+    const [J, Ho, Wo] = this.outShape;
+    const K = this.spec.kernel;
+    const KK = K * K;
+    const { input, start } = this.connections;
+    k.activationBackward(this.act, y, 0, batch * J * Ho * Wo, dy, 0);
+    if (dx) dx.fill(0, 0, batch * I * H * W);
+    for (let b = 0; b < batch; b++) {
+      for (let j = 0; j < J; j++) {
+        const d = (b * J + j) * Ho * Wo;
+        this.dBias[j] += k.sum(dy, d, Ho * Wo);
+        for (let c = start[j]; c < start[j + 1]; c++) {
+          const xi = (b * I + input[c]) * H * W;
+          k.kernelGradient(x, xi, H, W, dy, d, K, this.dKernel, c * KK);
+          if (dx) k.convFull(dy, d, Ho, Wo, this.kernel, c * KK, K, dx, xi);
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,69 @@
+// §2 Fully connected layer:  u = W x + b,  x_out = f(u).
+//
+// Flattening between maps and vectors costs nothing: a batch of maps is stored [batch][map][row][col],
+// so each pattern's maps, read in that order, already are its input vector x (length maps·h·w), and
+// the layer's output [batch][units] is a batch of `units` maps of size 1×1.
+//
+// Parameters: weights [units][inputs] (row u holds the weights into unit u), bias [units].
+
+import { activationCode } from '../activation.js';
+import type { ResolvedFull, Shape } from '../description.js';
+import type { Act, Kernels } from '../kernels/kernels.js';
+import { fillUniform, initBound } from '../init.js';
+import type { Rng } from '../rng.js';
+import { size, type Layer, type ParamSpec } from './layer.js';
+
+export class FullLayer implements Layer {
+  readonly type = 'full' as const;
+  readonly name: string;
+  readonly outShape: Shape;
+  readonly paramSpecs: readonly ParamSpec[];
+  readonly act: Act;
+  readonly inputs: number;
+  private weights!: Float64Array;
+  private bias!: Float64Array;
+  private dWeights!: Float64Array;
+  private dBias!: Float64Array;
+
+  constructor(readonly index: number, readonly inShape: Shape, readonly spec: ResolvedFull) {
+    this.name = spec.name;
+    this.inputs = size(inShape);
+    this.outShape = [spec.units, 1, 1];
+    this.act = activationCode(spec.activation);
+    this.paramSpecs = [
+      { kind: 'weights', shape: [spec.units, this.inputs] },
+      { kind: 'bias', shape: [spec.units] },
+    ];
+  }
+
+  bind(params: Float64Array[], grads: Float64Array[]): void {
+    [this.weights, this.bias] = params;
+    [this.dWeights, this.dBias] = grads;
+  }
+
+  initialise(rng: Rng): void {
+    const bound = initBound(this.spec.init, this.inputs, this.spec.units);
+    fillUniform(rng, this.weights, 0, this.weights.length, bound);
+    this.bias.fill(0);
+  }
+
+  reserve(): void {}
+
+  // §2  u = W x + b,  x_out = f(u)     (as a batch: U[B×O] = X[B×I] Wᵀ, plus b on every row)
+  forward(k: Kernels, batch: number, x: Float64Array, y: Float64Array): void {
+    const O = this.spec.units;
+    k.gemm(false, true, batch, O, this.inputs, 1, x, 0, this.weights, 0, 0, y, 0);
+    for (let b = 0; b < batch; b++) k.axpy(O, 1, this.bias, 0, y, b * O);
+    k.activate(this.act, y, 0, batch * O, y, 0);
+  }
+
+  // §2  δ = ∂E/∂x_out ∘ f'(u);  ∂E/∂W = δ xᵀ;  ∂E/∂b = δ;  ∂E/∂x = Wᵀ δ      (summed over the batch)
+  backward(k: Kernels, batch: number, x: Float64Array, y: Float64Array, dy: Float64Array, dx: Float64Array | null): void {
+    const O = this.spec.units;
+    const I = this.inputs;
+    k.activationBackward(this.act, y, 0, batch * O, dy, 0);
+    k.gemm(true, false, O, I, batch, 1, dy, 0, x, 0, 1, this.dWeights, 0);
+    for (let b = 0; b < batch; b++) k.axpy(O, 1, dy, b * O, this.dBias, 0);
+    if (dx) k.gemm(false, false, batch, I, O, 1, dy, 0, this.weights, 0, 0, dx, 0);
+  }
+}

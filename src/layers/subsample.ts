@@ -1,0 +1,106 @@
+// §3.2 Subsampling layer: N input maps give N maps n times smaller in each dimension,
+//
+//     x_j = f( β_j down(x_j) + b_j )
+//
+// down() sums each distinct n×n block (or, the notes' alternative, keeps every n-th sample). β_j (the
+// multiplicative bias) and b_j (the additive one) are trainable per map; either can be switched off:
+// `beta: "fixed"` keeps β at betaInit, `bias: false` drops b. DeepLearnToolbox's mean pooling is
+// β fixed at 1/n², no b, identity activation.
+//
+// Parameters (those switched on): beta [maps], subsampleBias [maps].
+
+import { activationCode } from '../activation.js';
+import type { ResolvedSubsample, Shape } from '../description.js';
+import type { Act, Kernels } from '../kernels/kernels.js';
+import type { Rng } from '../rng.js';
+import type { Layer, ParamSpec } from './layer.js';
+
+export class SubsampleLayer implements Layer {
+  readonly type = 'subsample' as const;
+  readonly name: string;
+  readonly outShape: Shape;
+  readonly paramSpecs: readonly ParamSpec[];
+  readonly act: Act;
+  /** β per map: a parameter view when trainable, else a constant array. */
+  private beta: Float64Array;
+  private bias: Float64Array;
+  private dBeta: Float64Array | null = null;
+  private dBias: Float64Array | null = null;
+  /** d_j = down(x_j), saved by the forward pass for ∂E/∂β: [batch][maps][h/n][w/n]. */
+  private downed = new Float64Array(0);
+
+  constructor(readonly index: number, readonly inShape: Shape, readonly spec: ResolvedSubsample) {
+    this.name = spec.name;
+    const n = spec.factor;
+    this.outShape = [inShape[0], inShape[1] / n, inShape[2] / n];
+    this.act = activationCode(spec.activation);
+    const specs: ParamSpec[] = [];
+    if (spec.beta === 'trainable') specs.push({ kind: 'beta', shape: [inShape[0]] });
+    if (spec.bias) specs.push({ kind: 'subsampleBias', shape: [inShape[0]] });
+    this.paramSpecs = specs;
+    this.beta = new Float64Array(inShape[0]).fill(spec.betaInit);
+    this.bias = new Float64Array(inShape[0]);
+  }
+
+  bind(params: Float64Array[], grads: Float64Array[]): void {
+    let p = 0;
+    if (this.spec.beta === 'trainable') {
+      this.beta = params[p];
+      this.dBeta = grads[p++];
+    }
+    if (this.spec.bias) {
+      this.bias = params[p];
+      this.dBias = grads[p++];
+    }
+  }
+
+  initialise(_rng: Rng): void {
+    this.beta.fill(this.spec.betaInit);
+    this.bias.fill(0);
+  }
+
+  reserve(batch: number): void {
+    const need = batch * this.outShape[0] * this.outShape[1] * this.outShape[2];
+    if (this.downed.length < need) this.downed = new Float64Array(need);
+  }
+
+  // §3.2  d_j = down(x_j),  u_j = β_j d_j + b_j,  x_j = f(u_j)
+  forward(k: Kernels, batch: number, x: Float64Array, y: Float64Array): void {
+    const [J, H, W] = this.inShape;
+    const [, Ho, Wo] = this.outShape;
+    const n = this.spec.factor;
+    const S = Ho * Wo;
+    const decimate = this.spec.down === 'decimate';
+    for (let b = 0; b < batch; b++) {
+      for (let j = 0; j < J; j++) {
+        const m = b * J + j;
+        if (decimate) k.downDecimate(x, m * H * W, H, W, n, this.downed, m * S);
+        else k.downSum(x, m * H * W, H, W, n, this.downed, m * S);
+        y.fill(this.bias[j], m * S, (m + 1) * S);
+        k.axpy(S, this.beta[j], this.downed, m * S, y, m * S);
+      }
+    }
+    k.activate(this.act, y, 0, batch * J * S, y, 0);
+  }
+
+  // §3.2.1  δ_j = ∂E/∂x_j ∘ f'(u_j);  ∂E/∂b_j = Σ_uv (δ_j)_uv;  ∂E/∂β_j = Σ_uv (δ_j ∘ d_j)_uv
+  // §3.1.1  the previous layer receives ∂E/∂x^{ℓ-1}_j = β_j up(δ_j) (it multiplies in its own f').
+  backward(k: Kernels, batch: number, _x: Float64Array, y: Float64Array, dy: Float64Array, dx: Float64Array | null): void {
+    const [J, H, W] = this.inShape;
+    const [, Ho, Wo] = this.outShape;
+    const n = this.spec.factor;
+    const S = Ho * Wo;
+    const decimate = this.spec.down === 'decimate';
+    k.activationBackward(this.act, y, 0, batch * J * S, dy, 0);
+    for (let b = 0; b < batch; b++) {
+      for (let j = 0; j < J; j++) {
+        const m = b * J + j;
+        if (this.dBias) this.dBias[j] += k.sum(dy, m * S, S);
+        if (this.dBeta) this.dBeta[j] += k.dot(S, dy, m * S, this.downed, m * S);
+        if (!dx) continue;
+        if (decimate) k.upDecimate(dy, m * S, Ho, Wo, n, this.beta[j], dx, m * H * W);
+        else k.upSum(dy, m * S, Ho, Wo, n, this.beta[j], dx, m * H * W);
+      }
+    }
+  }
+}

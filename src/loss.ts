@@ -1,0 +1,55 @@
+// §4.3 Error functions.
+//
+// ONE CONVENTION, used everywhere (training, evaluation, gradient checks): the error of a batch is
+// the MEAN over its B patterns of the per-pattern error E^n. The notes write the sum; the mean keeps a
+// learning rate meaningful whatever the batch size, and online training (B = 1) is exactly the notes'.
+// Penalties (§3.3.1) are added once per batch on top of the mean.
+//
+//   mse:           E^n = ½ Σ_k (y_k − t_k)²            ∂E^n/∂y = y − t
+//   cross-entropy: E^n = −Σ_k t_k log softmax(y)_k     ∂E^n/∂y = softmax(y) − t
+//
+// Targets are one-hot class labels, written as [off, on] values for mse (0/1 after a sigmoid, ±1 after
+// tanh) and as probabilities 0/1 for cross-entropy (whose softmax is part of the loss, so the last
+// layer's activation is usually the identity).
+
+import type { LossName } from './description.js';
+
+export type Labels = ArrayLike<number>;
+
+/**
+ * Mean loss over the batch; writes ∂E/∂y (already divided by B) into dy when given.
+ * y and dy are [batch][classes].
+ */
+export function lossAndGradient(
+  loss: LossName, targets: readonly [number, number], y: Float64Array, labels: Labels,
+  batch: number, classes: number, dy: Float64Array | null,
+): number {
+  let total = 0;
+  const invB = 1 / batch;
+  const [off, on] = targets;
+  for (let b = 0; b < batch; b++) {
+    const label = labels[b];
+    if (!Number.isInteger(label) || label < 0 || label >= classes) {
+      throw new RangeError(`labels[${b}]: expected a class index in [0, ${classes - 1}], got ${label}`);
+    }
+    const o = b * classes;
+    if (loss === 'mse') {
+      let e = 0;
+      for (let k = 0; k < classes; k++) {
+        const r = y[o + k] - (k === label ? on : off);
+        e += r * r;
+        if (dy) dy[o + k] = r * invB;
+      }
+      total += 0.5 * e;
+    } else {
+      let max = -Infinity;
+      for (let k = 0; k < classes; k++) if (y[o + k] > max) max = y[o + k];
+      let s = 0;
+      for (let k = 0; k < classes; k++) s += Math.exp(y[o + k] - max);
+      const logZ = max + Math.log(s);
+      total += logZ - y[o + label];
+      if (dy) for (let k = 0; k < classes; k++) dy[o + k] = (Math.exp(y[o + k] - logZ) - (k === label ? 1 : 0)) * invB;
+    }
+  }
+  return total * invB;
+}

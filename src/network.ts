@@ -1,0 +1,190 @@
+// A network: layers built from a description, one flat parameter array with named views, and
+// forward/backward over a batch.
+//
+// The path of a batch: input [B][maps][h][w] → layer 0 → … → output [B][classes] → loss (mean over the
+// batch, loss.ts) → ∂E/∂output → each layer's backward, last to first, turning ∂E/∂y into its
+// sensitivities δ and adding its parameter gradients into `grads` (zeroed once per step).
+
+import {
+  resolveDescription, shapeSize, type NetworkDescription, type ResolvedDescription, type Shape,
+} from './description.js';
+import type { Kernels } from './kernels/kernels.js';
+import { referenceKernels } from './kernels/reference.js';
+import { CombinationLayer } from './layers/combination.js';
+import { ConvLayer } from './layers/conv.js';
+import { FullLayer } from './layers/full.js';
+import type { Layer, ParamView } from './layers/layer.js';
+import { SubsampleLayer } from './layers/subsample.js';
+import { lossAndGradient, type Labels } from './loss.js';
+import { Rng } from './rng.js';
+
+export interface NetworkOptions {
+  /** The kernel implementation (default: the float64 reference). */
+  kernels?: Kernels;
+  /** Overrides the description's seed for initialisation. */
+  seed?: number;
+}
+
+export class Network {
+  readonly description: ResolvedDescription;
+  readonly layers: Layer[];
+  /** Every trainable parameter, one flat array; `views` says which slice is what. */
+  readonly params: Float64Array;
+  /** ∂E/∂params, same layout. */
+  readonly grads: Float64Array;
+  readonly views: ParamView[];
+  readonly inputShape: Shape;
+  readonly inputSize: number;
+  readonly outputSize: number;
+  readonly kernels: Kernels;
+  private capacity = 0;
+  /** acts[ℓ+1] is layer ℓ's output; acts[0] is the caller's input. */
+  private acts: Float64Array[] = [];
+  /** dActs[ℓ+1] = ∂E/∂acts[ℓ+1], turned into δ by layer ℓ's backward; dActs[0] = input sensitivities. */
+  private dActs: Float64Array[] = [];
+  private batch = 0;
+
+  constructor(description: NetworkDescription | ResolvedDescription | unknown, options: NetworkOptions = {}) {
+    const d = isResolved(description) ? description : resolveDescription(description);
+    this.description = d;
+    this.kernels = options.kernels ?? referenceKernels;
+    this.inputShape = d.input;
+    this.inputSize = shapeSize(d.input);
+    let shape = d.input;
+    this.layers = d.layers.map((spec, index) => {
+      const layer = buildLayer(index, shape, spec);
+      shape = layer.outShape;
+      return layer;
+    });
+    this.outputSize = shapeSize(shape);
+
+    this.views = [];
+    let offset = 0;
+    for (const layer of this.layers) {
+      for (const ps of layer.paramSpecs) {
+        const length = ps.shape.reduce((a, b) => a * b, 1);
+        this.views.push({
+          name: `${layer.name}.${ps.kind}`, layer: layer.name, layerIndex: layer.index,
+          kind: ps.kind, shape: ps.shape, offset, length,
+        });
+        offset += length;
+      }
+    }
+    this.params = new Float64Array(offset);
+    this.grads = new Float64Array(offset);
+    for (const layer of this.layers) {
+      const mine = this.views.filter((v) => v.layerIndex === layer.index);
+      layer.bind(
+        mine.map((v) => this.params.subarray(v.offset, v.offset + v.length)),
+        mine.map((v) => this.grads.subarray(v.offset, v.offset + v.length)),
+      );
+    }
+    this.initialise(options.seed ?? d.seed);
+  }
+
+  /** Draws fresh initial parameters from `seed` (layer by layer, in order). */
+  initialise(seed: number): void {
+    const rng = new Rng(seed);
+    for (const layer of this.layers) layer.initialise(rng);
+  }
+
+  view(name: string): Float64Array {
+    const v = this.views.find((x) => x.name === name);
+    if (!v) throw new Error(`no parameter view named ${name}; have ${this.views.map((x) => x.name).join(', ')}`);
+    return this.params.subarray(v.offset, v.offset + v.length);
+  }
+
+  gradView(name: string): Float64Array {
+    const v = this.views.find((x) => x.name === name);
+    if (!v) throw new Error(`no parameter view named ${name}`);
+    return this.grads.subarray(v.offset, v.offset + v.length);
+  }
+
+  /** Grows activation and sensitivity buffers to hold `batch` patterns (no-op when they already do). */
+  reserve(batch: number): void {
+    if (batch <= this.capacity) return;
+    this.acts = [new Float64Array(0)];
+    this.dActs = [new Float64Array(batch * this.inputSize)];
+    for (const layer of this.layers) {
+      const n = batch * shapeSize(layer.outShape);
+      this.acts.push(new Float64Array(n));
+      this.dActs.push(new Float64Array(n));
+      layer.reserve(batch);
+    }
+    this.capacity = batch;
+  }
+
+  /** Forward pass over `batch` patterns of input [batch][maps][h][w]; returns the output [batch][classes] (a view, valid until the next call). */
+  forward(input: Float64Array, batch: number): Float64Array {
+    if (!Number.isInteger(batch) || batch <= 0) throw new RangeError(`batch: expected a positive integer, got ${batch}`);
+    if (input.length < batch * this.inputSize) {
+      throw new RangeError(`input: expected ${batch}×${this.inputShape.join('×')} = ${batch * this.inputSize} values, got ${input.length}`);
+    }
+    this.reserve(batch);
+    this.batch = batch;
+    this.acts[0] = input;
+    for (let l = 0; l < this.layers.length; l++) this.layers[l].forward(this.kernels, batch, this.acts[l], this.acts[l + 1]);
+    return this.acts[this.layers.length].subarray(0, batch * this.outputSize);
+  }
+
+  /** Σ of the layers' penalties Ω (§3.3.1). */
+  penalty(): number {
+    let s = 0;
+    for (const layer of this.layers) if (layer.penalty) s += layer.penalty(false);
+    return s;
+  }
+
+  /** Ẽ = mean error of the last forward pass + penalties, without touching gradients. */
+  loss(labels: Labels): number {
+    const d = this.description;
+    const y = this.acts[this.layers.length];
+    return lossAndGradient(d.loss, d.targets, y, labels, this.batch, this.outputSize, null) + this.penalty();
+  }
+
+  /** Sets every gradient to zero: once per step, before backward. */
+  zeroGrads(): void {
+    this.grads.fill(0);
+  }
+
+  /**
+   * Backward pass for the last forward: adds ∂Ẽ/∂θ into `grads` (call zeroGrads first) and returns
+   * Ẽ. With `inputGradient`, also computes ∂Ẽ/∂input (see inputGradient()).
+   */
+  backward(labels: Labels, options: { inputGradient?: boolean } = {}): number {
+    const d = this.description;
+    const L = this.layers.length;
+    const batch = this.batch;
+    if (batch === 0) throw new Error('backward: call forward first');
+    let e = lossAndGradient(d.loss, d.targets, this.acts[L], labels, batch, this.outputSize, this.dActs[L]);
+    for (let l = L - 1; l >= 0; l--) {
+      const dx = l > 0 || options.inputGradient ? this.dActs[l] : null;
+      this.layers[l].backward(this.kernels, batch, this.acts[l], this.acts[l + 1], this.dActs[l + 1], dx);
+    }
+    for (const layer of this.layers) if (layer.penalty) e += layer.penalty(true);
+    return e;
+  }
+
+  /** ∂Ẽ/∂input from the last backward({inputGradient: true}), [batch][maps][h][w]. */
+  inputGradient(): Float64Array {
+    return this.dActs[0].subarray(0, this.batch * this.inputSize);
+  }
+
+  /** Output of layer ℓ for the last forward pass, [batch][maps][h][w]. */
+  activation(layer: number): Float64Array {
+    const n = this.batch * shapeSize(this.layers[layer].outShape);
+    return this.acts[layer + 1].subarray(0, n);
+  }
+}
+
+function isResolved(d: unknown): d is ResolvedDescription {
+  return typeof d === 'object' && d !== null && Array.isArray((d as ResolvedDescription).shapes);
+}
+
+function buildLayer(index: number, inShape: Shape, spec: ResolvedDescription['layers'][number]): Layer {
+  switch (spec.type) {
+    case 'conv': return new ConvLayer(index, inShape, spec);
+    case 'combination': return new CombinationLayer(index, inShape, spec);
+    case 'subsample': return new SubsampleLayer(index, inShape, spec);
+    case 'full': return new FullLayer(index, inShape, spec);
+  }
+}
