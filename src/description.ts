@@ -145,11 +145,16 @@ function str(v: unknown): string {
   return JSON.stringify(v) ?? String(v);
 }
 
+/** The path of field `key` of the object at `path` ('' is the description itself: `loss`, not `.loss`). */
+function at(path: string, key: string): string {
+  return path === '' ? key : `${path}.${key}`;
+}
+
 function positiveInt(o: Obj, key: string, path: string): number {
   const v = o[key];
-  if (v === undefined) throw new DescriptionError(`${path}.${key}`, 'expected a positive integer, but the field is missing');
+  if (v === undefined) throw new DescriptionError(at(path, key), 'expected a positive integer, but the field is missing');
   if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) {
-    throw new DescriptionError(`${path}.${key}`, `expected a positive integer, got ${str(v)}`);
+    throw new DescriptionError(at(path, key), `expected a positive integer, got ${str(v)}`);
   }
   return v;
 }
@@ -157,7 +162,7 @@ function positiveInt(o: Obj, key: string, path: string): number {
 function finiteNumber(o: Obj, key: string, path: string, fallback: number): number {
   const v = o[key];
   if (v === undefined) return fallback;
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new DescriptionError(`${path}.${key}`, `expected a finite number, got ${str(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new DescriptionError(at(path, key), `expected a finite number, got ${str(v)}`);
   return v;
 }
 
@@ -165,10 +170,10 @@ function oneOf<T extends string>(o: Obj, key: string, path: string, options: rea
   const v = o[key];
   if (v === undefined) {
     if (fallback !== undefined) return fallback;
-    throw new DescriptionError(`${path}.${key}`, `expected one of ${options.join(', ')}, but the field is missing`);
+    throw new DescriptionError(at(path, key), `expected one of ${options.join(', ')}, but the field is missing`);
   }
   if (typeof v !== 'string' || !(options as readonly string[]).includes(v)) {
-    throw new DescriptionError(`${path}.${key}`, `expected one of ${options.join(', ')}, got ${str(v)}`);
+    throw new DescriptionError(at(path, key), `expected one of ${options.join(', ')}, got ${str(v)}`);
   }
   return v as T;
 }
@@ -176,13 +181,13 @@ function oneOf<T extends string>(o: Obj, key: string, path: string, options: rea
 function boolField(o: Obj, key: string, path: string, fallback: boolean): boolean {
   const v = o[key];
   if (v === undefined) return fallback;
-  if (typeof v !== 'boolean') throw new DescriptionError(`${path}.${key}`, `expected true or false, got ${str(v)}`);
+  if (typeof v !== 'boolean') throw new DescriptionError(at(path, key), `expected true or false, got ${str(v)}`);
   return v;
 }
 
 function checkKeys(o: Obj, path: string, allowed: readonly string[]): void {
   for (const k of Object.keys(o)) {
-    if (!allowed.includes(k)) throw new DescriptionError(`${path}.${k}`, `unknown field; expected one of ${allowed.join(', ')}`);
+    if (!allowed.includes(k)) throw new DescriptionError(at(path, k), `unknown field; expected one of ${allowed.join(', ')}`);
   }
 }
 
@@ -215,7 +220,7 @@ function checkShape(shape: Shape, path: string): void {
 /** Validates a description, fills in defaults and infers every layer's output shape. */
 export function resolveDescription(value: unknown): ResolvedDescription {
   if (!isObj(value)) throw new DescriptionError('description', `expected a JSON object, got ${str(value)}`);
-  checkKeys(value, 'description', ['name', 'input', 'seed', 'init', 'layers', 'loss', 'targets', '$comment']);
+  checkKeys(value, '', ['name', 'input', 'seed', 'init', 'layers', 'loss', 'targets', '$comment']);
   const name = value.name === undefined ? 'network' : value.name;
   if (typeof name !== 'string') throw new DescriptionError('name', `expected a string, got ${str(name)}`);
 
@@ -256,12 +261,18 @@ export function resolveDescription(value: unknown): ResolvedDescription {
         const activation = oneOf(raw, 'activation', path, ACTIVATIONS);
         const init = resolveInit(raw.init, `${path}.init`, defaultInit);
         if (type === 'conv') {
-          const connections = (raw.connections ?? 'all') as ConnectionSpec;
+          const connections = (raw.connections === undefined ? 'all' : raw.connections) as ConnectionSpec;
           if (typeof connections === 'string' && !(CONNECTION_NAMES as readonly string[]).includes(connections)) {
             throw new DescriptionError(`${path}.connections`, `expected one of ${CONNECTION_NAMES.join(', ')} or a boolean table, got ${str(connections)}`);
           }
           if (typeof connections !== 'string' && !Array.isArray(connections)) {
             throw new DescriptionError(`${path}.connections`, `expected one of ${CONNECTION_NAMES.join(', ')} or a boolean table [input map][output map], got ${str(connections)}`);
+          }
+          if (connections === 'lenet5-c3' && (maps !== 6 || outMaps !== 16)) {
+            throw new DescriptionError(`${path}.connections`, `expected 6 input maps and 16 output maps for 'lenet5-c3' (LeCun et al. 1998, Table I), got ${maps} → ${outMaps}`);
+          }
+          if ((connections === 'pairs' && maps < 2) || (connections === 'triplets' && maps < 3)) {
+            throw new DescriptionError(`${path}.connections`, `expected at least ${connections === 'pairs' ? 2 : 3} input maps for '${connections}', got ${maps}`);
           }
           try {
             inputSets(connections, maps, outMaps);
@@ -314,7 +325,7 @@ export function resolveDescription(value: unknown): ResolvedDescription {
     names.add(l.name);
   });
 
-  const loss = oneOf(value, 'loss', 'description', LOSSES);
+  const loss = oneOf(value, 'loss', '', LOSSES);
   const last = layers[layers.length - 1];
   const lastAct = 'activation' in last ? last.activation : 'identity';
   let targets: [number, number] = lastAct === 'tanh' || lastAct === 'lecun' ? [-1, 1] : [0, 1];

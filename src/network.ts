@@ -127,6 +127,16 @@ export class Network {
     return this.acts[this.layers.length].subarray(0, batch * this.outputSize);
   }
 
+  /**
+   * Re-runs the last forward pass from layer `from` on (the layers before it, and the input, must be
+   * unchanged): a gradient check that perturbs a weight of layer ℓ only needs layers ℓ… again.
+   */
+  forwardFrom(from: number): Float64Array {
+    if (this.batch === 0) throw new Error('forwardFrom: call forward first');
+    for (let l = from; l < this.layers.length; l++) this.layers[l].forward(this.kernels, this.batch, this.acts[l], this.acts[l + 1]);
+    return this.acts[this.layers.length].subarray(0, this.batch * this.outputSize);
+  }
+
   /** Σ of the layers' penalties Ω (§3.3.1). */
   penalty(): number {
     let s = 0;

@@ -91,7 +91,8 @@ describe('the check itself', () => {
   it('relative error: exact, relative, floored', () => {
     expect(relativeError(1, 1)).toBe(0);
     expect(relativeError(1, 1.01)).toBeCloseTo(0.01 / 1.01, 12);
-    expect(relativeError(0, 1e-14)).toBeCloseTo(1e-7, 15); // judged against the 1e-7 floor
+    expect(relativeError(0, 1e-14)).toBeCloseTo(1e-8, 15); // judged against the 1e-6 floor
+    expect(relativeError(1e-5, 1.001e-5)).toBeCloseTo(1e-3 / 1.001, 9); // above the floor: relative
     expect(relativeError(1, NaN)).toBe(Infinity);
   });
 

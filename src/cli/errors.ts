@@ -1,0 +1,24 @@
+// Errors the command line reports as one line (`convnotes: <file or flag>: <problem>`) with exit code 1.
+// A stack trace is printed only with --verbose.
+import { DescriptionError } from '../description.js';
+import { DataError } from '../data/idx.js';
+
+export class CliError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CliError';
+  }
+}
+
+/** Errors that are the user's input, not a bug: reported without a stack trace. */
+export function isUserError(e: unknown): boolean {
+  return e instanceof CliError || e instanceof DescriptionError || e instanceof DataError || e instanceof RangeError;
+}
+
+export function report(e: unknown, verbose: boolean): number {
+  const message = e instanceof Error ? e.message : String(e);
+  process.stderr.write(`convnotes: ${message}\n`);
+  if (verbose && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
+  else if (!isUserError(e)) process.stderr.write('(an internal error: run again with --verbose for the stack trace, and please report it)\n');
+  return 1;
+}

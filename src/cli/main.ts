@@ -1,0 +1,69 @@
+#!/usr/bin/env node
+// The `convnotes` command line.
+import { Command, Option } from 'commander';
+import { builtinNetwork, builtinNetworks } from '../networks/builtin.js';
+import { runDemo } from './demo.js';
+import { CliError, report } from './errors.js';
+import { runGradcheck } from './gradcheck.js';
+import { nonNegativeInt, positiveInt, positiveNumber } from './options.js';
+
+const program = new Command();
+program
+  .name('convnotes')
+  .description("Convolutional networks exactly as derived in Bouvrie's Notes on Convolutional Neural Networks")
+  .option('--verbose', 'print stack traces with errors')
+  .showHelpAfterError()
+  .configureOutput({ outputError: (s, write) => write(`convnotes: ${s.replace(/^error: /, '')}`) })
+  .exitOverride();
+
+let exitCode = 0;
+
+program
+  .command('gradcheck')
+  .description('§4.4: check every gradient of a network against finite differences (float64)')
+  .option('--recipe <name|file>', `a built-in network (${Object.keys(builtinNetworks).join(', ')}) or a JSON description`, 'bouvrie')
+  .option('--json', 'end with one line of JSON: {"maxRelativeError", "groups": [...]}', false)
+  .option('--max-per-group <n>', 'check at most n parameters per group (a seeded sample)', positiveInt, 50)
+  .option('--batch <n>', 'patterns in the checked batch', positiveInt, 1)
+  .option('--seed <s>', 'seed of the patterns and of the sample', nonNegativeInt, 1)
+  .addOption(new Option('--method <m>', 'finite differences').choices(['extrapolated', 'central']).default('extrapolated'))
+  .option('--epsilon <h>', 'difference step (first step when extrapolating)', positiveNumber)
+  .option('--tolerance <t>', 'exit 1 when the largest relative error is above this', positiveNumber, 1e-6)
+  .option('--data <dir>', 'check on real test images from this IDX folder instead of random patterns')
+  .action((o) => {
+    exitCode = runGradcheck(o);
+  });
+
+program
+  .command('describe')
+  .description('print a built-in network description as JSON (a template for your own)')
+  .argument('<name>', Object.keys(builtinNetworks).join(' | '))
+  .action((name: string) => {
+    if (!Object.hasOwn(builtinNetworks, name)) throw new CliError(`describe ${name}: unknown network, expected one of ${Object.keys(builtinNetworks).join(', ')}`);
+    process.stdout.write(`${JSON.stringify(builtinNetwork(name), null, 2)}\n`);
+  });
+
+program
+  .command('demo')
+  .description('build the notes\' network, gradient-check it and train it briefly on real MNIST (npm start)')
+  .option('--data <dir>', 'folder with the MNIST IDX files (default: $CONVNOTES_DATA, ../shared/datasets/mnist, ~/.cache/convnotes/mnist)')
+  .option('--steps <n>', 'training steps', positiveInt, 200)
+  .option('--batch <n>', 'patterns per step', positiveInt, 50)
+  .option('--rate <r>', 'learning rate', positiveNumber, 1)
+  .option('--seed <s>', 'seed', nonNegativeInt, 1)
+  .action((o) => {
+    exitCode = runDemo(o);
+  });
+
+try {
+  program.parse();
+  process.exitCode = exitCode;
+} catch (e) {
+  const ce = e as { code?: string; exitCode?: number };
+  if (typeof ce.code === 'string' && ce.code.startsWith('commander.')) {
+    // commander has already printed its message (or help/version, which exit 0).
+    process.exitCode = ce.exitCode ?? 1;
+  } else {
+    process.exitCode = report(e, program.opts().verbose === true);
+  }
+}

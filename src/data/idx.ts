@@ -1,0 +1,79 @@
+// IDX files (LeCun's MNIST format, also Fashion-MNIST, KMNIST, …), gzipped or not.
+//
+// Layout: a big-endian int32 magic 0x000008TD (T = 08: unsigned bytes; D = number of dimensions), then
+// one big-endian int32 per dimension, then the data, row-major. Only unsigned-byte files are read
+// (every image and label set of this family is). Everything a header claims is checked against the
+// file's real length before anything is allocated, so a corrupt header cannot ask for gigabytes.
+
+import { readFileSync, statSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+
+/** A file that is not what it should be; the message names the file and the problem. */
+export class DataError extends Error {
+  constructor(readonly file: string, message: string) {
+    super(`${file}: ${message}`);
+    this.name = 'DataError';
+  }
+}
+
+export interface IdxArray {
+  dims: number[];
+  data: Uint8Array;
+}
+
+/** Parses IDX bytes (already un-gzipped); `file` only names the source in errors. */
+export function parseIdx(bytes: Uint8Array, file: string, expectedDims?: number): IdxArray {
+  if (bytes.length < 4) throw new DataError(file, `truncated: ${bytes.length} bytes, expected at least a 4-byte magic number`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const magic = view.getUint32(0, false);
+  const type = (magic >>> 8) & 0xff;
+  const ndims = magic & 0xff;
+  if (magic >>> 16 !== 0 || type !== 0x08) {
+    throw new DataError(file, `bad magic number 0x${magic.toString(16).padStart(8, '0')}: expected 0x000008XX (an IDX file of unsigned bytes)`);
+  }
+  if (ndims === 0) throw new DataError(file, 'bad magic number: the file declares 0 dimensions');
+  if (expectedDims !== undefined && ndims !== expectedDims) {
+    throw new DataError(file, `expected ${expectedDims} dimensions (magic 0x0000080${expectedDims}), the header declares ${ndims}`);
+  }
+  const header = 4 + 4 * ndims;
+  if (bytes.length < header) throw new DataError(file, `truncated header: ${bytes.length} bytes, expected ${header} for ${ndims} dimensions`);
+  const dims: number[] = [];
+  let count = 1;
+  for (let d = 0; d < ndims; d++) {
+    const n = view.getUint32(4 + 4 * d, false);
+    if (n === 0) throw new DataError(file, `dimension ${d} is 0`);
+    dims.push(n);
+    count *= n;
+  }
+  const expected = header + count;
+  if (bytes.length !== expected) {
+    throw new DataError(
+      file,
+      bytes.length < expected
+        ? `truncated: ${bytes.length} bytes, the header (${dims.join('×')}) needs ${expected}`
+        : `${bytes.length - expected} bytes of trailing data after the ${dims.join('×')} values the header declares`,
+    );
+  }
+  return { dims, data: bytes.subarray(header) };
+}
+
+/** Reads an IDX file from disk, un-gzipping it when it starts with gzip's magic bytes. */
+export function readIdx(file: string, expectedDims?: number): IdxArray {
+  let raw: Uint8Array;
+  try {
+    if (statSync(file).isDirectory()) throw new DataError(file, 'is a directory, expected an IDX file');
+    raw = readFileSync(file);
+  } catch (e) {
+    if (e instanceof DataError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new DataError(file, code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? (e as Error).message})`);
+  }
+  if (raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b) {
+    try {
+      raw = gunzipSync(raw);
+    } catch (e) {
+      throw new DataError(file, `corrupt gzip data (${(e as Error).message})`);
+    }
+  }
+  return parseIdx(raw, file, expectedDims);
+}

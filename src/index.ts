@@ -1,0 +1,24 @@
+// convnotes: convolutional networks exactly as derived in Bouvrie's "Notes on Convolutional Neural
+// Networks". The library's public entry point (Node and browsers; the data/ loaders use node:fs).
+
+export { Network, type NetworkOptions } from './network.js';
+export {
+  resolveDescription, DescriptionError, shapeSize,
+  type NetworkDescription, type ResolvedDescription, type LayerDescription, type Shape,
+  type ConvDescription, type CombinationDescription, type SubsampleDescription, type FullDescription,
+  type ActivationName, type LossName, type PenaltySpec, type InitSpec,
+} from './description.js';
+export { compileConnections, inputSets, LENET5_C3, type Connections, type ConnectionSpec } from './connections.js';
+export { gradientCheck, relativeError, centralDifference, extrapolatedDifference, type GradCheckOptions, type GradCheckResult, type GradCheckGroup } from './gradcheck.js';
+export { lossAndGradient, type Labels } from './loss.js';
+export { Rng } from './rng.js';
+export { Act, type Kernels, type Vec } from './kernels/kernels.js';
+export { referenceKernels } from './kernels/reference.js';
+export type { Layer, ParamView, ParamKind, ParamSpec } from './layers/layer.js';
+export { ConvLayer } from './layers/conv.js';
+export { CombinationLayer, softmaxRows } from './layers/combination.js';
+export { SubsampleLayer } from './layers/subsample.js';
+export { FullLayer } from './layers/full.js';
+export { builtinNetwork, builtinNetworks, bouvrie, dlt, lenet5, learned } from './networks/builtin.js';
+export { summary } from './summary.js';
+export { sgdStep, sgdStepPerLayer } from './train/sgd.js';
