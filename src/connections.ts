@@ -86,7 +86,7 @@ export function inputSets(spec: ConnectionSpec, inputMaps: number, outputMaps: n
       const k = spec === 'pairs' ? 2 : 3;
       if (inputMaps < k) throw new Error(`'${spec}' needs at least ${k} input maps, got ${inputMaps}`);
       const all = subsets(inputMaps, k);
-      return Array.from({ length: outputMaps }, (_, j) => all[j % all.length]);
+      return Array.from({ length: outputMaps }, (_, j) => all[j % all.length].slice());
     }
     case 'lenet5-c3':
       if (inputMaps !== 6 || outputMaps !== 16) {

@@ -132,6 +132,22 @@ describe('distributions', () => {
     }
   });
 
+  it('normal is one Box-Muller value from two uniforms: sqrt(-2 ln(1-u1))·cos(2π u2)', () => {
+    const a = new Rng(5);
+    const b = new Rng(5);
+    for (let i = 0; i < 200; i++) {
+      const u1 = b.uniform();
+      const u2 = b.uniform();
+      expect(a.normal()).toBe(Math.sqrt(-2 * Math.log(1 - u1)) * Math.cos(2 * Math.PI * u2));
+    }
+    // one normal consumes exactly four uint32 draws
+    const c = new Rng(6);
+    const d = new Rng(6);
+    c.normal();
+    for (let i = 0; i < 4; i++) d.nextUint32();
+    expect(c.getState()).toEqual(d.getState());
+  });
+
   it('uniform lies in [0, 1) with mean ≈ 0.5 and variance ≈ 1/12 over 1e5 draws', () => {
     const r = new Rng(11);
     const n = 100_000;
@@ -227,6 +243,16 @@ describe('distributions', () => {
     const a = new Rng(29);
     const b = new Rng(29);
     expect(draws(50, () => a.int(2 ** 32))).toEqual(draws(50, () => b.nextUint32()));
+  });
+
+  it('int is unbiased for bounds that do not divide 2^32 (rejection, not a plain modulo)', () => {
+    // With n = 3·2^30 a plain r % n would map [0, 2^30) twice and give P(v < 2^30) = 1/2, not 1/3.
+    const r = new Rng(27);
+    const n = 3 * 2 ** 30;
+    const draws = 20_000;
+    let low = 0;
+    for (let i = 0; i < draws; i++) if (r.int(n) < 2 ** 30) low++;
+    expect(Math.abs(low / draws - 1 / 3)).toBeLessThan(0.02);
   });
 
   it('int rejects invalid bounds', () => {
