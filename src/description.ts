@@ -217,8 +217,21 @@ function checkShape(shape: Shape, path: string): void {
   if (shape[1] <= 0 || shape[2] <= 0) throw new DescriptionError(path, `the maps would be ${shape[1]}×${shape[2]}: expected a positive size`);
 }
 
+/** Descriptions that came out of resolveDescription (and so need no second validation). */
+const resolved = new WeakSet<object>();
+
+export function isResolvedDescription(d: unknown): d is ResolvedDescription {
+  return typeof d === 'object' && d !== null && resolved.has(d);
+}
+
 /** Validates a description, fills in defaults and infers every layer's output shape. */
 export function resolveDescription(value: unknown): ResolvedDescription {
+  const r = resolveUnchecked(value);
+  resolved.add(r);
+  return r;
+}
+
+function resolveUnchecked(value: unknown): ResolvedDescription {
   if (!isObj(value)) throw new DescriptionError('description', `expected a JSON object, got ${str(value)}`);
   checkKeys(value, '', ['name', 'input', 'seed', 'init', 'layers', 'loss', 'targets', '$comment']);
   const name = value.name === undefined ? 'network' : value.name;

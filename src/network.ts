@@ -6,7 +6,7 @@
 // sensitivities δ and adding its parameter gradients into `grads` (zeroed once per step).
 
 import {
-  resolveDescription, shapeSize, type NetworkDescription, type ResolvedDescription, type Shape,
+  isResolvedDescription, resolveDescription, shapeSize, type NetworkDescription, type ResolvedDescription, type Shape,
 } from './description.js';
 import type { Kernels } from './kernels/kernels.js';
 import { referenceKernels } from './kernels/reference.js';
@@ -45,7 +45,7 @@ export class Network {
   private batch = 0;
 
   constructor(description: NetworkDescription | ResolvedDescription | unknown, options: NetworkOptions = {}) {
-    const d = isResolved(description) ? description : resolveDescription(description);
+    const d = isResolvedDescription(description) ? description : resolveDescription(description);
     this.description = d;
     this.kernels = options.kernels ?? referenceKernels;
     this.inputShape = d.input;
@@ -184,10 +184,6 @@ export class Network {
     const n = this.batch * shapeSize(this.layers[layer].outShape);
     return this.acts[layer + 1].subarray(0, n);
   }
-}
-
-function isResolved(d: unknown): d is ResolvedDescription {
-  return typeof d === 'object' && d !== null && Array.isArray((d as ResolvedDescription).shapes);
 }
 
 function buildLayer(index: number, inShape: Shape, spec: ResolvedDescription['layers'][number]): Layer {
