@@ -19,7 +19,7 @@
 // at j·inputs + i), c [maps][inputs] (row j is the softmax's argument for output map j), convBias [maps].
 
 import { activationCode } from '../activation.js';
-import type { ResolvedCombination, Shape } from '../description.js';
+import type { PenaltySpec, ResolvedCombination, Shape } from '../description.js';
 import type { Act, Kernels } from '../kernels/kernels.js';
 import { fillUniform, initBound } from '../init.js';
 import type { Rng } from '../rng.js';
@@ -179,36 +179,49 @@ export class CombinationLayer implements Layer {
 
   // §3.3.1  Ω(α) and, when accumulating, ∂Ω/∂c_i = Σ_k (∂Ω/∂α_k)(∂α_k/∂c_i).
   penalty(accumulate: boolean): number {
-    const { type, lambda, p } = this.spec.penalty;
+    const { type } = this.spec.penalty;
     if (type === 'none') return 0;
     const I = this.inShape[0];
     const J = this.spec.maps;
-    const alpha = this.alpha;
-    softmaxRows(this.c, J, I, alpha);
-    const a = this.gAlpha; // a_q = α_q · ∂Ω/∂α_q
-    let omega = 0;
-    for (let q = 0; q < J * I; q++) {
-      const al = alpha[q];
-      switch (type) {
-        case 'l1': // Ω = λ|α|, ∂Ω/∂α = λ sign(α)
-          omega += lambda * Math.abs(al);
-          a[q] = al * lambda * Math.sign(al);
-          break;
-        case 'entropy': { // Ω = −λ α log α, ∂Ω/∂α = −λ (log α + 1)
-          const l = al > 0 ? Math.log(al) : 0;
-          omega -= lambda * al * l;
-          a[q] = -lambda * al * (l + 1);
-          break;
-        }
-        case 'power': { // Ω = λ α^p, ∂Ω/∂α = λ p α^(p−1)
-          const ap = Math.pow(al, p);
-          omega += lambda * ap;
-          a[q] = lambda * p * ap;
-          break;
-        }
-      }
-    }
-    if (accumulate) for (let j = 0; j < J; j++) softmaxBackwardRow(alpha, a, j * I, I, this.dc);
+    softmaxRows(this.c, J, I, this.alpha);
+    const omega = combinationPenalty(this.spec.penalty, this.alpha, J * I, this.gAlpha);
+    if (accumulate) for (let j = 0; j < J; j++) softmaxBackwardRow(this.alpha, this.gAlpha, j * I, I, this.dc);
     return omega;
   }
+}
+
+/**
+ * §3.3.1  Ω(α) over n weights, and a_q = α_q · ∂Ω/∂α_q (the products softmaxBackwardRow takes).
+ *   l1:      Ω = λ|α|,       ∂Ω/∂α = λ sign(α)
+ *   entropy: Ω = −λ α log α, ∂Ω/∂α = −λ (log α + 1)
+ *   power:   Ω = λ α^p,      ∂Ω/∂α = λ p α^(p−1)
+ */
+export function combinationPenalty(penalty: Required<PenaltySpec>, alpha: Float64Array, n: number, a: Float64Array): number {
+  const { type, lambda, p } = penalty;
+  let omega = 0;
+  for (let q = 0; q < n; q++) {
+    const al = alpha[q];
+    switch (type) {
+      case 'none':
+        a[q] = 0;
+        break;
+      case 'l1':
+        omega += lambda * Math.abs(al);
+        a[q] = al * lambda * Math.sign(al);
+        break;
+      case 'entropy': {
+        const l = al > 0 ? Math.log(al) : 0;
+        omega -= lambda * al * l;
+        a[q] = -lambda * al * (l + 1);
+        break;
+      }
+      case 'power': {
+        const ap = Math.pow(al, p);
+        omega += lambda * ap;
+        a[q] = lambda * p * ap;
+        break;
+      }
+    }
+  }
+  return omega;
 }

@@ -1,0 +1,314 @@
+// The fast path: a network run by the float32 WebAssembly SIMD kernels over one memory, on one or
+// more threads. Same description, same flat parameter layout and same initial values as the float64
+// reference `Network` (from which it takes them), so the two can be compared number by number.
+
+import { resolveDescription, isResolvedDescription, type NetworkDescription, type ResolvedDescription } from '../description.js';
+import type { ParamView } from '../layers/layer.js';
+import { combinationPenalty, softmaxBackwardRow, softmaxRows } from '../layers/combination.js';
+import type { Labels } from '../loss.js';
+import { Network } from '../network.js';
+import { createMemory, instantiate, loadKernelsModule, sharedMemorySupported, type WasmExports, type WasmKernelsModule } from './module.js';
+import { chunkCount, CTRL, initialiseMemory, JOB, makePlan, runShare, type Plan } from './plan.js';
+
+export interface FastNetworkOptions {
+  /** Largest batch the network will be given (memory is laid out for it once). */
+  batch: number;
+  /** Threads, the calling one included (default: the available cores; 1 without shared memory). */
+  threads?: number;
+  /** Overrides the description's seed for initialisation. */
+  seed?: number;
+}
+
+interface CombinationState {
+  layer: number;
+  I: number;
+  J: number;
+  KK: number;
+  shared: boolean;
+  kernel: ParamView;
+  c: ParamView;
+  bias: ParamView;
+  /** Effective kernels α_ij·k_src(i,j), [J][I][K][K], read by the convolution kernels. */
+  effective: number;
+  gEffective: number;
+  gBias: number;
+  penalty: Required<import('../description.js').PenaltySpec>;
+  alpha: Float64Array;
+  scratch: Float64Array;
+}
+
+interface Segment {
+  /** Byte offset within a chunk buffer, element count, destination address. */
+  from: number;
+  count: number;
+  to: number;
+}
+
+type WorkerLike = { terminate(): Promise<number> | void; postMessage(m: unknown): void };
+
+export class FastNetwork {
+  readonly description: ResolvedDescription;
+  readonly views: ParamView[];
+  readonly plan: Plan;
+  readonly memory: WebAssembly.Memory;
+  readonly threads: number;
+  /** Why fewer threads than asked for run, if so. */
+  readonly notice: string | null;
+  /** Parameters, same layout as Network.params (a view of the wasm memory). */
+  readonly params: Float32Array;
+  /** ∂Ẽ/∂params of the last computeGradients / trainStep. */
+  readonly grads: Float32Array;
+  private readonly x: WasmExports;
+  private readonly combinations: CombinationState[];
+  private readonly segments: Segment[];
+  private readonly control: Int32Array;
+  private readonly losses: Float64Array;
+  private workers: WorkerLike[] = [];
+  private lastBatch = 0;
+
+  private constructor(
+    d: ResolvedDescription, views: ParamView[], plan: Plan, memory: WebAssembly.Memory,
+    x: WasmExports, threads: number, notice: string | null,
+  ) {
+    this.description = d;
+    this.views = views;
+    this.plan = plan;
+    this.memory = memory;
+    this.x = x;
+    this.threads = threads;
+    this.notice = notice;
+    this.params = new Float32Array(memory.buffer, plan.params, plan.paramCount);
+    this.grads = new Float32Array(memory.buffer, plan.grads, plan.paramCount);
+    this.control = new Int32Array(memory.buffer, plan.control, 16);
+    this.losses = new Float64Array(memory.buffer, plan.losses, 8);
+    this.combinations = [];
+    this.segments = [];
+    plan.layers.forEach((L, l) => {
+      const mine = views.filter((v) => v.layerIndex === l);
+      if (L.combination) {
+        const spec = d.layers[l];
+        if (spec.type !== 'combination') throw new Error('plan and description disagree');
+        const I = L.inShape[0];
+        const J = L.outShape[0];
+        this.combinations.push({
+          layer: l, I, J, KK: L.kernel * L.kernel, shared: spec.kernels === 'shared',
+          kernel: mine[0], c: mine[1], bias: mine[2], effective: L.w, gEffective: L.gw, gBias: L.gb,
+          penalty: spec.penalty, alpha: new Float64Array(I * J), scratch: new Float64Array(I * J),
+        });
+        this.segments.push({ from: L.gw, count: L.nw, to: plan.reduced + L.gw });
+        this.segments.push({ from: L.gb, count: L.nb, to: plan.grads + 4 * mine[2].offset });
+        return;
+      }
+      let k = 0;
+      if (L.gw >= 0) this.segments.push({ from: L.gw, count: L.nw, to: plan.grads + 4 * mine[k++].offset });
+      if (L.gb >= 0) this.segments.push({ from: L.gb, count: L.nb, to: plan.grads + 4 * mine[k++].offset });
+    });
+  }
+
+  /** Builds the fast network of a description: memory laid out, parameters initialised, threads started. */
+  static async create(description: NetworkDescription | ResolvedDescription | unknown, options: FastNetworkOptions): Promise<FastNetwork> {
+    const d = isResolvedDescription(description) ? description : resolveDescription(description);
+    if (!Number.isInteger(options.batch) || options.batch <= 0) throw new RangeError(`batch: expected a positive integer, got ${options.batch}`);
+    const reference = new Network(d, options.seed === undefined ? {} : { seed: options.seed });
+    const layout = d.layers.map((_, l) => reference.views.filter((v) => v.layerIndex === l));
+    const plan = makePlan(d, options.batch, layout);
+
+    const wanted = options.threads ?? (await defaultThreads());
+    if (!Number.isInteger(wanted) || wanted <= 0) throw new RangeError(`threads: expected a positive integer, got ${wanted}`);
+    const shared = sharedMemorySupported();
+    const threads = shared ? Math.min(wanted, 64) : 1;
+    const notice = !shared && wanted > 1 ? 'shared memory is unavailable here (no cross-origin isolation): running on one thread' : null;
+    const module = await loadKernelsModule(shared);
+    const memory = createMemory(plan.bytes, shared);
+    initialiseMemory(plan, memory);
+    const net = new FastNetwork(d, reference.views, plan, memory, instantiate(module, memory), threads, notice);
+    net.setParams(reference.params);
+    if (threads > 1) await net.startWorkers(module);
+    return net;
+  }
+
+  private async startWorkers(module: WasmKernelsModule): Promise<void> {
+    const { Worker } = await import('node:worker_threads');
+    const url = new URL('../../dist/wasm/worker.js', import.meta.url);
+    const ready: Promise<void>[] = [];
+    for (let t = 1; t < this.threads; t++) {
+      const w = new Worker(url, { workerData: { module: module.module, memory: this.memory, plan: this.plan, t } });
+      ready.push(new Promise((resolve, reject) => {
+        w.once('message', () => resolve());
+        w.once('error', reject);
+      }));
+      this.workers.push(w);
+    }
+    await Promise.all(ready);
+    // Idle workers wait inside Atomics.wait; they must not keep the process alive.
+    for (const w of this.workers) (w as unknown as { unref(): void }).unref();
+  }
+
+  /** Copies parameters in (from a reference Network's params, a saved model, …). */
+  setParams(p: ArrayLike<number>): void {
+    if (p.length !== this.params.length) throw new RangeError(`params: expected ${this.params.length} values, got ${p.length}`);
+    this.params.set(p);
+    this.refreshEffectiveKernels();
+  }
+
+  /** The input slot of the memory, [batch][maps][h][w]: fill it in place to avoid a copy. */
+  inputView(batch = this.plan.batch): Float32Array {
+    return new Float32Array(this.memory.buffer, this.plan.acts[0], batch * this.plan.inputSize);
+  }
+
+  /** Output of layer ℓ for the last pass. */
+  activation(layer: number): Float32Array {
+    const size = this.plan.layers[layer].outShape.reduce((a, b) => a * b, 1);
+    return new Float32Array(this.memory.buffer, this.plan.acts[layer + 1], this.lastBatch * size);
+  }
+
+  /** ∂Ẽ/∂input of the last computeGradients({inputGradient: true}). */
+  inputGradient(): Float32Array {
+    return new Float32Array(this.memory.buffer, this.plan.dActs[0], this.lastBatch * this.plan.inputSize);
+  }
+
+  private load(input: ArrayLike<number> | null, batch: number): void {
+    if (!Number.isInteger(batch) || batch <= 0 || batch > this.plan.batch) {
+      throw new RangeError(`batch: expected 1 … ${this.plan.batch} (the capacity this network was laid out for), got ${batch}`);
+    }
+    if (input !== null) {
+      const n = batch * this.plan.inputSize;
+      if (input.length < n) throw new RangeError(`input: expected ${n} values, got ${input.length}`);
+      const slot = this.inputView(batch);
+      if (input !== slot) slot.set(input.length === n ? input : Array.prototype.slice.call(input, 0, n));
+    }
+    this.lastBatch = batch;
+  }
+
+  /** Forward pass; returns the outputs [batch][classes] (a view, valid until the next pass). */
+  forward(input: ArrayLike<number> | null, batch: number): Float32Array {
+    this.load(input, batch);
+    this.run(JOB.infer, batch);
+    return new Float32Array(this.memory.buffer, this.plan.acts[this.plan.layers.length], batch * this.plan.outputSize);
+  }
+
+  /** Forward and backward: fills `grads` with ∂Ẽ/∂params and returns Ẽ (mean loss + penalties). */
+  computeGradients(input: ArrayLike<number> | null, labels: Labels, batch: number, options: { inputGradient?: boolean } = {}): number {
+    this.load(input, batch);
+    const classes = this.plan.outputSize;
+    const slot = new Uint8Array(this.memory.buffer, this.plan.labels, batch);
+    for (let b = 0; b < batch; b++) {
+      const label = labels[b];
+      if (!Number.isInteger(label) || label < 0 || label >= classes) throw new RangeError(`labels[${b}]: expected a class index in [0, ${classes - 1}], got ${label}`);
+      slot[b] = label;
+    }
+    this.run(options.inputGradient ? JOB.trainWithInput : JOB.train, batch);
+    const n = chunkCount(batch);
+    let loss = 0;
+    for (let c = 0; c < n; c++) loss += this.losses[c];
+    loss /= batch;
+    for (const s of this.segments) this.x.reduce_chunks(0, s.count, this.plan.chunks + s.from, n, this.plan.chunkStride / 4, s.to);
+    for (const cs of this.combinations) loss += this.combinationGradients(cs);
+    return loss;
+  }
+
+  /** One step of gradient descent: θ ← θ − rate·∂Ẽ/∂θ. Returns Ẽ before the step. */
+  trainStep(input: ArrayLike<number> | null, labels: Labels, batch: number, rate: number): number {
+    const loss = this.computeGradients(input, labels, batch);
+    this.x.sgd_update(0, this.plan.paramCount, this.plan.params, this.plan.grads, rate);
+    this.refreshEffectiveKernels();
+    return loss;
+  }
+
+  /** Runs a job on every thread: this one takes chunks 0, T, 2T, …; worker t takes t, t+T, …. */
+  private run(job: number, batch: number): void {
+    const T = this.threads;
+    const ctrl = this.control;
+    if (T > 1) {
+      Atomics.store(ctrl, CTRL.job, job);
+      Atomics.store(ctrl, CTRL.batch, batch);
+      Atomics.store(ctrl, CTRL.threads, T);
+      Atomics.store(ctrl, CTRL.done, 0);
+      Atomics.store(ctrl, CTRL.error, 0);
+      Atomics.add(ctrl, CTRL.generation, 1);
+      Atomics.notify(ctrl, CTRL.generation);
+    }
+    runShare(this.x, this.plan, this.memory, job, batch, 0, T);
+    if (T > 1) {
+      for (let d = Atomics.load(ctrl, CTRL.done); d < T - 1; d = Atomics.load(ctrl, CTRL.done)) Atomics.wait(ctrl, CTRL.done, d, 10_000);
+      if (Atomics.load(ctrl, CTRL.error) !== 0) throw new Error('a worker thread failed while running the network (see its message above)');
+    }
+  }
+
+  // §3.3 effective kernels k̃_ij = α_ij · k_src(i,j): the combination runs as a convolution over all
+  // input maps, since Σ_i α_ij (x_i * k) = Σ_i x_i * (α_ij k).
+  private refreshEffectiveKernels(): void {
+    for (const s of this.combinations) {
+      const c = Float64Array.from(this.params.subarray(s.c.offset, s.c.offset + s.c.length));
+      softmaxRows(c, s.J, s.I, s.alpha);
+      const k = this.params.subarray(s.kernel.offset, s.kernel.offset + s.kernel.length);
+      const eff = new Float32Array(this.memory.buffer, s.effective, s.J * s.I * s.KK);
+      for (let j = 0; j < s.J; j++) {
+        for (let i = 0; i < s.I; i++) {
+          const a = s.alpha[j * s.I + i];
+          const src = (s.shared ? i : j * s.I + i) * s.KK;
+          const dst = (j * s.I + i) * s.KK;
+          for (let t = 0; t < s.KK; t++) eff[dst + t] = a * k[src + t];
+        }
+      }
+    }
+  }
+
+  // From ∂E/∂k̃_ij: ∂E/∂k_src += α_ij ∂E/∂k̃_ij;  ∂E/∂α_ij = ⟨∂E/∂k̃_ij, k_src⟩ = Σ_uv δ_j ∘ (x_i * k_src);
+  // ∂E/∂c through the softmax (§3.3), plus the penalty Ω (§3.3.1), whose value is returned.
+  private combinationGradients(s: CombinationState): number {
+    const k = this.params.subarray(s.kernel.offset, s.kernel.offset + s.kernel.length);
+    const gEff = new Float32Array(this.memory.buffer, this.plan.reduced + s.gEffective, s.J * s.I * s.KK);
+    const dk = new Float64Array(s.kernel.length);
+    const gAlpha = s.scratch;
+    for (let j = 0; j < s.J; j++) {
+      for (let i = 0; i < s.I; i++) {
+        const a = s.alpha[j * s.I + i];
+        const src = (s.shared ? i : j * s.I + i) * s.KK;
+        const e = (j * s.I + i) * s.KK;
+        let dot = 0;
+        for (let t = 0; t < s.KK; t++) {
+          dk[src + t] += a * gEff[e + t];
+          dot += gEff[e + t] * k[src + t];
+        }
+        gAlpha[j * s.I + i] = a * dot;
+      }
+    }
+    const dc = new Float64Array(s.c.length);
+    for (let j = 0; j < s.J; j++) softmaxBackwardRow(s.alpha, gAlpha, j * s.I, s.I, dc);
+    let omega = 0;
+    if (s.penalty.type !== 'none') {
+      omega = combinationPenalty(s.penalty, s.alpha, s.I * s.J, gAlpha);
+      for (let j = 0; j < s.J; j++) softmaxBackwardRow(s.alpha, gAlpha, j * s.I, s.I, dc);
+    }
+    this.grads.set(dk, s.kernel.offset);
+    this.grads.set(dc, s.c.offset);
+    return omega;
+  }
+
+  /** Stops the worker threads. */
+  async dispose(): Promise<void> {
+    if (this.workers.length > 0) {
+      Atomics.store(this.control, CTRL.job, JOB.exit);
+      Atomics.add(this.control, CTRL.generation, 1);
+      Atomics.notify(this.control, CTRL.generation);
+      await Promise.all(this.workers.map((w) => w.terminate()));
+      this.workers = [];
+    }
+  }
+}
+
+/** The cores available: os.availableParallelism() in Node, navigator.hardwareConcurrency in browsers. */
+export async function defaultThreads(): Promise<number> {
+  if (typeof process !== 'undefined' && process.versions?.node) {
+    const os = await import('node:os');
+    return Math.max(1, os.availableParallelism());
+  }
+  const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
+  return Math.max(1, nav?.hardwareConcurrency ?? 1);
+}
+
+/** Convenience: `FastNetwork.create`. */
+export function createFastNetwork(description: NetworkDescription | ResolvedDescription, options: FastNetworkOptions): Promise<FastNetwork> {
+  return FastNetwork.create(description, options);
+}

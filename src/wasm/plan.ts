@@ -1,0 +1,263 @@
+// The fast path's memory plan and the work of one chunk of a batch.
+//
+// Every tensor of a network (parameters, gradients, activations, sensitivities, scratch, per-chunk
+// gradients, labels) is laid out once in one WebAssembly memory, sized from the description and the
+// batch capacity. JS keeps only offsets; nothing is allocated per step.
+//
+// A batch of B patterns is cut into C = min(B, 8) chunks (chunk c is patterns ⌊cB/C⌋ … ⌊(c+1)B/C⌋−1),
+// whatever the number of threads. Each chunk runs its whole forward pass, loss and backward pass into
+// its own gradient buffer; the buffers are then summed in chunk order. So the result is bit-identical
+// at any thread count: threads only decide who computes which chunk.
+//
+// The plan is plain data (numbers and arrays), so it can be posted to worker threads.
+
+import type { ResolvedDescription } from '../description.js';
+import { Act } from '../kernels/kernels.js';
+import { activationCode } from '../activation.js';
+import { compileConnections } from '../connections.js';
+import { shapeSize } from '../description.js';
+import { HEAP_BASE, type WasmExports } from './module.js';
+
+export const MAX_CHUNKS = 8;
+
+/** One layer as the wasm kernels see it: what it reads, where its gradients go (chunk-relative). */
+export interface PlannedLayer {
+  type: 'conv' | 'subsample' | 'full';
+  /** For learned combinations (run as a convolution over effective kernels α_ij·k). */
+  combination: boolean;
+  act: number;
+  inShape: [number, number, number];
+  outShape: [number, number, number];
+  kernel: number;
+  factor: number;
+  mode: number;
+  /** Byte addresses of parameters (or effective kernels / constants) the kernels read. */
+  w: number;
+  b: number;
+  connStart: number;
+  connInput: number;
+  /** Byte offsets, within a chunk's gradient buffer, of ∂E/∂w and ∂E/∂b (−1: none). */
+  gw: number;
+  gb: number;
+  /** Element counts of w and b (for the reduction). */
+  nw: number;
+  nb: number;
+  /** Subsampling: saved down(x). */
+  downed: number;
+}
+
+export interface Plan {
+  bytes: number;
+  batch: number;
+  inputSize: number;
+  outputSize: number;
+  /** Parameters (same flat layout as Network.params) and their gradients. */
+  params: number;
+  grads: number;
+  paramCount: number;
+  /** Per-chunk gradient buffers: chunk c at chunks + c·chunkStride bytes, chunkFloats floats each. */
+  chunks: number;
+  chunkStride: number;
+  chunkFloats: number;
+  /** Reduced chunk gradients (the kernels' layout). */
+  reduced: number;
+  /** acts[ℓ]: input (ℓ = 0) and outputs of each layer; dActs[ℓ]: their gradients. */
+  acts: number[];
+  dActs: number[];
+  labels: number;
+  /** Per-chunk loss sums (float64). */
+  losses: number;
+  /** Int32 control block for the worker threads (16 words). */
+  control: number;
+  layers: PlannedLayer[];
+  loss: number;
+  targets: [number, number];
+  /** Written once into a fresh memory: connection tables and constant β / b arrays. */
+  tables: { connStart: number; connInput: number; start: Int32Array; input: Int32Array }[];
+  constants: { at: number; value: number; count: number }[];
+}
+
+const align = (n: number): number => (n + 63) & ~63;
+
+/** Lays out every tensor of `d` for batches of up to `batch` patterns. */
+export function makePlan(d: ResolvedDescription, batch: number, paramOffsets: { offset: number; length: number }[][]): Plan {
+  let top = HEAP_BASE;
+  const take = (bytes: number): number => {
+    const p = align(top);
+    top = p + bytes;
+    return p;
+  };
+  const control = take(64);
+  const paramCount = paramOffsets.flat().reduce((n, v) => n + v.length, 0);
+  const params = take(4 * paramCount);
+  const grads = take(4 * paramCount);
+  const at = (layer: number, k: number): number => params + 4 * paramOffsets[layer][k].offset;
+
+  const layers: PlannedLayer[] = [];
+  const tables: Plan['tables'] = [];
+  const constants: Plan['constants'] = [];
+  let chunkFloats = 0;
+  const grad = (n: number): number => {
+    const o = chunkFloats * 4;
+    chunkFloats += (n + 15) & ~15;
+    return o;
+  };
+  let shape = d.input;
+  d.layers.forEach((spec, l) => {
+    const inShape: [number, number, number] = [shape[0], shape[1], shape[2]];
+    const outShape = d.shapes[l] as [number, number, number];
+    const base = {
+      act: Act.Identity as number, inShape, outShape, kernel: 0, factor: 0, mode: 0,
+      w: 0, b: 0, connStart: 0, connInput: 0, gw: -1, gb: -1, nw: 0, nb: 0, downed: 0, combination: false,
+    };
+    switch (spec.type) {
+      case 'conv':
+      case 'combination': {
+        const combination = spec.type === 'combination';
+        const conn = compileConnections(combination ? 'all' : spec.connections, inShape[0], spec.maps);
+        const connStart = take(4 * conn.start.length);
+        const connInput = take(4 * conn.input.length);
+        const KK = spec.kernel * spec.kernel;
+        const nw = conn.count * KK;
+        layers.push({
+          ...base, type: 'conv', combination, act: activationCode(spec.activation), kernel: spec.kernel,
+          // a combination layer reads effective kernels α_ij·k kept outside the parameters
+          w: combination ? take(4 * nw) : at(l, 0), b: combination ? at(l, 2) : at(l, 1),
+          connStart, connInput, gw: grad(nw), gb: grad(spec.maps), nw, nb: spec.maps,
+        });
+        tables.push({ connStart, connInput, start: conn.start, input: conn.input });
+        break;
+      }
+      case 'subsample': {
+        const J = inShape[0];
+        let p = 0;
+        const w = spec.beta === 'trainable' ? at(l, p++) : take(4 * J);
+        const b = spec.bias ? at(l, p++) : take(4 * J);
+        if (spec.beta !== 'trainable') constants.push({ at: w, value: spec.betaInit, count: J });
+        if (!spec.bias) constants.push({ at: b, value: 0, count: J });
+        layers.push({
+          ...base, type: 'subsample', act: activationCode(spec.activation), factor: spec.factor,
+          mode: spec.down === 'sum' ? 0 : 1, w, b,
+          gw: spec.beta === 'trainable' ? grad(J) : -1, gb: spec.bias ? grad(J) : -1,
+          nw: spec.beta === 'trainable' ? J : 0, nb: spec.bias ? J : 0,
+          downed: take(4 * batch * shapeSize(outShape)),
+        });
+        break;
+      }
+      case 'full': {
+        const N = shapeSize(inShape);
+        layers.push({
+          ...base, type: 'full', act: activationCode(spec.activation), w: at(l, 0), b: at(l, 1),
+          gw: grad(N * spec.units), gb: grad(spec.units), nw: N * spec.units, nb: spec.units,
+        });
+        break;
+      }
+    }
+    shape = outShape;
+  });
+
+  const acts = [take(4 * batch * shapeSize(d.input))];
+  const dActs = [take(4 * batch * shapeSize(d.input))];
+  for (const s of d.shapes) {
+    acts.push(take(4 * batch * shapeSize(s)));
+    dActs.push(take(4 * batch * shapeSize(s)));
+  }
+  const chunkStride = chunkFloats * 4;
+  const chunks = take(chunkStride * MAX_CHUNKS);
+  const reduced = take(chunkStride);
+  const labels = take(batch);
+  const losses = take(8 * MAX_CHUNKS);
+  const plan: Plan = {
+    bytes: align(top), batch, inputSize: shapeSize(d.input), outputSize: shapeSize(d.shapes[d.shapes.length - 1]),
+    params, grads, paramCount, chunks, chunkStride, chunkFloats, reduced, acts, dActs, labels, losses, control,
+    layers, loss: d.loss === 'mse' ? 0 : 1, targets: d.targets, tables, constants,
+  };
+  return plan;
+}
+
+/** Writes the plan's connection tables and constants into a fresh memory. */
+export function initialiseMemory(plan: Plan, memory: WebAssembly.Memory): void {
+  for (const { connStart, connInput, start, input } of plan.tables) {
+    new Int32Array(memory.buffer, connStart, start.length).set(start);
+    new Int32Array(memory.buffer, connInput, input.length).set(input);
+  }
+  for (const { at, value, count } of plan.constants) new Float32Array(memory.buffer, at, count).fill(value);
+}
+
+/** Patterns of chunk c of a batch of B cut into n chunks. */
+export function chunkRange(c: number, n: number, B: number): [number, number] {
+  return [Math.floor((c * B) / n), Math.floor(((c + 1) * B) / n)];
+}
+
+export function chunkCount(B: number): number {
+  return Math.min(B, MAX_CHUNKS);
+}
+
+/** Forward pass of patterns [b0, b1) through every layer. */
+export function forwardChunk(x: WasmExports, plan: Plan, b0: number, b1: number): void {
+  plan.layers.forEach((L, l) => {
+    const [I, H, W] = L.inShape;
+    const [J] = L.outShape;
+    const inp = plan.acts[l];
+    const out = plan.acts[l + 1];
+    switch (L.type) {
+      case 'conv':
+        x.conv_forward(b0, b1, inp, I, H, W, J, L.kernel, L.w, L.b, L.connStart, L.connInput, L.act, out);
+        break;
+      case 'subsample':
+        x.subsample_forward(b0, b1, inp, I, H, W, L.factor, L.mode, L.w, L.b, L.act, L.downed, out);
+        break;
+      case 'full':
+        x.full_forward(b0, b1, inp, I * H * W, J, L.w, L.b, L.act, out);
+        break;
+    }
+  });
+}
+
+/**
+ * Forward, loss and backward of chunk c (patterns [b0, b1) of a batch of B) into chunk c's gradient
+ * buffer, which it zeroes first. Returns nothing: the chunk's loss sum goes to losses[c].
+ */
+export function trainChunk(x: WasmExports, plan: Plan, memory: WebAssembly.Memory, c: number, b0: number, b1: number, B: number, inputGradient: boolean): void {
+  forwardChunk(x, plan, b0, b1);
+  const L = plan.layers.length;
+  const [off, on] = plan.targets;
+  const loss = x.loss_forward_backward(b0, b1, plan.loss, plan.acts[L], plan.labels, plan.outputSize, off, on, 1 / B, plan.dActs[L]);
+  new Float64Array(memory.buffer, plan.losses, 8)[c] = loss;
+  const g = plan.chunks + c * plan.chunkStride;
+  new Float32Array(memory.buffer, g, plan.chunkFloats).fill(0);
+  for (let l = L - 1; l >= 0; l--) {
+    const Ly = plan.layers[l];
+    const [I, H, W] = Ly.inShape;
+    const [J] = Ly.outShape;
+    const dx = l > 0 || inputGradient ? plan.dActs[l] : 0;
+    const gw = Ly.gw >= 0 ? g + Ly.gw : 0;
+    const gb = Ly.gb >= 0 ? g + Ly.gb : 0;
+    switch (Ly.type) {
+      case 'conv':
+        x.conv_backward(b0, b1, plan.acts[l], I, H, W, J, Ly.kernel, Ly.w, Ly.connStart, Ly.connInput, Ly.act, plan.acts[l + 1], plan.dActs[l + 1], gw, gb, dx);
+        break;
+      case 'subsample':
+        x.subsample_backward(b0, b1, I, H, W, Ly.factor, Ly.mode, Ly.w, Ly.act, plan.acts[l + 1], plan.dActs[l + 1], Ly.downed, gw, gb, dx);
+        break;
+      case 'full':
+        x.full_backward(b0, b1, plan.acts[l], I * H * W, J, Ly.w, Ly.act, plan.acts[l + 1], plan.dActs[l + 1], gw, gb, dx);
+        break;
+    }
+  }
+}
+
+/** Job codes of the control block. */
+export const JOB = { train: 1, trainWithInput: 2, infer: 3, exit: 4 } as const;
+/** Control block words. */
+export const CTRL = { generation: 0, job: 1, batch: 2, threads: 3, done: 4, error: 5 } as const;
+
+/** The chunks thread t of T runs for a job on a batch of B. */
+export function runShare(x: WasmExports, plan: Plan, memory: WebAssembly.Memory, job: number, B: number, t: number, T: number): void {
+  const n = chunkCount(B);
+  for (let c = t; c < n; c += T) {
+    const [b0, b1] = chunkRange(c, n, B);
+    if (job === JOB.infer) forwardChunk(x, plan, b0, b1);
+    else trainChunk(x, plan, memory, c, b0, b1, B, job === JOB.trainWithInput);
+  }
+}
