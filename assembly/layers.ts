@@ -14,32 +14,83 @@
 const LECUN_A: f32 = 1.7159;
 const LECUN_S: f32 = 2.0 / 3.0;
 
-// §2  x = f(u) in place over n floats at p.
+// §2  x = f(u) in place over n floats at p, four at a time (the exponential is vectorised: exp4).
 export function act_forward(act: i32, p: usize, n: i32): void {
   if (act == 0) return;
-  let i = 0;
-  if (act == 4) {
-    const z = f32x4.splat(0);
-    for (; i + 4 <= n; i += 4) {
-      const a = p + (<usize>i << 2);
-      v128.store(a, f32x4.max(v128.load(a), z));
-    }
-    for (; i < n; i++) {
-      const a = p + (<usize>i << 2);
-      const v = load<f32>(a);
-      store<f32>(a, v > 0 ? v : 0);
-    }
-    return;
-  }
-  for (; i < n; i++) {
+  const n4 = n & ~3;
+  if (act == 1) for (let i = 0; i < n4; i += 4) sigmoidAt(p + (<usize>i << 2));
+  else if (act == 2) for (let i = 0; i < n4; i += 4) tanhAt(p + (<usize>i << 2), 1, 1);
+  else if (act == 3) for (let i = 0; i < n4; i += 4) tanhAt(p + (<usize>i << 2), LECUN_S, LECUN_A);
+  else for (let i = 0; i < n4; i += 4) reluAt(p + (<usize>i << 2));
+  for (let i = n4; i < n; i++) {
+    // the tail, one float at a time through the same vector code (lane 0 of a splat)
     const a = p + (<usize>i << 2);
-    const u = load<f32>(a);
-    let y: f32;
-    if (act == 1) y = sigmoid(u);
-    else if (act == 2) y = tanhf(u);
-    else y = LECUN_A * tanhf(LECUN_S * u);
-    store<f32>(a, y);
+    const u = f32x4.splat(load<f32>(a));
+    let y: v128;
+    if (act == 1) y = f32x4.div(f32x4.splat(1), f32x4.add(f32x4.splat(1), exp4(f32x4.neg(u))));
+    else if (act == 2) y = tanh4(u);
+    else if (act == 3) y = f32x4.mul(f32x4.splat(LECUN_A), tanh4(f32x4.mul(f32x4.splat(LECUN_S), u)));
+    else y = f32x4.max(u, f32x4.splat(0));
+    store<f32>(a, f32x4.extract_lane(y, 0));
   }
+}
+
+// @ts-ignore: decorator
+@inline function sigmoidAt(a: usize): void {
+  const one = f32x4.splat(1);
+  v128.store(a, f32x4.div(one, f32x4.add(one, exp4(f32x4.neg(v128.load(a))))));
+}
+
+// @ts-ignore: decorator
+@inline function tanhAt(a: usize, s: f32, scale: f32): void {
+  v128.store(a, f32x4.mul(f32x4.splat(scale), tanh4(f32x4.mul(f32x4.splat(s), v128.load(a)))));
+}
+
+// @ts-ignore: decorator
+@inline function reluAt(a: usize): void {
+  v128.store(a, f32x4.max(v128.load(a), f32x4.splat(0)));
+}
+
+// e^x for four floats: x = n·ln2 + r with |r| ≤ ln2/2 (Cody–Waite split of ln2), e^r by Cephes' expf
+// polynomial (≈ 1 ulp), 2^n by building the exponent bits. Inputs are clamped to [−87, 88], so the
+// result is a normal float (sigmoid and tanh saturate long before that).
+// @ts-ignore: decorator
+@inline function exp4(x0: v128): v128 {
+  const x = f32x4.min(f32x4.max(x0, f32x4.splat(-87.0)), f32x4.splat(88.0));
+  // n = round(x / ln2) by the 1.5·2^23 trick: the sum's low mantissa bits hold n itself
+  const magic = f32x4.splat(12582912.0);
+  const shifted = f32x4.add(f32x4.mul(x, f32x4.splat(1.44269504088896341)), magic);
+  const n = f32x4.sub(shifted, magic);
+  let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(0.693359375)));
+  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(-2.12194440e-4)));
+  let q = f32x4.splat(1.9875691500e-4);
+  q = f32x4.add(f32x4.mul(q, r), f32x4.splat(1.3981999507e-3));
+  q = f32x4.add(f32x4.mul(q, r), f32x4.splat(8.3334519073e-3));
+  q = f32x4.add(f32x4.mul(q, r), f32x4.splat(4.1665795894e-2));
+  q = f32x4.add(f32x4.mul(q, r), f32x4.splat(1.6666665459e-1));
+  q = f32x4.add(f32x4.mul(q, r), f32x4.splat(5.0000001201e-1));
+  const y = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(q, r), r), r), f32x4.splat(1));
+  // 2^n: exponent bits (n + 127) << 23, with n = bits(shifted) − bits(magic)
+  const scale = i32x4.shl(i32x4.add(shifted, i32x4.splat(127 - 0x4B400000)), 23);
+  return f32x4.mul(y, scale);
+}
+
+// tanh for four floats (Cephes' tanhf): an odd polynomial for |u| < 0.625, where 1 − 2/(e^{2u}+1)
+// would cancel, and 1 − 2/(e^{2|u|}+1) with the sign restored above it.
+// @ts-ignore: decorator
+@inline function tanh4(u: v128): v128 {
+  const a = f32x4.abs(u);
+  const z = f32x4.mul(u, u);
+  let p = f32x4.splat(-5.70498872745e-3);
+  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(2.06390887954e-2));
+  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(-5.37397155531e-2));
+  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(1.33314422036e-1));
+  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(-3.33332819422e-1));
+  const small = f32x4.add(f32x4.mul(f32x4.mul(p, z), u), u);
+  const e = exp4(f32x4.add(a, a));
+  const large = f32x4.sub(f32x4.splat(1), f32x4.div(f32x4.splat(2), f32x4.add(e, f32x4.splat(1))));
+  const signed = v128.or(large, v128.and(u, f32x4.splat(-0.0)));
+  return v128.bitselect(small, signed, f32x4.lt(a, f32x4.splat(0.625)));
 }
 
 // §2  g ∘= f'(u), with f' written through the output x = f(u).
@@ -92,187 +143,362 @@ export function act_backward(act: i32, x: usize, g: usize, n: i32): void {
   }
 }
 
-// @ts-ignore: decorator
-@inline function sigmoid(u: f32): f32 {
-  return 1.0 / (1.0 + Mathf.exp(-u));
-}
-
-// @ts-ignore: decorator
-@inline function tanhf(u: f32): f32 {
-  // tanh(u) = 1 − 2/(e^{2u} + 1), saturating cleanly for large |u|.
-  if (u > 15) return 1;
-  if (u < -15) return -1;
-  return 1.0 - 2.0 / (Mathf.exp(2 * u) + 1.0);
-}
-
 // ---------------------------------------------------------------------------------------------------
-// §3.1 convolution layer.
+// §3.1 convolution layer, as matrix products over unrolled patches ("im2col").
+//
+// The kernels of a layer form one dense matrix Kmat [J][I·K²] (row j: the kernels k_ij of output map j,
+// input map after input map; a connection table's missing pairs are zero rows of K² there). For one
+// pattern, cols [I·K²][S] (S = output pixels) holds in row (i, t) the input pixels that kernel tap t of
+// map i meets at each output pixel, so that
+//   forward        U  [J][S]    = Kmat · cols            (+ b_j, then f)
+//   kernel grad    dK [J][I·K²] += Δ · colsᵀ
+//   input grad     dcols        = Kmatᵀ · Δ, scattered back onto the input maps ("col2im")
+// Tap t = p'·K + q' of the stored (true-convolution) kernel meets x[u + K−1−p'][v + K−1−q'].
 
-// §3.1  u_j = Σ_{i∈M_j} x_i * k_ij + b_j,  x_j = f(u_j), for patterns [b0, b1).
-// connStart: i32[J+1], connInput: i32[connections]; kernel c is K×K at kern + c·K²·4.
+// cols[(i·K² + t)·S + u·Wo + v] = x_i[u + K−1−p'][v + K−1−q'] for one pattern (x at its first map).
+function im2col(x: usize, I: i32, H: i32, W: i32, K: i32, cols: usize): void {
+  const Ho = H - K + 1;
+  const Wo = W - K + 1;
+  const S = Ho * Wo;
+  let row = cols;
+  for (let i = 0; i < I; i++) {
+    const xi = x + (<usize>(i * H * W) << 2);
+    for (let pp = 0; pp < K; pp++) {
+      for (let qq = 0; qq < K; qq++) {
+        const src = xi + (<usize>((K - 1 - pp) * W + (K - 1 - qq)) << 2);
+        for (let u = 0; u < Ho; u++) copyf(src + (<usize>(u * W) << 2), row + (<usize>(u * Wo) << 2), Wo);
+        row += <usize>S << 2;
+      }
+    }
+  }
+}
+
+// dx_i[u + K−1−p'][v + K−1−q'] += dcols[(i·K² + t)·S + u·Wo + v]. Taps of one column q' run on
+// different rows one after another, so no store waits on an overlapping one.
+function col2im(dcols: usize, I: i32, H: i32, W: i32, K: i32, dx: usize): void {
+  const Ho = H - K + 1;
+  const Wo = W - K + 1;
+  const S = Ho * Wo;
+  const KK = K * K;
+  for (let i = 0; i < I; i++) {
+    const xi = dx + (<usize>(i * H * W) << 2);
+    for (let qq = 0; qq < K; qq++) {
+      for (let u = 0; u < Ho; u++) {
+        for (let pp = 0; pp < K; pp++) {
+          const src = dcols + (<usize>((i * KK + pp * K + qq) * S + u * Wo) << 2);
+          const dst = xi + (<usize>((u + K - 1 - pp) * W + (K - 1 - qq)) << 2);
+          addf(src, dst, Wo);
+        }
+      }
+    }
+  }
+}
+
+// §3.1  u_j = Σ_i x_i * k_ij + b_j,  x_j = f(u_j), for patterns [b0, b1). kmat: [J][I·K²].
+// cols: scratch of I·K²·S floats for this caller.
 export function conv_forward(
   b0: i32, b1: i32, x: usize, I: i32, H: i32, W: i32, J: i32, K: i32,
-  kern: usize, bias: usize, connStart: usize, connInput: usize, act: i32, y: usize,
+  kmat: usize, bias: usize, act: i32, y: usize, cols: usize,
 ): void {
   const Ho = H - K + 1;
   const Wo = W - K + 1;
-  const KK = K * K;
-  const rowBytes = <usize>W << 2;
+  const S = Ho * Wo;
+  const R = I * K * K;
   for (let b = b0; b < b1; b++) {
-    for (let j = 0; j < J; j++) {
-      const yo = y + (<usize>((b * J + j) * Ho * Wo) << 2);
-      const bj = load<f32>(bias + (<usize>j << 2));
-      const cs = load<i32>(connStart + (<usize>j << 2));
-      const ce = load<i32>(connStart + (<usize>(j + 1) << 2));
-      for (let u = 0; u < Ho; u++) {
-        const yr = yo + (<usize>(u * Wo) << 2);
-        let v = 0;
-        for (; v + 8 <= Wo; v += 8) {
-          let acc0 = f32x4.splat(bj);
-          let acc1 = acc0;
-          for (let c = cs; c < ce; c++) {
-            const i = load<i32>(connInput + (<usize>c << 2));
-            const xb = x + (<usize>(((b * I + i) * H + u) * W + v) << 2);
-            const kEnd = kern + (<usize>((c + 1) * KK - 1) << 2); // k[K-1][K-1]: flipped walk
-            let t = 0;
-            for (let p = 0; p < K; p++) {
-              const xr = xb + <usize>p * rowBytes;
-              for (let q = 0; q < K; q++) {
-                const kv = v128.load32_splat(kEnd - (<usize>t << 2));
-                const xa = xr + (<usize>q << 2);
-                acc0 = f32x4.add(acc0, f32x4.mul(kv, v128.load(xa)));
-                acc1 = f32x4.add(acc1, f32x4.mul(kv, v128.load(xa, 16)));
-                t++;
-              }
-            }
-          }
-          v128.store(yr + (<usize>v << 2), acc0);
-          v128.store(yr + (<usize>v << 2), acc1, 16);
-        }
-        for (; v + 4 <= Wo; v += 4) {
-          let acc0 = f32x4.splat(bj);
-          for (let c = cs; c < ce; c++) {
-            const i = load<i32>(connInput + (<usize>c << 2));
-            const xb = x + (<usize>(((b * I + i) * H + u) * W + v) << 2);
-            const kEnd = kern + (<usize>((c + 1) * KK - 1) << 2);
-            let t = 0;
-            for (let p = 0; p < K; p++) {
-              const xr = xb + <usize>p * rowBytes;
-              for (let q = 0; q < K; q++) {
-                acc0 = f32x4.add(acc0, f32x4.mul(v128.load32_splat(kEnd - (<usize>t << 2)), v128.load(xr + (<usize>q << 2))));
-                t++;
-              }
-            }
-          }
-          v128.store(yr + (<usize>v << 2), acc0);
-        }
-        for (; v < Wo; v++) {
-          let s: f32 = bj;
-          for (let c = cs; c < ce; c++) {
-            const i = load<i32>(connInput + (<usize>c << 2));
-            const xb = x + (<usize>(((b * I + i) * H + u) * W + v) << 2);
-            const kEnd = kern + (<usize>((c + 1) * KK - 1) << 2);
-            let t = 0;
-            // Four kernel taps per step along the kernel row when K allows (1×1 outputs: LeNet's C5).
-            for (let p = 0; p < K; p++) {
-              const xr = xb + <usize>p * rowBytes;
-              let q = 0;
-              for (; q + 4 <= K; q += 4) {
-                // kernel taps t..t+3 are k[KK-1-t] … k[KK-4-t], i.e. reversed in memory
-                const kv = v128.load(kEnd - (<usize>(t + 3) << 2));
-                const kr = v128.shuffle<f32>(kv, kv, 3, 2, 1, 0);
-                const m = f32x4.mul(kr, v128.load(xr + (<usize>q << 2)));
-                s += f32x4.extract_lane(m, 0) + f32x4.extract_lane(m, 1) + f32x4.extract_lane(m, 2) + f32x4.extract_lane(m, 3);
-                t += 4;
-              }
-              for (; q < K; q++) {
-                s += load<f32>(kEnd - (<usize>t << 2)) * load<f32>(xr + (<usize>q << 2));
-                t++;
-              }
-            }
-          }
-          store<f32>(yr + (<usize>v << 2), s);
-        }
+    const yb = y + (<usize>(b * J * S) << 2);
+    im2col(x + (<usize>(b * I * H * W) << 2), I, H, W, K, cols);
+    for (let j = 0; j < J; j++) fillf(yb + (<usize>(j * S) << 2), load<f32>(bias + (<usize>j << 2)), S);
+    if (S == 1) {
+      for (let j = 0; j < J; j++) {
+        const a = yb + (<usize>j << 2);
+        store<f32>(a, load<f32>(a) + dotf(kmat + (<usize>(j * R) << 2), cols, R));
       }
-      act_forward(act, yo, Ho * Wo);
+    } else {
+      mm_nn(J, S, R, kmat, R, 1, cols, S, yb, S, true);
+    }
+    act_forward(act, yb, J * S);
+  }
+}
+
+// §3.1.1  δ_j = dy_j ∘ f'(u_j);  ∂E/∂b_j += Σ δ_j;  ∂E/∂k_ij += Σ_uv δ_j[u][v] (patch of x_i)[u][v];
+// §3.2.1  dx_i = Σ_j conv2(δ_j, rot180(k_ij), 'full'), as Kmatᵀ·Δ scattered back (no padding zeros).
+// dK: [J][I·K²]; dx = 0: no input gradient. cols, dcols: scratch of I·K²·S floats each.
+export function conv_backward(
+  b0: i32, b1: i32, x: usize, I: i32, H: i32, W: i32, J: i32, K: i32,
+  kmat: usize, act: i32, y: usize, dy: usize, dK: usize, dBias: usize, dx: usize, cols: usize, dcols: usize,
+): void {
+  const Ho = H - K + 1;
+  const Wo = W - K + 1;
+  const S = Ho * Wo;
+  const R = I * K * K;
+  const first = <usize>(b0 * J * S) << 2;
+  act_backward(act, y + first, dy + first, (b1 - b0) * J * S);
+  for (let b = b0; b < b1; b++) {
+    const d = dy + (<usize>(b * J * S) << 2);
+    for (let j = 0; j < J; j++) {
+      const a = dBias + (<usize>j << 2);
+      store<f32>(a, load<f32>(a) + sumf(d + (<usize>(j * S) << 2), S));
+    }
+    im2col(x + (<usize>(b * I * H * W) << 2), I, H, W, K, cols);
+    if (S == 1) {
+      for (let j = 0; j < J; j++) axpyf(R, load<f32>(d + (<usize>j << 2)), cols, dK + (<usize>(j * R) << 2));
+    } else {
+      mm_nt(J, R, S, d, S, cols, S, dK, R);
+    }
+    if (dx == 0) continue;
+    const dxb = dx + (<usize>(b * I * H * W) << 2);
+    memory.fill(dxb, 0, <usize>(I * H * W) << 2);
+    if (S == 1) {
+      memory.fill(dcols, 0, <usize>R << 2);
+      for (let j = 0; j < J; j++) axpyf(R, load<f32>(d + (<usize>j << 2)), kmat + (<usize>(j * R) << 2), dcols);
+    } else {
+      mm_nn(R, S, J, kmat, 1, R, d, S, dcols, S, false);
+    }
+    col2im(dcols, I, H, W, K, dxb);
+  }
+}
+
+// C[M×N] (+)= A·B with A(m, k) at A + 4·(m·sam + k·sak) (so Aᵀ is sam = 1, sak = lda), B [K][ldb],
+// C [M][ldc]; `accumulate` false overwrites C. Blocks of 4 rows × 8 columns keep 8 sums in registers.
+function mm_nn(M: i32, N: i32, K: i32, A: usize, sam: i32, sak: i32, B: usize, ldb: i32, C: usize, ldc: i32, accumulate: bool): void {
+  const bStep = <usize>ldb << 2;
+  const aStep = <usize>sak << 2;
+  let m = 0;
+  for (; m + 4 <= M; m += 4) {
+    const a0 = A + (<usize>(m * sam) << 2);
+    const a1 = a0 + (<usize>sam << 2);
+    const a2 = a1 + (<usize>sam << 2);
+    const a3 = a2 + (<usize>sam << 2);
+    const c0 = C + (<usize>(m * ldc) << 2);
+    const c1 = c0 + (<usize>ldc << 2);
+    const c2 = c1 + (<usize>ldc << 2);
+    const c3 = c2 + (<usize>ldc << 2);
+    let n = 0;
+    for (; n + 8 <= N; n += 8) {
+      const o = <usize>n << 2;
+      const z = f32x4.splat(0);
+      let s00 = accumulate ? v128.load(c0 + o) : z;
+      let s01 = accumulate ? v128.load(c0 + o, 16) : z;
+      let s10 = accumulate ? v128.load(c1 + o) : z;
+      let s11 = accumulate ? v128.load(c1 + o, 16) : z;
+      let s20 = accumulate ? v128.load(c2 + o) : z;
+      let s21 = accumulate ? v128.load(c2 + o, 16) : z;
+      let s30 = accumulate ? v128.load(c3 + o) : z;
+      let s31 = accumulate ? v128.load(c3 + o, 16) : z;
+      let bp = B + o;
+      let ak: usize = 0;
+      for (let k = 0; k < K; k++) {
+        const v0 = v128.load(bp);
+        const v1 = v128.load(bp, 16);
+        let a = v128.load32_splat(a0 + ak);
+        s00 = f32x4.add(s00, f32x4.mul(a, v0));
+        s01 = f32x4.add(s01, f32x4.mul(a, v1));
+        a = v128.load32_splat(a1 + ak);
+        s10 = f32x4.add(s10, f32x4.mul(a, v0));
+        s11 = f32x4.add(s11, f32x4.mul(a, v1));
+        a = v128.load32_splat(a2 + ak);
+        s20 = f32x4.add(s20, f32x4.mul(a, v0));
+        s21 = f32x4.add(s21, f32x4.mul(a, v1));
+        a = v128.load32_splat(a3 + ak);
+        s30 = f32x4.add(s30, f32x4.mul(a, v0));
+        s31 = f32x4.add(s31, f32x4.mul(a, v1));
+        bp += bStep;
+        ak += aStep;
+      }
+      v128.store(c0 + o, s00);
+      v128.store(c0 + o, s01, 16);
+      v128.store(c1 + o, s10);
+      v128.store(c1 + o, s11, 16);
+      v128.store(c2 + o, s20);
+      v128.store(c2 + o, s21, 16);
+      v128.store(c3 + o, s30);
+      v128.store(c3 + o, s31, 16);
+    }
+    for (; n + 4 <= N; n += 4) {
+      const o = <usize>n << 2;
+      const z = f32x4.splat(0);
+      let s0 = accumulate ? v128.load(c0 + o) : z;
+      let s1 = accumulate ? v128.load(c1 + o) : z;
+      let s2 = accumulate ? v128.load(c2 + o) : z;
+      let s3 = accumulate ? v128.load(c3 + o) : z;
+      let bp = B + o;
+      let ak: usize = 0;
+      for (let k = 0; k < K; k++) {
+        const v = v128.load(bp);
+        s0 = f32x4.add(s0, f32x4.mul(v128.load32_splat(a0 + ak), v));
+        s1 = f32x4.add(s1, f32x4.mul(v128.load32_splat(a1 + ak), v));
+        s2 = f32x4.add(s2, f32x4.mul(v128.load32_splat(a2 + ak), v));
+        s3 = f32x4.add(s3, f32x4.mul(v128.load32_splat(a3 + ak), v));
+        bp += bStep;
+        ak += aStep;
+      }
+      v128.store(c0 + o, s0);
+      v128.store(c1 + o, s1);
+      v128.store(c2 + o, s2);
+      v128.store(c3 + o, s3);
+    }
+    for (; n < N; n++) {
+      const o = <usize>n << 2;
+      let s0: f32 = accumulate ? load<f32>(c0 + o) : 0;
+      let s1: f32 = accumulate ? load<f32>(c1 + o) : 0;
+      let s2: f32 = accumulate ? load<f32>(c2 + o) : 0;
+      let s3: f32 = accumulate ? load<f32>(c3 + o) : 0;
+      let bp = B + o;
+      let ak: usize = 0;
+      for (let k = 0; k < K; k++) {
+        const v = load<f32>(bp);
+        s0 += load<f32>(a0 + ak) * v;
+        s1 += load<f32>(a1 + ak) * v;
+        s2 += load<f32>(a2 + ak) * v;
+        s3 += load<f32>(a3 + ak) * v;
+        bp += bStep;
+        ak += aStep;
+      }
+      store<f32>(c0 + o, s0);
+      store<f32>(c1 + o, s1);
+      store<f32>(c2 + o, s2);
+      store<f32>(c3 + o, s3);
+    }
+  }
+  for (; m < M; m++) {
+    const a0 = A + (<usize>(m * sam) << 2);
+    const c0 = C + (<usize>(m * ldc) << 2);
+    let n = 0;
+    for (; n + 8 <= N; n += 8) {
+      const o = <usize>n << 2;
+      let s0 = accumulate ? v128.load(c0 + o) : f32x4.splat(0);
+      let s1 = accumulate ? v128.load(c0 + o, 16) : f32x4.splat(0);
+      let bp = B + o;
+      let ak: usize = 0;
+      for (let k = 0; k < K; k++) {
+        const a = v128.load32_splat(a0 + ak);
+        s0 = f32x4.add(s0, f32x4.mul(a, v128.load(bp)));
+        s1 = f32x4.add(s1, f32x4.mul(a, v128.load(bp, 16)));
+        bp += bStep;
+        ak += aStep;
+      }
+      v128.store(c0 + o, s0);
+      v128.store(c0 + o, s1, 16);
+    }
+    for (; n + 4 <= N; n += 4) {
+      const o = <usize>n << 2;
+      let s0 = accumulate ? v128.load(c0 + o) : f32x4.splat(0);
+      let bp = B + o;
+      let ak: usize = 0;
+      for (let k = 0; k < K; k++) {
+        s0 = f32x4.add(s0, f32x4.mul(v128.load32_splat(a0 + ak), v128.load(bp)));
+        bp += bStep;
+        ak += aStep;
+      }
+      v128.store(c0 + o, s0);
+    }
+    for (; n < N; n++) {
+      const o = <usize>n << 2;
+      let s0: f32 = accumulate ? load<f32>(c0 + o) : 0;
+      let bp = B + o;
+      let ak: usize = 0;
+      for (let k = 0; k < K; k++) {
+        s0 += load<f32>(a0 + ak) * load<f32>(bp);
+        bp += bStep;
+        ak += aStep;
+      }
+      store<f32>(c0 + o, s0);
     }
   }
 }
 
-// §3.1.1  δ_j = dy_j ∘ f'(u_j);  ∂E/∂b_j += Σ δ_j;  ∂E/∂k_ij += Σ_uv δ_j[u][v] x_i[u+p][v+q] (at the
-// rotated index);  §3.2.1  dx_i = Σ_j conv2(δ_j, rot180(k_ij), 'full'), scattered without padding.
-// dx = 0: no input gradient (first layer).
-export function conv_backward(
-  b0: i32, b1: i32, x: usize, I: i32, H: i32, W: i32, J: i32, K: i32,
-  kern: usize, connStart: usize, connInput: usize, act: i32, y: usize, dy: usize,
-  dKern: usize, dBias: usize, dx: usize,
-): void {
-  const Ho = H - K + 1;
-  const Wo = W - K + 1;
-  const KK = K * K;
-  const S = Ho * Wo;
-  const rowBytes = <usize>W << 2;
-  const first = <usize>(b0 * J * S) << 2;
-  act_backward(act, y + first, dy + first, (b1 - b0) * J * S);
-  if (dx != 0) memory.fill(dx + (<usize>(b0 * I * H * W) << 2), 0, <usize>((b1 - b0) * I * H * W) << 2);
-  for (let b = b0; b < b1; b++) {
-    for (let j = 0; j < J; j++) {
-      const d = dy + (<usize>((b * J + j) * S) << 2);
-      store<f32>(dBias + (<usize>j << 2), load<f32>(dBias + (<usize>j << 2)) + sumf(d, S));
-      const cs = load<i32>(connStart + (<usize>j << 2));
-      const ce = load<i32>(connStart + (<usize>(j + 1) << 2));
-      for (let c = cs; c < ce; c++) {
-        const i = load<i32>(connInput + (<usize>c << 2));
-        const xi = x + (<usize>((b * I + i) * H * W) << 2);
-        const gEnd = dKern + (<usize>((c + 1) * KK - 1) << 2);
-        // kernel gradient: tap (p, q) is the dot product of δ with the shifted input
-        let t = 0;
-        for (let p = 0; p < K; p++) {
-          for (let q = 0; q < K; q++) {
-            let acc = f32x4.splat(0);
-            let s: f32 = 0;
-            for (let u = 0; u < Ho; u++) {
-              const dr = d + (<usize>(u * Wo) << 2);
-              const xr = xi + <usize>(u + p) * rowBytes + (<usize>q << 2);
-              let v = 0;
-              for (; v + 4 <= Wo; v += 4) acc = f32x4.add(acc, f32x4.mul(v128.load(dr + (<usize>v << 2)), v128.load(xr + (<usize>v << 2))));
-              for (; v < Wo; v++) s += load<f32>(dr + (<usize>v << 2)) * load<f32>(xr + (<usize>v << 2));
-            }
-            s += f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1) + f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3);
-            const ga = gEnd - (<usize>t << 2);
-            store<f32>(ga, load<f32>(ga) + s);
-            t++;
-          }
-        }
-        if (dx == 0) continue;
-        // input gradient: each δ row scatters through the kernel onto K rows of dx
-        const dxi = dx + (<usize>((b * I + i) * H * W) << 2);
-        const kEnd = kern + (<usize>((c + 1) * KK - 1) << 2);
-        for (let u = 0; u < Ho; u++) {
-          const dr = d + (<usize>(u * Wo) << 2);
-          t = 0;
-          for (let p = 0; p < K; p++) {
-            const xr = dxi + <usize>(u + p) * rowBytes;
-            for (let q = 0; q < K; q++) {
-              const kv = load<f32>(kEnd - (<usize>t << 2));
-              const ks = f32x4.splat(kv);
-              const out = xr + (<usize>q << 2);
-              let v = 0;
-              for (; v + 4 <= Wo; v += 4) {
-                const a = out + (<usize>v << 2);
-                v128.store(a, f32x4.add(v128.load(a), f32x4.mul(ks, v128.load(dr + (<usize>v << 2)))));
-              }
-              for (; v < Wo; v++) {
-                const a = out + (<usize>v << 2);
-                store<f32>(a, load<f32>(a) + kv * load<f32>(dr + (<usize>v << 2)));
-              }
-              t++;
-            }
-          }
-        }
+// C[M×N] += A·Bᵀ with A [M][lda], B [N][ldb]: dot products along k, 2 rows × 4 columns at a time.
+function mm_nt(M: i32, N: i32, K: i32, A: usize, lda: i32, B: usize, ldb: i32, C: usize, ldc: i32): void {
+  const K4 = K & ~3;
+  let m = 0;
+  for (; m < M; m += 2) {
+    const two = m + 1 < M;
+    const a0 = A + (<usize>(m * lda) << 2);
+    const a1 = two ? a0 + (<usize>lda << 2) : a0;
+    const c0 = C + (<usize>(m * ldc) << 2);
+    const c1 = c0 + (<usize>ldc << 2);
+    let n = 0;
+    for (; n + 4 <= N; n += 4) {
+      const p0 = B + (<usize>(n * ldb) << 2);
+      const p1 = p0 + (<usize>ldb << 2);
+      const p2 = p1 + (<usize>ldb << 2);
+      const p3 = p2 + (<usize>ldb << 2);
+      let s00 = f32x4.splat(0);
+      let s01 = s00, s02 = s00, s03 = s00, s10 = s00, s11 = s00, s12 = s00, s13 = s00;
+      for (let k = 0; k < K4; k += 4) {
+        const o = <usize>k << 2;
+        const x0 = v128.load(a0 + o);
+        const x1 = v128.load(a1 + o);
+        const y0 = v128.load(p0 + o);
+        const y1 = v128.load(p1 + o);
+        const y2 = v128.load(p2 + o);
+        const y3 = v128.load(p3 + o);
+        s00 = f32x4.add(s00, f32x4.mul(x0, y0));
+        s01 = f32x4.add(s01, f32x4.mul(x0, y1));
+        s02 = f32x4.add(s02, f32x4.mul(x0, y2));
+        s03 = f32x4.add(s03, f32x4.mul(x0, y3));
+        s10 = f32x4.add(s10, f32x4.mul(x1, y0));
+        s11 = f32x4.add(s11, f32x4.mul(x1, y1));
+        s12 = f32x4.add(s12, f32x4.mul(x1, y2));
+        s13 = f32x4.add(s13, f32x4.mul(x1, y3));
+      }
+      let r00 = hsum(s00), r01 = hsum(s01), r02 = hsum(s02), r03 = hsum(s03);
+      let r10 = hsum(s10), r11 = hsum(s11), r12 = hsum(s12), r13 = hsum(s13);
+      for (let k = K4; k < K; k++) {
+        const o = <usize>k << 2;
+        const x0 = load<f32>(a0 + o);
+        const x1 = load<f32>(a1 + o);
+        const y0 = load<f32>(p0 + o), y1 = load<f32>(p1 + o), y2 = load<f32>(p2 + o), y3 = load<f32>(p3 + o);
+        r00 += x0 * y0; r01 += x0 * y1; r02 += x0 * y2; r03 += x0 * y3;
+        r10 += x1 * y0; r11 += x1 * y1; r12 += x1 * y2; r13 += x1 * y3;
+      }
+      const o = <usize>n << 2;
+      store<f32>(c0 + o, load<f32>(c0 + o) + r00);
+      store<f32>(c0 + o, load<f32>(c0 + o, 4) + r01, 4);
+      store<f32>(c0 + o, load<f32>(c0 + o, 8) + r02, 8);
+      store<f32>(c0 + o, load<f32>(c0 + o, 12) + r03, 12);
+      if (two) {
+        store<f32>(c1 + o, load<f32>(c1 + o) + r10);
+        store<f32>(c1 + o, load<f32>(c1 + o, 4) + r11, 4);
+        store<f32>(c1 + o, load<f32>(c1 + o, 8) + r12, 8);
+        store<f32>(c1 + o, load<f32>(c1 + o, 12) + r13, 12);
       }
     }
+    for (; n < N; n++) {
+      const p0 = B + (<usize>(n * ldb) << 2);
+      const o = <usize>n << 2;
+      store<f32>(c0 + o, load<f32>(c0 + o) + dotf(a0, p0, K));
+      if (two) store<f32>(c1 + o, load<f32>(c1 + o) + dotf(a1, p0, K));
+    }
   }
+}
+
+// @ts-ignore: decorator
+@inline function copyf(src: usize, dst: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) v128.store(dst + (<usize>i << 2), v128.load(src + (<usize>i << 2)));
+  for (; i < n; i++) store<f32>(dst + (<usize>i << 2), load<f32>(src + (<usize>i << 2)));
+}
+
+// @ts-ignore: decorator
+@inline function addf(src: usize, dst: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const a = dst + (<usize>i << 2);
+    v128.store(a, f32x4.add(v128.load(a), v128.load(src + (<usize>i << 2))));
+  }
+  for (; i < n; i++) {
+    const a = dst + (<usize>i << 2);
+    store<f32>(a, load<f32>(a) + load<f32>(src + (<usize>i << 2)));
+  }
+}
+
+// @ts-ignore: decorator
+@inline function fillf(dst: usize, v: f32, n: i32): void {
+  const vv = f32x4.splat(v);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) v128.store(dst + (<usize>i << 2), vv);
+  for (; i < n; i++) store<f32>(dst + (<usize>i << 2), v);
 }
 
 // @ts-ignore: decorator

@@ -37,6 +37,16 @@ interface CombinationState {
   scratch: Float64Array;
 }
 
+/** A convolution with a sparse connection table: its kernels scattered into a dense matrix. */
+interface SparseState {
+  kernel: ParamView;
+  KK: number;
+  denseIndex: Int32Array;
+  dense: number;
+  gDense: number;
+  size: number;
+}
+
 interface Segment {
   /** Byte offset within a chunk buffer, element count, destination address. */
   from: number;
@@ -60,6 +70,7 @@ export class FastNetwork {
   readonly grads: Float32Array;
   private readonly x: WasmExports;
   private readonly combinations: CombinationState[];
+  private readonly sparse: SparseState[];
   private readonly segments: Segment[];
   private readonly control: Int32Array;
   private readonly losses: Float64Array;
@@ -82,6 +93,7 @@ export class FastNetwork {
     this.control = new Int32Array(memory.buffer, plan.control, 16);
     this.losses = new Float64Array(memory.buffer, plan.losses, 8);
     this.combinations = [];
+    this.sparse = [];
     this.segments = [];
     plan.layers.forEach((L, l) => {
       const mine = views.filter((v) => v.layerIndex === l);
@@ -97,6 +109,12 @@ export class FastNetwork {
         });
         this.segments.push({ from: L.gw, count: L.nw, to: plan.reduced + L.gw });
         this.segments.push({ from: L.gb, count: L.nb, to: plan.grads + 4 * mine[2].offset });
+        return;
+      }
+      if (L.denseCopy && L.denseIndex) {
+        this.sparse.push({ kernel: mine[0], KK: L.kernel * L.kernel, denseIndex: L.denseIndex, dense: L.w, gDense: L.gw, size: L.nw });
+        this.segments.push({ from: L.gw, count: L.nw, to: plan.reduced + L.gw });
+        this.segments.push({ from: L.gb, count: L.nb, to: plan.grads + 4 * mine[1].offset });
         return;
       }
       let k = 0;
@@ -204,6 +222,11 @@ export class FastNetwork {
     loss /= batch;
     for (const s of this.segments) this.x.reduce_chunks(0, s.count, this.plan.chunks + s.from, n, this.plan.chunkStride / 4, s.to);
     for (const cs of this.combinations) loss += this.combinationGradients(cs);
+    for (const sp of this.sparse) {
+      const g = new Float32Array(this.memory.buffer, this.plan.reduced + sp.gDense, sp.size);
+      const out = this.grads.subarray(sp.kernel.offset, sp.kernel.offset + sp.kernel.length);
+      sp.denseIndex.forEach((d, c) => out.set(g.subarray(d * sp.KK, (d + 1) * sp.KK), c * sp.KK));
+    }
     return loss;
   }
 
@@ -238,6 +261,12 @@ export class FastNetwork {
   // §3.3 effective kernels k̃_ij = α_ij · k_src(i,j): the combination runs as a convolution over all
   // input maps, since Σ_i α_ij (x_i * k) = Σ_i x_i * (α_ij k).
   private refreshEffectiveKernels(): void {
+    for (const sp of this.sparse) {
+      const dense = new Float32Array(this.memory.buffer, sp.dense, sp.size);
+      const k = this.params.subarray(sp.kernel.offset, sp.kernel.offset + sp.kernel.length);
+      dense.fill(0);
+      sp.denseIndex.forEach((d, c) => dense.set(k.subarray(c * sp.KK, (c + 1) * sp.KK), d * sp.KK));
+    }
     for (const s of this.combinations) {
       const c = Float64Array.from(this.params.subarray(s.c.offset, s.c.offset + s.c.length));
       softmaxRows(c, s.J, s.I, s.alpha);

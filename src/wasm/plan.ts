@@ -25,6 +25,13 @@ export interface PlannedLayer {
   type: 'conv' | 'subsample' | 'full';
   /** For learned combinations (run as a convolution over effective kernels α_ij·k). */
   combination: boolean;
+  /**
+   * Convolutions read one dense kernel matrix [J][I·K²]. With the `all` table that is the parameters
+   * themselves; otherwise (a sparse table, learned combinations) it is a copy the host keeps up to date,
+   * and `denseIndex[c]` is where connection c's kernel sits in it (j·I + i).
+   */
+  denseCopy: boolean;
+  denseIndex: Int32Array | null;
   act: number;
   inShape: [number, number, number];
   outShape: [number, number, number];
@@ -34,8 +41,6 @@ export interface PlannedLayer {
   /** Byte addresses of parameters (or effective kernels / constants) the kernels read. */
   w: number;
   b: number;
-  connStart: number;
-  connInput: number;
   /** Byte offsets, within a chunk's gradient buffer, of ∂E/∂w and ∂E/∂b (−1: none). */
   gw: number;
   gb: number;
@@ -61,6 +66,9 @@ export interface Plan {
   chunkFloats: number;
   /** Reduced chunk gradients (the kernels' layout). */
   reduced: number;
+  /** Per-chunk scratch (im2col): chunk c at scratch + c·scratchStride bytes. */
+  scratch: number;
+  scratchStride: number;
   /** acts[ℓ]: input (ℓ = 0) and outputs of each layer; dActs[ℓ]: their gradients. */
   acts: number[];
   dActs: number[];
@@ -72,8 +80,7 @@ export interface Plan {
   layers: PlannedLayer[];
   loss: number;
   targets: [number, number];
-  /** Written once into a fresh memory: connection tables and constant β / b arrays. */
-  tables: { connStart: number; connInput: number; start: Int32Array; input: Int32Array }[];
+  /** Written once into a fresh memory: constant β / b arrays. */
   constants: { at: number; value: number; count: number }[];
 }
 
@@ -94,9 +101,9 @@ export function makePlan(d: ResolvedDescription, batch: number, paramOffsets: { 
   const at = (layer: number, k: number): number => params + 4 * paramOffsets[layer][k].offset;
 
   const layers: PlannedLayer[] = [];
-  const tables: Plan['tables'] = [];
   const constants: Plan['constants'] = [];
   let chunkFloats = 0;
+  let scratchFloats = 4;
   const grad = (n: number): number => {
     const o = chunkFloats * 4;
     chunkFloats += (n + 15) & ~15;
@@ -108,24 +115,28 @@ export function makePlan(d: ResolvedDescription, batch: number, paramOffsets: { 
     const outShape = d.shapes[l] as [number, number, number];
     const base = {
       act: Act.Identity as number, inShape, outShape, kernel: 0, factor: 0, mode: 0,
-      w: 0, b: 0, connStart: 0, connInput: 0, gw: -1, gb: -1, nw: 0, nb: 0, downed: 0, combination: false,
+      w: 0, b: 0, gw: -1, gb: -1, nw: 0, nb: 0, downed: 0, combination: false, denseCopy: false, denseIndex: null,
     };
     switch (spec.type) {
       case 'conv':
       case 'combination': {
         const combination = spec.type === 'combination';
-        const conn = compileConnections(combination ? 'all' : spec.connections, inShape[0], spec.maps);
-        const connStart = take(4 * conn.start.length);
-        const connInput = take(4 * conn.input.length);
+        const I = inShape[0];
         const KK = spec.kernel * spec.kernel;
-        const nw = conn.count * KK;
+        const all = !combination && spec.connections === 'all';
+        let denseIndex: Int32Array | null = null;
+        if (!combination && !all) {
+          const conn = compileConnections(spec.connections, I, spec.maps);
+          denseIndex = new Int32Array(conn.count);
+          for (let j = 0; j < spec.maps; j++) for (let c = conn.start[j]; c < conn.start[j + 1]; c++) denseIndex[c] = j * I + conn.input[c];
+        }
+        const nw = spec.maps * I * KK;
         layers.push({
           ...base, type: 'conv', combination, act: activationCode(spec.activation), kernel: spec.kernel,
-          // a combination layer reads effective kernels α_ij·k kept outside the parameters
-          w: combination ? take(4 * nw) : at(l, 0), b: combination ? at(l, 2) : at(l, 1),
-          connStart, connInput, gw: grad(nw), gb: grad(spec.maps), nw, nb: spec.maps,
+          w: all ? at(l, 0) : take(4 * nw), b: combination ? at(l, 2) : at(l, 1),
+          gw: grad(nw), gb: grad(spec.maps), nw, nb: spec.maps, denseCopy: !all, denseIndex,
         });
-        tables.push({ connStart, connInput, start: conn.start, input: conn.input });
+        scratchFloats = Math.max(scratchFloats, 2 * I * KK * outShape[1] * outShape[2]);
         break;
       }
       case 'subsample': {
@@ -165,22 +176,20 @@ export function makePlan(d: ResolvedDescription, batch: number, paramOffsets: { 
   const chunkStride = chunkFloats * 4;
   const chunks = take(chunkStride * MAX_CHUNKS);
   const reduced = take(chunkStride);
+  const scratchStride = align(4 * scratchFloats);
+  const scratch = take(scratchStride * MAX_CHUNKS);
   const labels = take(batch);
   const losses = take(8 * MAX_CHUNKS);
   const plan: Plan = {
     bytes: align(top), batch, inputSize: shapeSize(d.input), outputSize: shapeSize(d.shapes[d.shapes.length - 1]),
-    params, grads, paramCount, chunks, chunkStride, chunkFloats, reduced, acts, dActs, labels, losses, control,
-    layers, loss: d.loss === 'mse' ? 0 : 1, targets: d.targets, tables, constants,
+    params, grads, paramCount, chunks, chunkStride, chunkFloats, reduced, scratch, scratchStride, acts, dActs, labels, losses, control,
+    layers, loss: d.loss === 'mse' ? 0 : 1, targets: d.targets, constants,
   };
   return plan;
 }
 
-/** Writes the plan's connection tables and constants into a fresh memory. */
+/** Writes the plan's constants into a fresh memory. */
 export function initialiseMemory(plan: Plan, memory: WebAssembly.Memory): void {
-  for (const { connStart, connInput, start, input } of plan.tables) {
-    new Int32Array(memory.buffer, connStart, start.length).set(start);
-    new Int32Array(memory.buffer, connInput, input.length).set(input);
-  }
   for (const { at, value, count } of plan.constants) new Float32Array(memory.buffer, at, count).fill(value);
 }
 
@@ -193,8 +202,9 @@ export function chunkCount(B: number): number {
   return Math.min(B, MAX_CHUNKS);
 }
 
-/** Forward pass of patterns [b0, b1) through every layer. */
-export function forwardChunk(x: WasmExports, plan: Plan, b0: number, b1: number): void {
+/** Forward pass of patterns [b0, b1) (chunk c, whose scratch it uses) through every layer. */
+export function forwardChunk(x: WasmExports, plan: Plan, c: number, b0: number, b1: number): void {
+  const cols = plan.scratch + c * plan.scratchStride;
   plan.layers.forEach((L, l) => {
     const [I, H, W] = L.inShape;
     const [J] = L.outShape;
@@ -202,7 +212,7 @@ export function forwardChunk(x: WasmExports, plan: Plan, b0: number, b1: number)
     const out = plan.acts[l + 1];
     switch (L.type) {
       case 'conv':
-        x.conv_forward(b0, b1, inp, I, H, W, J, L.kernel, L.w, L.b, L.connStart, L.connInput, L.act, out);
+        x.conv_forward(b0, b1, inp, I, H, W, J, L.kernel, L.w, L.b, L.act, out, cols);
         break;
       case 'subsample':
         x.subsample_forward(b0, b1, inp, I, H, W, L.factor, L.mode, L.w, L.b, L.act, L.downed, out);
@@ -219,8 +229,9 @@ export function forwardChunk(x: WasmExports, plan: Plan, b0: number, b1: number)
  * buffer, which it zeroes first. Returns nothing: the chunk's loss sum goes to losses[c].
  */
 export function trainChunk(x: WasmExports, plan: Plan, memory: WebAssembly.Memory, c: number, b0: number, b1: number, B: number, inputGradient: boolean): void {
-  forwardChunk(x, plan, b0, b1);
+  forwardChunk(x, plan, c, b0, b1);
   const L = plan.layers.length;
+  const cols = plan.scratch + c * plan.scratchStride;
   const [off, on] = plan.targets;
   const loss = x.loss_forward_backward(b0, b1, plan.loss, plan.acts[L], plan.labels, plan.outputSize, off, on, 1 / B, plan.dActs[L]);
   new Float64Array(memory.buffer, plan.losses, 8)[c] = loss;
@@ -235,7 +246,7 @@ export function trainChunk(x: WasmExports, plan: Plan, memory: WebAssembly.Memor
     const gb = Ly.gb >= 0 ? g + Ly.gb : 0;
     switch (Ly.type) {
       case 'conv':
-        x.conv_backward(b0, b1, plan.acts[l], I, H, W, J, Ly.kernel, Ly.w, Ly.connStart, Ly.connInput, Ly.act, plan.acts[l + 1], plan.dActs[l + 1], gw, gb, dx);
+        x.conv_backward(b0, b1, plan.acts[l], I, H, W, J, Ly.kernel, Ly.w, Ly.act, plan.acts[l + 1], plan.dActs[l + 1], gw, gb, dx, cols, cols + plan.scratchStride / 2);
         break;
       case 'subsample':
         x.subsample_backward(b0, b1, I, H, W, Ly.factor, Ly.mode, Ly.w, Ly.act, plan.acts[l + 1], plan.dActs[l + 1], Ly.downed, gw, gb, dx);
@@ -257,7 +268,7 @@ export function runShare(x: WasmExports, plan: Plan, memory: WebAssembly.Memory,
   const n = chunkCount(B);
   for (let c = t; c < n; c += T) {
     const [b0, b1] = chunkRange(c, n, B);
-    if (job === JOB.infer) forwardChunk(x, plan, b0, b1);
+    if (job === JOB.infer) forwardChunk(x, plan, c, b0, b1);
     else trainChunk(x, plan, memory, c, b0, b1, B, job === JOB.trainWithInput);
   }
 }
