@@ -179,6 +179,20 @@ export class Network {
     return this.dActs[0].subarray(0, this.batch * this.inputSize);
   }
 
+  /** Forward and backward in one call (the shape every backend shares): ∂Ẽ/∂θ into grads, returns Ẽ. */
+  computeGradients(input: Float64Array, labels: Labels, batch: number, options: { inputGradient?: boolean } = {}): number {
+    this.forward(input, batch);
+    this.zeroGrads();
+    return this.backward(labels, options);
+  }
+
+  /** §4.1 one step of gradient descent, θ ← θ − rate·∂Ẽ/∂θ; returns Ẽ before the step. */
+  trainStep(input: Float64Array, labels: Labels, batch: number, rate: number): number {
+    const e = this.computeGradients(input, labels, batch);
+    for (let i = 0; i < this.params.length; i++) this.params[i] -= rate * this.grads[i];
+    return e;
+  }
+
   /** Output of layer ℓ for the last forward pass, [batch][maps][h][w]. */
   activation(layer: number): Float64Array {
     const n = this.batch * shapeSize(this.layers[layer].outShape);

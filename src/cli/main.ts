@@ -51,12 +51,14 @@ program
   .option('--batch <n>', 'patterns per step', positiveInt, 50)
   .option('--rate <r>', 'learning rate', positiveNumber, 1)
   .option('--seed <s>', 'seed', nonNegativeInt, 1)
-  .action((o) => {
-    exitCode = runDemo(o);
+  .addOption(new Option('--backend <b>', 'kernels that train').choices(['wasm', 'reference']).default('wasm'))
+  .option('--threads <n>', 'threads for the wasm backend (default: the available cores)', positiveInt)
+  .action(async (o) => {
+    exitCode = await runDemo(o);
   });
 
 try {
-  program.parse();
+  await program.parseAsync();
   process.exitCode = exitCode;
 } catch (e) {
   const ce = e as { code?: string; exitCode?: number };

@@ -76,7 +76,7 @@ export const LECUN: Normalisation = { background: -0.1, foreground: 1.175 };
  */
 export function fillBatch(
   data: Dataset, order: ArrayLike<number>, start: number, batch: number,
-  height: number, width: number, norm: Normalisation, out: Float64Array, labels: Uint8Array,
+  height: number, width: number, norm: Normalisation, out: Float64Array | Float32Array, labels: Uint8Array,
 ): void {
   const { rows, cols } = data;
   if (rows > height || cols > width) {

@@ -150,7 +150,9 @@ export class FastNetwork {
     const url = new URL('../../dist/wasm/worker.js', import.meta.url);
     const ready: Promise<void>[] = [];
     for (let t = 1; t < this.threads; t++) {
-      const w = new Worker(url, { workerData: { module: module.module, memory: this.memory, plan: this.plan, t } });
+      // Not the parent's --input-type/--eval flags: they would apply to the worker's file too.
+      const execArgv = process.execArgv.filter((a) => !/^--(input-type|eval|print)\b|^-[ep]$/.test(a));
+      const w = new Worker(url, { workerData: { module: module.module, memory: this.memory, plan: this.plan, t }, execArgv });
       ready.push(new Promise((resolve, reject) => {
         w.once('message', () => resolve());
         w.once('error', reject);
