@@ -223,16 +223,18 @@ export function conv_forward(
 // §3.1.1  δ_j = dy_j ∘ f'(u_j);  ∂E/∂b_j += Σ δ_j;  ∂E/∂k_ij += Σ_uv δ_j[u][v] (patch of x_i)[u][v];
 // §3.2.1  dx_i = Σ_j conv2(δ_j, rot180(k_ij), 'full'), as Kmatᵀ·Δ scattered back (no padding zeros).
 // dK: [J][I·K²]; dx = 0: no input gradient. cols, dcols: scratch of I·K²·S floats each.
+// deltaReady ≠ 0: dy already holds δ (the next layer folded f' in: subsample_backward).
 export function conv_backward(
   b0: i32, b1: i32, x: usize, I: i32, H: i32, W: i32, J: i32, K: i32,
   kmat: usize, act: i32, y: usize, dy: usize, dK: usize, dBias: usize, dx: usize, cols: usize, dcols: usize,
+  deltaReady: i32,
 ): void {
   const Ho = H - K + 1;
   const Wo = W - K + 1;
   const S = Ho * Wo;
   const R = I * K * K;
   const first = <usize>(b0 * J * S) << 2;
-  act_backward(act, y + first, dy + first, (b1 - b0) * J * S);
+  if (deltaReady == 0) act_backward(act, y + first, dy + first, (b1 - b0) * J * S);
   for (let b = b0; b < b1; b++) {
     const d = dy + (<usize>(b * J * S) << 2);
     for (let j = 0; j < J; j++) {
@@ -578,11 +580,15 @@ export function subsample_forward(
   }
 }
 
-// §3.2.1  δ_j = dy_j ∘ f'(u_j); ∂E/∂b_j += Σ δ_j; ∂E/∂β_j += Σ δ_j ∘ d_j;  §3.1.1 dx_j = β_j up(δ_j).
+// §3.2.1  δ_j = dy_j ∘ f'(u_j); ∂E/∂b_j += Σ δ_j; ∂E/∂β_j += Σ δ_j ∘ d_j;
+// §3.1.1  the previous (convolution) layer's sensitivities δ^{ℓ-1}_j = β_j (f'(u^{ℓ-1}_j) ∘ up(δ_j)),
+// written map by map while the map is in cache when prevY ≠ 0 (prevY: that layer's outputs, prevAct
+// its activation), so up(δ) is never a pass of its own; else dx_j = β_j up(δ_j).
 // dBeta, dBias, dx = 0: not wanted (fixed β, no b, first layer).
 export function subsample_backward(
   b0: i32, b1: i32, J: i32, H: i32, W: i32, n: i32, mode: i32,
   beta: usize, act: i32, y: usize, dy: usize, downed: usize, dBeta: usize, dBias: usize, dx: usize,
+  prevAct: i32, prevY: usize,
 ): void {
   const Ho = H / n;
   const Wo = W / n;
@@ -629,6 +635,7 @@ export function subsample_backward(
           }
         }
       }
+      if (prevY != 0) act_backward(prevAct, prevY + (<usize>(m * H * W) << 2), xm, H * W);
     }
   }
 }

@@ -237,6 +237,8 @@ export function trainChunk(x: WasmExports, plan: Plan, memory: WebAssembly.Memor
   new Float64Array(memory.buffer, plan.losses, 8)[c] = loss;
   const g = plan.chunks + c * plan.chunkStride;
   new Float32Array(memory.buffer, g, plan.chunkFloats).fill(0);
+  // A subsampling layer over a convolution folds the convolution's f' into its up(δ) (§3.1.1).
+  let deltaReady = false;
   for (let l = L - 1; l >= 0; l--) {
     const Ly = plan.layers[l];
     const [I, H, W] = Ly.inShape;
@@ -246,13 +248,19 @@ export function trainChunk(x: WasmExports, plan: Plan, memory: WebAssembly.Memor
     const gb = Ly.gb >= 0 ? g + Ly.gb : 0;
     switch (Ly.type) {
       case 'conv':
-        x.conv_backward(b0, b1, plan.acts[l], I, H, W, J, Ly.kernel, Ly.w, Ly.act, plan.acts[l + 1], plan.dActs[l + 1], gw, gb, dx, cols, cols + plan.scratchStride / 2);
+        x.conv_backward(b0, b1, plan.acts[l], I, H, W, J, Ly.kernel, Ly.w, Ly.act, plan.acts[l + 1], plan.dActs[l + 1], gw, gb, dx, cols, cols + plan.scratchStride / 2, deltaReady ? 1 : 0);
+        deltaReady = false;
         break;
-      case 'subsample':
-        x.subsample_backward(b0, b1, I, H, W, Ly.factor, Ly.mode, Ly.w, Ly.act, plan.acts[l + 1], plan.dActs[l + 1], Ly.downed, gw, gb, dx);
+      case 'subsample': {
+        const fold = l > 0 && plan.layers[l - 1].type === 'conv';
+        const prev = fold ? plan.layers[l - 1] : null;
+        x.subsample_backward(b0, b1, I, H, W, Ly.factor, Ly.mode, Ly.w, Ly.act, plan.acts[l + 1], plan.dActs[l + 1], Ly.downed, gw, gb, dx, prev ? prev.act : 0, prev ? plan.acts[l] : 0);
+        deltaReady = fold;
         break;
+      }
       case 'full':
         x.full_backward(b0, b1, plan.acts[l], I * H * W, J, Ly.w, Ly.act, plan.acts[l + 1], plan.dActs[l + 1], gw, gb, dx);
+        deltaReady = false;
         break;
     }
   }
