@@ -1,0 +1,200 @@
+// TensorFlow.js 4.22 (@tensorflow/tfjs) on its 'wasm' backend (@tensorflow/tfjs-backend-wasm, XNNPACK;
+// .wasm files read from node_modules, no network) and its 'cpu' backend (plain JavaScript).
+//
+// The networks are written with tf's core ops, as a TF.js user writes a custom model: conv2d (NHWC,
+// cross-correlation, 'same' padding where N2 pads), avgPool, matMul, tf.train.sgd's minimize. Weights
+// are convnotes' initial ones: kernels flipped by 180° (convnotes stores them for true convolution),
+// fully connected weights reordered from convnotes' [map][row][col] inputs to TF.js's NHWC flattening
+// [row][col][map].
+//
+// Threads: TF.js turns its multithreaded wasm build off under Node (WASM_HAS_MULTITHREAD_SUPPORT is
+// false there; forcing it fails to start workers from blob: URLs), and the cpu backend has no threads,
+// so both run on one thread whatever --threads says.
+
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import type * as TFNamespace from '@tensorflow/tfjs';
+import type { ActivationName } from 'convnotes';
+import { oneHot } from '../data.js';
+import { batchesIn } from '../measure.js';
+import type { PortableNet } from '../nets.js';
+import type { CreateArgs, SystemNet } from '../system.js';
+import { registerWasmFilterGradient } from './tfjs-filter-grad.js';
+
+type TF = typeof TFNamespace;
+type Tensor = TFNamespace.Tensor;
+type Tensor2D = TFNamespace.Tensor2D;
+type Tensor4D = TFNamespace.Tensor4D;
+
+export interface TfjsEnv {
+  tf: TF;
+  version: string;
+  /** Whether the wasm backend started (else the reason). */
+  wasm: true | string;
+  /** Whether this harness registered Conv2DBackpropFilter for wasm (false: TF.js has its own). */
+  registeredFilterGradient: boolean;
+}
+
+let envPromise: Promise<TfjsEnv | string> | null = null;
+
+/** Loads TF.js and both backends once; a string says why TF.js is unavailable. */
+export function tfjsEnv(): Promise<TfjsEnv | string> {
+  envPromise ??= (async () => {
+    let tf: TF;
+    let wasmModule: typeof import('@tensorflow/tfjs-backend-wasm');
+    try {
+      tf = ((await import('@tensorflow/tfjs')) as unknown as { default: TF }).default;
+      wasmModule = await import('@tensorflow/tfjs-backend-wasm');
+    } catch (e) {
+      return `@tensorflow/tfjs or @tensorflow/tfjs-backend-wasm cannot be loaded (${(e as Error).message}); run npm install`;
+    }
+    // The .wasm binaries sit beside the package's Node entry point (dist/).
+    const require = createRequire(import.meta.url);
+    const wasmDir = dirname(require.resolve('@tensorflow/tfjs-backend-wasm'));
+    wasmModule.setWasmPaths(join(wasmDir, '/'));
+    let wasm: true | string = true;
+    try {
+      if (!(await tf.setBackend('wasm'))) wasm = 'tf.setBackend("wasm") returned false';
+    } catch (e) {
+      wasm = `the wasm backend failed to start: ${(e as Error).message}`;
+    }
+    await tf.setBackend('cpu');
+    const registeredFilterGradient = registerWasmFilterGradient(tf);
+    return { tf, version: tf.version.tfjs, wasm, registeredFilterGradient };
+  })();
+  return envPromise;
+}
+
+function activate(tf: TF, a: ActivationName, x: Tensor): Tensor {
+  switch (a) {
+    case 'identity': return x;
+    case 'sigmoid': return tf.sigmoid(x);
+    case 'tanh': return tf.tanh(x);
+    case 'lecun': return tf.mul(tf.tanh(tf.mul(x, 2 / 3)), 1.7159);
+    case 'relu': return tf.relu(x);
+  }
+}
+
+interface Layer {
+  forward(x: Tensor): Tensor;
+}
+
+/** The portable net as TF.js ops over variables initialised from convnotes' parameters. */
+export function buildModel(tf: TF, p: PortableNet, params: Float64Array): { layers: Layer[]; variables: TFNamespace.Variable[] } {
+  if (params.length !== p.paramCount) throw new Error(`${p.id}: expected ${p.paramCount} parameters, got ${params.length}`);
+  const variables: TFNamespace.Variable[] = [];
+  const variable = (values: Float32Array, shape: number[]) => {
+    const t = tf.tensor(values, shape);
+    const v = tf.variable(t);
+    t.dispose();
+    variables.push(v);
+    return v;
+  };
+  let o = 0;
+  const take = (n: number) => {
+    const s = params.subarray(o, o + n);
+    o += n;
+    return s;
+  };
+  const layers: Layer[] = p.layers.map((l): Layer => {
+    switch (l.type) {
+      case 'conv': {
+        const { inMaps: C, maps: O, kernel: K } = l;
+        const k = take(O * C * K * K);
+        const f = new Float32Array(K * K * C * O);
+        for (let oo = 0; oo < O; oo++) for (let c = 0; c < C; c++) for (let r = 0; r < K; r++) for (let s = 0; s < K; s++) {
+          f[((r * K + s) * C + c) * O + oo] = k[((oo * C + c) * K + (K - 1 - r)) * K + (K - 1 - s)];
+        }
+        const filter = variable(f, [K, K, C, O]);
+        const bias = variable(Float32Array.from(take(O)), [O]);
+        const pad = l.pad === 0 ? 'valid' : 2 * l.pad === K - 1 ? 'same' : l.pad;
+        return { forward: (x) => activate(tf, l.activation, tf.add(tf.conv2d(x as Tensor4D, filter as Tensor4D, 1, pad), bias)) };
+      }
+      case 'pool': {
+        const n = l.factor;
+        const beta = l.trainableBeta ? variable(Float32Array.from(take(l.maps)), [l.maps]) : null;
+        const scale = l.betaInit * n * n;
+        const bias = l.bias ? variable(Float32Array.from(take(l.maps)), [l.maps]) : null;
+        return {
+          forward: (x) => {
+            // β·(block sum) = (β·n²)·(block mean); a trainable β stays β (so its gradient, and the
+            // SGD step, are convnotes' ∂E/∂β).
+            let y: Tensor = tf.avgPool(x as Tensor4D, n, n, 'valid');
+            if (beta) y = tf.mul(y, tf.mul(beta, n * n));
+            else if (scale !== 1) y = tf.mul(y, scale);
+            if (bias) y = tf.add(y, bias);
+            return activate(tf, l.activation, y);
+          },
+        };
+      }
+      case 'full': {
+        const [M, H, W] = l.inShape;
+        const I = M * H * W;
+        const U = l.units;
+        const w = take(U * I);
+        const wt = new Float32Array(I * U);
+        for (let u = 0; u < U; u++) for (let m = 0; m < M; m++) for (let r = 0; r < H; r++) for (let c = 0; c < W; c++) {
+          wt[((r * W + c) * M + m) * U + u] = w[u * I + (m * H + r) * W + c];
+        }
+        const weights = variable(wt, [I, U]);
+        const bias = variable(Float32Array.from(take(U)), [U]);
+        return {
+          forward: (x) => activate(tf, l.activation, tf.add(tf.matMul(tf.reshape(x, [x.shape[0], I]) as Tensor2D, weights as Tensor2D), bias)),
+        };
+      }
+    }
+  });
+  return { layers, variables };
+}
+
+export interface TfjsSystemNet extends SystemNet {
+  backend: 'wasm' | 'cpu';
+}
+
+/** A TF.js network on `backend` with convnotes' initial weights. */
+export async function createTfjs(env: TfjsEnv, backend: 'wasm' | 'cpu', p: PortableNet, { net, params, pool }: CreateArgs): Promise<TfjsSystemNet> {
+  const { tf } = env;
+  if (!(await tf.setBackend(backend))) throw new Error(`TF.js backend ${backend} is not available`);
+  const { layers, variables } = buildModel(tf, p, params);
+  const [C, H, W] = p.input;
+  if (C !== 1 || H !== pool.side || W !== pool.side) throw new Error(`${p.id}: expected ${pool.side}×${pool.side} single-channel input, got ${p.input.join('×')}`);
+  const size = H * W;
+  const targets = oneHot(pool.labels, p.classes, p.targets[0], p.targets[1]);
+  const opt = tf.train.sgd(net.rate);
+  const forward = (x: Tensor): Tensor2D => layers.reduce((a, l) => l.forward(a), x) as Tensor2D;
+  const lossOf = (y: Tensor2D, t: Tensor2D, B: number): TFNamespace.Scalar =>
+    p.loss === 'mse' ? tf.mul(tf.sum(tf.squaredDifference(y, t)), 0.5 / B) : tf.losses.softmaxCrossEntropy(t, y) as TFNamespace.Scalar;
+  const nTrain = batchesIn(pool.count, net.trainBatch);
+  const nInfer = batchesIn(pool.count, net.inferBatch);
+  const check = () => {
+    if (tf.getBackend() !== backend) throw new Error(`TF.js: the current backend is ${tf.getBackend()}, this network's is ${backend}`);
+  };
+  return {
+    backend,
+    train(i) {
+      check();
+      const B = net.trainBatch;
+      const b = (i % nTrain) * B;
+      const cost = tf.tidy(() => opt.minimize(() => {
+        const x = tf.tensor4d(pool.images.subarray(b * size, (b + B) * size), [B, H, W, 1]);
+        const t = tf.tensor2d(targets.subarray(b * p.classes, (b + B) * p.classes), [B, p.classes]);
+        return lossOf(forward(x), t, B);
+      }, true, variables)!);
+      const v = cost.dataSync()[0];
+      cost.dispose();
+      return v;
+    },
+    infer(i) {
+      check();
+      const B = net.inferBatch;
+      const b = (i % nInfer) * B;
+      const y = tf.tidy(() => forward(tf.tensor4d(pool.images.subarray(b * size, (b + B) * size), [B, H, W, 1])));
+      y.dataSync();
+      y.dispose();
+    },
+    dispose() {
+      opt.dispose();
+      for (const v of variables) v.dispose();
+    },
+  };
+}

@@ -1,0 +1,98 @@
+// PyTorch, through bench/torch_bench.py in a child Python process: the harness writes the data pool,
+// each net's portable form and convnotes' initial parameters to a temporary folder, the script runs
+// every requested {net, phase, threads} and answers with one JSON line.
+//
+// Python: $CONVNOTES_PYTHON if set, else the first of `python3`, `/usr/bin/python3` that imports torch
+// and numpy (Debian's python3-torch installs into the system Python, which a pyenv or venv `python3`
+// on PATH hides).
+
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Pool } from '../data.js';
+import type { BenchNet, PortableNet } from '../nets.js';
+import { ROOT } from '../project.js';
+import type { Phase } from '../system.js';
+
+export interface TorchPython {
+  python: string;
+  version: string;
+}
+
+/** A Python that imports torch, or why there is none. */
+export function findTorch(): TorchPython | string {
+  const candidates = process.env.CONVNOTES_PYTHON ? [process.env.CONVNOTES_PYTHON] : ['python3', '/usr/bin/python3'];
+  const why: string[] = [];
+  for (const python of candidates) {
+    const r = spawnSync(python, ['-c', 'import numpy, torch; print(torch.__version__)'], { encoding: 'utf8', timeout: 120_000 });
+    if (r.status === 0) return { python, version: r.stdout.trim() };
+    const err = r.error ? r.error.message : (r.stderr.trim().split('\n').pop() ?? `exit ${r.status}`);
+    why.push(`${python}: ${err}`);
+  }
+  return `no Python with torch (${why.join('; ')}); on Debian: apt-get install -y python3-torch`;
+}
+
+export interface TorchRun {
+  net: string;
+  phase: Phase;
+  threads: number;
+}
+
+export interface TorchResult extends TorchRun {
+  imagesPerSecond: number;
+  iterations: number;
+  seconds: number;
+}
+
+export interface TorchOutput {
+  torch: string;
+  python: string;
+  results: TorchResult[];
+  checks: { net: string; losses: number[] }[];
+}
+
+/** Runs the script over every run (and the first-steps check when `check`); progress goes to stderr. */
+export async function runTorch(
+  py: TorchPython, pool: Pool, nets: { net: BenchNet; portable: PortableNet; params: Float64Array }[],
+  runs: TorchRun[], o: { seconds: number; warmup: number; check: boolean },
+): Promise<TorchOutput> {
+  const dir = mkdtempSync(join(tmpdir(), 'convnotes-bench-'));
+  try {
+    const bytes = (a: Float32Array | Float64Array | Uint8Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+    writeFileSync(join(dir, 'images.f32'), bytes(pool.images));
+    writeFileSync(join(dir, 'labels.u8'), bytes(pool.labels));
+    const config = {
+      images: join(dir, 'images.f32'),
+      labels: join(dir, 'labels.u8'),
+      count: pool.count,
+      side: pool.side,
+      nets: nets.map(({ net, portable, params }) => {
+        const file = join(dir, `params-${net.id}.f64`);
+        writeFileSync(file, bytes(params));
+        return { id: net.id, portable, params: file, trainBatch: net.trainBatch, inferBatch: net.inferBatch, rate: net.rate };
+      }),
+      runs,
+      seconds: o.seconds,
+      warmup: o.warmup,
+      check: o.check,
+    };
+    writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
+    const stdout = await new Promise<string>((resolve, reject) => {
+      const child = spawn(py.python, [join(ROOT, 'bench', 'torch_bench.py'), join(dir, 'config.json')], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      child.stdout.setEncoding('utf8');
+      child.stdout.on('data', (d: string) => (out += d));
+      child.on('error', reject);
+      child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`bench/torch_bench.py exited with ${code}`))));
+    });
+    const last = stdout.trim().split('\n').pop() ?? '';
+    try {
+      return JSON.parse(last) as TorchOutput;
+    } catch {
+      throw new Error(`bench/torch_bench.py: expected a JSON line at the end of its output, got ${JSON.stringify(last.slice(0, 200))}`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,229 @@
+#!/usr/bin/env python3
+"""PyTorch side of convnotes' benchmark (bench/run.ts writes the config and the data, then runs this).
+
+usage: torch_bench.py CONFIG.json
+
+The config names raw files the harness wrote: the images (float32 [count][side][side], already scaled
+to [0, 1]), the labels (uint8 [count]) and, per net, convnotes' initial parameters (float64, convnotes'
+flat layout). Each net arrives in the harness's portable form (bench/nets.ts, PortableLayer): conv
+kernels [out][in][K][K] stored for TRUE convolution (flipped here by 180° for torch's
+cross-correlation), pooling as beta * (n x n block sum) + b, fully connected weights [units][inputs]
+with inputs in [map][row][col] order (= torch's NCHW flatten).
+
+For every run {net, phase, threads}: torch.set_num_threads(threads), a fresh model from the same
+weights, warm-up, then steps until `seconds` have passed. Training is forward + backward +
+torch.optim.SGD step (no momentum) with the loss read back (loss.item()) every step, as every system
+does; inference runs under torch.inference_mode(). With "check", the losses of two training steps on
+batches 0 and 1 from the initial weights are reported, to compare with convnotes' reference.
+
+Progress goes to stderr; the last line of stdout is one JSON object.
+"""
+
+import json
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+def log(*args):
+    print('[torch]', *args, file=sys.stderr, flush=True)
+
+
+def activation(name):
+    if name == 'identity':
+        return None
+    if name == 'sigmoid':
+        return nn.Sigmoid()
+    if name == 'tanh':
+        return nn.Tanh()
+    if name == 'relu':
+        return nn.ReLU()
+    if name == 'lecun':
+        return LeCun()
+    raise ValueError(f'unknown activation {name}')
+
+
+class LeCun(nn.Module):
+    """1.7159 tanh(2x/3)."""
+
+    def forward(self, x):
+        return 1.7159 * torch.tanh(x * (2.0 / 3.0))
+
+
+class Pool(nn.Module):
+    """convnotes' subsampling: beta * (n x n block sum) + b; a fixed beta is scale / n^2."""
+
+    def __init__(self, n, beta, bias, scale):
+        super().__init__()
+        self.n = n
+        self.scale = scale
+        self.beta = nn.Parameter(torch.tensor(beta, dtype=torch.float32)) if beta is not None else None
+        self.bias = nn.Parameter(torch.tensor(bias, dtype=torch.float32)) if bias is not None else None
+
+    def forward(self, x):
+        y = F.avg_pool2d(x, self.n)
+        if self.beta is not None:
+            y = y * (self.beta * (self.n * self.n)).view(1, -1, 1, 1)
+        elif self.scale != 1:
+            y = y * self.scale
+        if self.bias is not None:
+            y = y + self.bias.view(1, -1, 1, 1)
+        return y
+
+
+def build(p, params):
+    """nn.Sequential for a portable net, with convnotes' parameters."""
+    mods = []
+    o = 0
+
+    def take(n):
+        nonlocal o
+        s = params[o:o + n]
+        o += n
+        return s
+
+    flat = False
+    for l in p['layers']:
+        t = l['type']
+        if t == 'conv':
+            C, O, K = l['inMaps'], l['maps'], l['kernel']
+            k = take(O * C * K * K).reshape(O, C, K, K)[:, :, ::-1, ::-1]
+            conv = nn.Conv2d(C, O, K, padding=l['pad'])
+            with torch.no_grad():
+                conv.weight.copy_(torch.from_numpy(np.ascontiguousarray(k, dtype=np.float32)))
+                conv.bias.copy_(torch.from_numpy(take(O).astype(np.float32)))
+            mods.append(conv)
+        elif t == 'pool':
+            n, maps = l['factor'], l['maps']
+            beta = take(maps).astype(np.float32) if l['trainableBeta'] else None
+            bias = take(maps).astype(np.float32) if l['bias'] else None
+            scale = l['betaInit'] * n * n
+            if beta is None and bias is None and scale == 1:
+                mods.append(nn.AvgPool2d(n))
+            else:
+                mods.append(Pool(n, beta, bias, scale))
+        elif t == 'full':
+            M, H, W = l['inShape']
+            I, U = M * H * W, l['units']
+            if not flat:
+                mods.append(nn.Flatten())
+                flat = True
+            lin = nn.Linear(I, U)
+            with torch.no_grad():
+                lin.weight.copy_(torch.from_numpy(take(U * I).reshape(U, I).astype(np.float32)))
+                lin.bias.copy_(torch.from_numpy(take(U).astype(np.float32)))
+            mods.append(lin)
+        else:
+            raise ValueError(f'unknown layer type {t}')
+        a = activation(l['activation'])
+        if a is not None:
+            mods.append(a)
+    if o != len(params):
+        raise ValueError(f"{p['id']}: used {o} of {len(params)} parameters")
+    return nn.Sequential(*mods)
+
+
+class Bench:
+    def __init__(self, cfg, net):
+        self.cfg = cfg
+        self.net = net
+        self.p = net['portable']
+        count, side = cfg['count'], cfg['side']
+        self.images = torch.from_numpy(np.fromfile(cfg['images'], dtype=np.float32).reshape(count, 1, side, side))
+        labels = np.fromfile(cfg['labels'], dtype=np.uint8).astype(np.int64)
+        self.labels = torch.from_numpy(labels)
+        off, on = self.p['targets']
+        t = np.full((count, self.p['classes']), off, dtype=np.float32)
+        t[np.arange(count), labels] = on
+        self.targets = torch.from_numpy(t)
+        self.params = np.fromfile(net['params'], dtype=np.float64)
+        self.count = count
+
+    def model(self):
+        return build(self.p, self.params)
+
+    def trainer(self):
+        model = self.model()
+        model.train()
+        opt = torch.optim.SGD(model.parameters(), lr=self.net['rate'], momentum=0)
+        B = self.net['trainBatch']
+        n = self.count // B
+        mse = self.p['loss'] == 'mse'
+
+        def step(i):
+            b = (i % n) * B
+            x = self.images[b:b + B]
+            opt.zero_grad(set_to_none=True)
+            y = model(x)
+            if mse:
+                loss = 0.5 * torch.sum((y - self.targets[b:b + B]) ** 2) / B
+            else:
+                loss = F.cross_entropy(y, self.labels[b:b + B])
+            loss.backward()
+            opt.step()
+            return loss.item()
+        return step
+
+    def inferrer(self):
+        model = self.model()
+        model.eval()
+        B = self.net['inferBatch']
+        n = self.count // B
+
+        def step(i):
+            b = (i % n) * B
+            with torch.inference_mode():
+                model(self.images[b:b + B])
+        return step
+
+
+def measure(step, batch, seconds, warmup):
+    i = 0
+    w0 = time.perf_counter()
+    while i < 2 or time.perf_counter() - w0 < warmup:
+        step(i)
+        i += 1
+    n = 0
+    t0 = time.perf_counter()
+    t = t0
+    while n < 2 or t - t0 < seconds:
+        step(i)
+        i += 1
+        n += 1
+        t = time.perf_counter()
+    return {'imagesPerSecond': n * batch / (t - t0), 'iterations': n, 'seconds': t - t0}
+
+
+def main():
+    if len(sys.argv) != 2:
+        print(__doc__, file=sys.stderr)
+        sys.exit(2)
+    with open(sys.argv[1]) as f:
+        cfg = json.load(f)
+    benches = {net['id']: Bench(cfg, net) for net in cfg['nets']}
+    out = {'torch': torch.__version__, 'python': sys.version.split()[0], 'results': [], 'checks': []}
+    if cfg.get('check'):
+        torch.set_num_threads(cfg['runs'][0]['threads'] if cfg['runs'] else 1)
+        for id, b in benches.items():
+            step = b.trainer()
+            out['checks'].append({'net': id, 'losses': [step(0), step(1)]})
+            log(f'check {id}: losses {out["checks"][-1]["losses"]}')
+    for run in cfg['runs']:
+        b = benches[run['net']]
+        torch.set_num_threads(run['threads'])
+        train = run['phase'] == 'train'
+        step = b.trainer() if train else b.inferrer()
+        batch = b.net['trainBatch'] if train else b.net['inferBatch']
+        log(f"{run['net']} {run['phase']} threads {run['threads']} ...")
+        r = measure(step, batch, cfg['seconds'], cfg['warmup'])
+        r.update(run)
+        out['results'].append(r)
+    print(json.dumps(out))
+
+
+if __name__ == '__main__':
+    main()
