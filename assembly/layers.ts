@@ -30,7 +30,7 @@ export function act_forward(act: i32, p: usize, n: i32): void {
     if (act == 1) y = f32x4.div(f32x4.splat(1), f32x4.add(f32x4.splat(1), exp4(f32x4.neg(u))));
     else if (act == 2) y = tanh4(u);
     else if (act == 3) y = f32x4.mul(f32x4.splat(LECUN_A), tanh4(f32x4.mul(f32x4.splat(LECUN_S), u)));
-    else y = f32x4.max(u, f32x4.splat(0));
+    else y = f32x4.pmax(u, f32x4.splat(0));
     store<f32>(a, f32x4.extract_lane(y, 0));
   }
 }
@@ -48,7 +48,7 @@ export function act_forward(act: i32, p: usize, n: i32): void {
 
 // @ts-ignore: decorator
 @inline function reluAt(a: usize): void {
-  v128.store(a, f32x4.max(v128.load(a), f32x4.splat(0)));
+  v128.store(a, f32x4.pmax(v128.load(a), f32x4.splat(0)));
 }
 
 // e^x for four floats: x = n·ln2 + r with |r| ≤ ln2/2 (Cody–Waite split of ln2), e^r by Cephes' expf
@@ -56,7 +56,8 @@ export function act_forward(act: i32, p: usize, n: i32): void {
 // result is a normal float (sigmoid and tanh saturate long before that).
 // @ts-ignore: decorator
 @inline function exp4(x0: v128): v128 {
-  const x = f32x4.min(f32x4.max(x0, f32x4.splat(-87.0)), f32x4.splat(88.0));
+  // pmin/pmax are single instructions (min/max carry NaN rules that cost a sequence)
+  const x = f32x4.pmin(f32x4.pmax(x0, f32x4.splat(-87.0)), f32x4.splat(88.0));
   // n = round(x / ln2) by the 1.5·2^23 trick: the sum's low mantissa bits hold n itself
   const magic = f32x4.splat(12582912.0);
   const shifted = f32x4.add(f32x4.mul(x, f32x4.splat(1.44269504088896341)), magic);
@@ -360,6 +361,55 @@ function mm_nn(M: i32, N: i32, K: i32, A: usize, sam: i32, sak: i32, B: usize, l
       store<f32>(c1 + o, s1);
       store<f32>(c2 + o, s2);
       store<f32>(c3 + o, s3);
+    }
+  }
+  for (; m + 2 <= M; m += 2) {
+    const a0 = A + (<usize>(m * sam) << 2);
+    const a1 = a0 + (<usize>sam << 2);
+    const c0 = C + (<usize>(m * ldc) << 2);
+    const c1 = c0 + (<usize>ldc << 2);
+    let n = 0;
+    for (; n + 8 <= N; n += 8) {
+      const o = <usize>n << 2;
+      const z = f32x4.splat(0);
+      let s00 = accumulate ? v128.load(c0 + o) : z;
+      let s01 = accumulate ? v128.load(c0 + o, 16) : z;
+      let s10 = accumulate ? v128.load(c1 + o) : z;
+      let s11 = accumulate ? v128.load(c1 + o, 16) : z;
+      let bp = B + o;
+      let ak: usize = 0;
+      for (let k = 0; k < K; k++) {
+        const v0 = v128.load(bp);
+        const v1 = v128.load(bp, 16);
+        const x0 = v128.load32_splat(a0 + ak);
+        const x1 = v128.load32_splat(a1 + ak);
+        s00 = f32x4.add(s00, f32x4.mul(x0, v0));
+        s01 = f32x4.add(s01, f32x4.mul(x0, v1));
+        s10 = f32x4.add(s10, f32x4.mul(x1, v0));
+        s11 = f32x4.add(s11, f32x4.mul(x1, v1));
+        bp += bStep;
+        ak += aStep;
+      }
+      v128.store(c0 + o, s00);
+      v128.store(c0 + o, s01, 16);
+      v128.store(c1 + o, s10);
+      v128.store(c1 + o, s11, 16);
+    }
+    for (; n < N; n++) {
+      const o = <usize>n << 2;
+      let s0: f32 = accumulate ? load<f32>(c0 + o) : 0;
+      let s1: f32 = accumulate ? load<f32>(c1 + o) : 0;
+      let bp = B + o;
+      let ak: usize = 0;
+      for (let k = 0; k < K; k++) {
+        const v = load<f32>(bp);
+        s0 += load<f32>(a0 + ak) * v;
+        s1 += load<f32>(a1 + ak) * v;
+        bp += bStep;
+        ak += aStep;
+      }
+      store<f32>(c0 + o, s0);
+      store<f32>(c1 + o, s1);
     }
   }
   for (; m < M; m++) {

@@ -8,7 +8,7 @@ import { combinationPenalty, softmaxBackwardRow, softmaxRows } from '../layers/c
 import type { Labels } from '../loss.js';
 import { Network } from '../network.js';
 import { createMemory, instantiate, loadKernelsModule, sharedMemorySupported, type WasmExports, type WasmKernelsModule } from './module.js';
-import { chunkCount, CTRL, initialiseMemory, JOB, makePlan, runShare, type Plan } from './plan.js';
+import { chunkCount, CTRL, initialiseMemory, JOB, makePlan, MAX_CHUNKS, runShare, type Plan } from './plan.js';
 
 export interface FastNetworkOptions {
   /** Largest batch the network will be given (memory is laid out for it once). */
@@ -134,7 +134,8 @@ export class FastNetwork {
     const wanted = options.threads ?? (await defaultThreads());
     if (!Number.isInteger(wanted) || wanted <= 0) throw new RangeError(`threads: expected a positive integer, got ${wanted}`);
     const shared = sharedMemorySupported();
-    const threads = shared ? Math.min(wanted, 64) : 1;
+    // More threads than chunks would idle (and each thread owns one scratch slot).
+    const threads = shared ? Math.min(wanted, MAX_CHUNKS) : 1;
     const notice = !shared && wanted > 1 ? 'shared memory is unavailable here (no cross-origin isolation): running on one thread' : null;
     const module = await loadKernelsModule(shared);
     const memory = createMemory(plan.bytes, shared);

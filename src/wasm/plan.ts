@@ -271,12 +271,22 @@ export const JOB = { train: 1, trainWithInput: 2, infer: 3, exit: 4 } as const;
 /** Control block words. */
 export const CTRL = { generation: 0, job: 1, batch: 2, threads: 3, done: 4, error: 5 } as const;
 
-/** The chunks thread t of T runs for a job on a batch of B. */
+/**
+ * Patterns per chunk of an inference job. Inference has no gradients to sum, so its chunks can be
+ * small: each runs all layers over a few patterns while they are still in cache.
+ */
+export const INFER_CHUNK = 8;
+
+/** The chunks thread t of T runs for a job on a batch of B (T ≤ MAX_CHUNKS: a scratch slot each). */
 export function runShare(x: WasmExports, plan: Plan, memory: WebAssembly.Memory, job: number, B: number, t: number, T: number): void {
+  if (job === JOB.infer) {
+    const n = Math.ceil(B / INFER_CHUNK);
+    for (let c = t; c < n; c += T) forwardChunk(x, plan, t, c * INFER_CHUNK, Math.min(B, (c + 1) * INFER_CHUNK));
+    return;
+  }
   const n = chunkCount(B);
   for (let c = t; c < n; c += T) {
     const [b0, b1] = chunkRange(c, n, B);
-    if (job === JOB.infer) forwardChunk(x, plan, c, b0, b1);
-    else trainChunk(x, plan, memory, c, b0, b1, B, job === JOB.trainWithInput);
+    trainChunk(x, plan, memory, c, b0, b1, B, job === JOB.trainWithInput);
   }
 }
