@@ -10,7 +10,7 @@ import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { loadPool, type Pool } from './data.js';
 import { kernelCases, timeKernel, type KernelResult } from './kernels.js';
-import { measure, type Timing, type TimingOptions } from './measure.js';
+import { measure, WINDOW, type Timing, type TimingOptions } from './measure.js';
 import { NET_IDS, NETS, portable, type BenchNet, type NetId, type PortableNet } from './nets.js';
 import { wasmKernels, type AllocKernels } from './project.js';
 import { convnotesSystem, initialParams, referenceLosses, type ConvnotesSystem } from './runners/convnotes.js';
@@ -333,7 +333,7 @@ async function main(): Promise<number> {
   const out: string[] = [];
   const cpu = cpus();
   out.push(`convnotes benchmark · Node ${process.version} · ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}`);
-  out.push(`data: ${pool.count} MNIST training images from ${pool.source} · each measurement ≥ ${o.timing.seconds} s after ≥ ${o.timing.warmup} s of warm-up · threads ${o.threads.join(',')}`);
+  out.push(`data: ${pool.count} MNIST training images from ${pool.source} · each measurement ≥ ${o.timing.seconds} s after ≥ ${o.timing.warmup} s of warm-up, reported as its fastest window of ≥ ${WINDOW} s (every system alike) · threads ${o.threads.join(',')}`);
   out.push('');
   out.push(`Same function: loss on training batch 0, and on batch 1 after one SGD step, from convnotes' initial weights`);
   out.push(`(every system against convnotes' float64 reference; accepted: |Δ| ≤ ${LOSS_TOLERANCE})`);
