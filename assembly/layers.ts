@@ -8,6 +8,14 @@
 // Conventions are those of src/kernels/kernels.ts: layout [batch][map][row][col], kernels stored for
 // true convolution ((x * k)[u][v] = Σ x[u+p][v+q] k[K-1-p][K-1-q]).
 
+// a·b + c: one fused multiply-add in the relaxed-SIMD build (rounded once), a multiply and an add in
+// the standard one. Either way the same on every thread, so results never depend on the thread count.
+// @ts-ignore: decorator
+@inline function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(f32x4.mul(a, b), c);
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Activations (codes as src/kernels/kernels.ts: 0 identity, 1 sigmoid, 2 tanh, 3 LeCun, 4 ReLU).
 
@@ -60,17 +68,17 @@ export function act_forward(act: i32, p: usize, n: i32): void {
   const x = f32x4.pmin(f32x4.pmax(x0, f32x4.splat(-87.0)), f32x4.splat(88.0));
   // n = round(x / ln2) by the 1.5·2^23 trick: the sum's low mantissa bits hold n itself
   const magic = f32x4.splat(12582912.0);
-  const shifted = f32x4.add(f32x4.mul(x, f32x4.splat(1.44269504088896341)), magic);
+  const shifted = madd(x, f32x4.splat(1.44269504088896341), magic);
   const n = f32x4.sub(shifted, magic);
   let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(0.693359375)));
   r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(-2.12194440e-4)));
   let q = f32x4.splat(1.9875691500e-4);
-  q = f32x4.add(f32x4.mul(q, r), f32x4.splat(1.3981999507e-3));
-  q = f32x4.add(f32x4.mul(q, r), f32x4.splat(8.3334519073e-3));
-  q = f32x4.add(f32x4.mul(q, r), f32x4.splat(4.1665795894e-2));
-  q = f32x4.add(f32x4.mul(q, r), f32x4.splat(1.6666665459e-1));
-  q = f32x4.add(f32x4.mul(q, r), f32x4.splat(5.0000001201e-1));
-  const y = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(q, r), r), r), f32x4.splat(1));
+  q = madd(q, r, f32x4.splat(1.3981999507e-3));
+  q = madd(q, r, f32x4.splat(8.3334519073e-3));
+  q = madd(q, r, f32x4.splat(4.1665795894e-2));
+  q = madd(q, r, f32x4.splat(1.6666665459e-1));
+  q = madd(q, r, f32x4.splat(5.0000001201e-1));
+  const y = f32x4.add(madd(f32x4.mul(q, r), r, r), f32x4.splat(1));
   // 2^n: exponent bits (n + 127) << 23, with n = bits(shifted) − bits(magic)
   const scale = i32x4.shl(i32x4.add(shifted, i32x4.splat(127 - 0x4B400000)), 23);
   return f32x4.mul(y, scale);
@@ -83,11 +91,11 @@ export function act_forward(act: i32, p: usize, n: i32): void {
   const a = f32x4.abs(u);
   const z = f32x4.mul(u, u);
   let p = f32x4.splat(-5.70498872745e-3);
-  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(2.06390887954e-2));
-  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(-5.37397155531e-2));
-  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(1.33314422036e-1));
-  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(-3.33332819422e-1));
-  const small = f32x4.add(f32x4.mul(f32x4.mul(p, z), u), u);
+  p = madd(p, z, f32x4.splat(2.06390887954e-2));
+  p = madd(p, z, f32x4.splat(-5.37397155531e-2));
+  p = madd(p, z, f32x4.splat(1.33314422036e-1));
+  p = madd(p, z, f32x4.splat(-3.33332819422e-1));
+  const small = madd(f32x4.mul(p, z), u, u);
   const e = exp4(f32x4.add(a, a));
   const large = f32x4.sub(f32x4.splat(1), f32x4.div(f32x4.splat(2), f32x4.add(e, f32x4.splat(1))));
   const signed = v128.or(large, v128.and(u, f32x4.splat(-0.0)));
@@ -294,17 +302,17 @@ function mm_nn(M: i32, N: i32, K: i32, A: usize, sam: i32, sak: i32, B: usize, l
         const v0 = v128.load(bp);
         const v1 = v128.load(bp, 16);
         let a = v128.load32_splat(a0 + ak);
-        s00 = f32x4.add(s00, f32x4.mul(a, v0));
-        s01 = f32x4.add(s01, f32x4.mul(a, v1));
+        s00 = madd(a, v0, s00);
+        s01 = madd(a, v1, s01);
         a = v128.load32_splat(a1 + ak);
-        s10 = f32x4.add(s10, f32x4.mul(a, v0));
-        s11 = f32x4.add(s11, f32x4.mul(a, v1));
+        s10 = madd(a, v0, s10);
+        s11 = madd(a, v1, s11);
         a = v128.load32_splat(a2 + ak);
-        s20 = f32x4.add(s20, f32x4.mul(a, v0));
-        s21 = f32x4.add(s21, f32x4.mul(a, v1));
+        s20 = madd(a, v0, s20);
+        s21 = madd(a, v1, s21);
         a = v128.load32_splat(a3 + ak);
-        s30 = f32x4.add(s30, f32x4.mul(a, v0));
-        s31 = f32x4.add(s31, f32x4.mul(a, v1));
+        s30 = madd(a, v0, s30);
+        s31 = madd(a, v1, s31);
         bp += bStep;
         ak += aStep;
       }
@@ -328,10 +336,10 @@ function mm_nn(M: i32, N: i32, K: i32, A: usize, sam: i32, sak: i32, B: usize, l
       let ak: usize = 0;
       for (let k = 0; k < K; k++) {
         const v = v128.load(bp);
-        s0 = f32x4.add(s0, f32x4.mul(v128.load32_splat(a0 + ak), v));
-        s1 = f32x4.add(s1, f32x4.mul(v128.load32_splat(a1 + ak), v));
-        s2 = f32x4.add(s2, f32x4.mul(v128.load32_splat(a2 + ak), v));
-        s3 = f32x4.add(s3, f32x4.mul(v128.load32_splat(a3 + ak), v));
+        s0 = madd(v128.load32_splat(a0 + ak), v, s0);
+        s1 = madd(v128.load32_splat(a1 + ak), v, s1);
+        s2 = madd(v128.load32_splat(a2 + ak), v, s2);
+        s3 = madd(v128.load32_splat(a3 + ak), v, s3);
         bp += bStep;
         ak += aStep;
       }
@@ -383,10 +391,10 @@ function mm_nn(M: i32, N: i32, K: i32, A: usize, sam: i32, sak: i32, B: usize, l
         const v1 = v128.load(bp, 16);
         const x0 = v128.load32_splat(a0 + ak);
         const x1 = v128.load32_splat(a1 + ak);
-        s00 = f32x4.add(s00, f32x4.mul(x0, v0));
-        s01 = f32x4.add(s01, f32x4.mul(x0, v1));
-        s10 = f32x4.add(s10, f32x4.mul(x1, v0));
-        s11 = f32x4.add(s11, f32x4.mul(x1, v1));
+        s00 = madd(x0, v0, s00);
+        s01 = madd(x0, v1, s01);
+        s10 = madd(x1, v0, s10);
+        s11 = madd(x1, v1, s11);
         bp += bStep;
         ak += aStep;
       }
@@ -424,8 +432,8 @@ function mm_nn(M: i32, N: i32, K: i32, A: usize, sam: i32, sak: i32, B: usize, l
       let ak: usize = 0;
       for (let k = 0; k < K; k++) {
         const a = v128.load32_splat(a0 + ak);
-        s0 = f32x4.add(s0, f32x4.mul(a, v128.load(bp)));
-        s1 = f32x4.add(s1, f32x4.mul(a, v128.load(bp, 16)));
+        s0 = madd(a, v128.load(bp), s0);
+        s1 = madd(a, v128.load(bp, 16), s1);
         bp += bStep;
         ak += aStep;
       }
@@ -438,7 +446,7 @@ function mm_nn(M: i32, N: i32, K: i32, A: usize, sam: i32, sak: i32, B: usize, l
       let bp = B + o;
       let ak: usize = 0;
       for (let k = 0; k < K; k++) {
-        s0 = f32x4.add(s0, f32x4.mul(v128.load32_splat(a0 + ak), v128.load(bp)));
+        s0 = madd(v128.load32_splat(a0 + ak), v128.load(bp), s0);
         bp += bStep;
         ak += aStep;
       }
@@ -485,14 +493,14 @@ function mm_nt(M: i32, N: i32, K: i32, A: usize, lda: i32, B: usize, ldb: i32, C
         const y1 = v128.load(p1 + o);
         const y2 = v128.load(p2 + o);
         const y3 = v128.load(p3 + o);
-        s00 = f32x4.add(s00, f32x4.mul(x0, y0));
-        s01 = f32x4.add(s01, f32x4.mul(x0, y1));
-        s02 = f32x4.add(s02, f32x4.mul(x0, y2));
-        s03 = f32x4.add(s03, f32x4.mul(x0, y3));
-        s10 = f32x4.add(s10, f32x4.mul(x1, y0));
-        s11 = f32x4.add(s11, f32x4.mul(x1, y1));
-        s12 = f32x4.add(s12, f32x4.mul(x1, y2));
-        s13 = f32x4.add(s13, f32x4.mul(x1, y3));
+        s00 = madd(x0, y0, s00);
+        s01 = madd(x0, y1, s01);
+        s02 = madd(x0, y2, s02);
+        s03 = madd(x0, y3, s03);
+        s10 = madd(x1, y0, s10);
+        s11 = madd(x1, y1, s11);
+        s12 = madd(x1, y2, s12);
+        s13 = madd(x1, y3, s13);
       }
       let r00 = hsum(s00), r01 = hsum(s01), r02 = hsum(s02), r03 = hsum(s03);
       let r10 = hsum(s10), r11 = hsum(s11), r12 = hsum(s12), r13 = hsum(s13);
@@ -567,7 +575,7 @@ function mm_nt(M: i32, N: i32, K: i32, A: usize, lda: i32, B: usize, ldb: i32, C
 @inline function dotf(a: usize, b: usize, n: i32): f32 {
   let acc = f32x4.splat(0);
   let i = 0;
-  for (; i + 4 <= n; i += 4) acc = f32x4.add(acc, f32x4.mul(v128.load(a + (<usize>i << 2)), v128.load(b + (<usize>i << 2))));
+  for (; i + 4 <= n; i += 4) acc = madd(v128.load(a + (<usize>i << 2)), v128.load(b + (<usize>i << 2)), acc);
   let s = f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1) + f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3);
   for (; i < n; i++) s += load<f32>(a + (<usize>i << 2)) * load<f32>(b + (<usize>i << 2));
   return s;
@@ -608,7 +616,7 @@ export function subsample_forward(
             const s1 = f32x4.add(v128.load(r0 + o, 16), v128.load(r1 + o, 16));
             const dsum = f32x4.add(v128.shuffle<f32>(s0, s1, 0, 2, 4, 6), v128.shuffle<f32>(s0, s1, 1, 3, 5, 7));
             v128.store(dr + (<usize>c << 2), dsum);
-            v128.store(yr + (<usize>c << 2), f32x4.add(f32x4.mul(vb, dsum), vs));
+            v128.store(yr + (<usize>c << 2), madd(vb, dsum, vs));
           }
         }
         for (; c < Wo; c++) {
@@ -712,10 +720,10 @@ export function full_forward(b0: i32, b1: i32, x: usize, N: i32, O: i32, w: usiz
       for (; i + 4 <= N; i += 4) {
         const off = <usize>i << 2;
         const wv = v128.load(wr + off);
-        a0 = f32x4.add(a0, f32x4.mul(wv, v128.load(x0 + off)));
-        a1 = f32x4.add(a1, f32x4.mul(wv, v128.load(x1 + off)));
-        a2 = f32x4.add(a2, f32x4.mul(wv, v128.load(x2 + off)));
-        a3 = f32x4.add(a3, f32x4.mul(wv, v128.load(x3 + off)));
+        a0 = madd(wv, v128.load(x0 + off), a0);
+        a1 = madd(wv, v128.load(x1 + off), a1);
+        a2 = madd(wv, v128.load(x2 + off), a2);
+        a3 = madd(wv, v128.load(x3 + off), a3);
       }
       let s0 = hsum(a0);
       let s1 = hsum(a1);
@@ -775,10 +783,10 @@ export function full_backward(
       for (; i + 4 <= N; i += 4) {
         const off = <usize>i << 2;
         let g = v128.load(gr + off);
-        g = f32x4.add(g, f32x4.mul(v0, v128.load(x0 + off)));
-        g = f32x4.add(g, f32x4.mul(v1, v128.load(x1 + off)));
-        g = f32x4.add(g, f32x4.mul(v2, v128.load(x2 + off)));
-        g = f32x4.add(g, f32x4.mul(v3, v128.load(x3 + off)));
+        g = madd(v0, v128.load(x0 + off), g);
+        g = madd(v1, v128.load(x1 + off), g);
+        g = madd(v2, v128.load(x2 + off), g);
+        g = madd(v3, v128.load(x3 + off), g);
         v128.store(gr + off, g);
       }
       for (; i < N; i++) {
@@ -812,7 +820,7 @@ export function full_backward(
   let i = 0;
   for (; i + 4 <= n; i += 4) {
     const o = <usize>i << 2;
-    v128.store(y + o, f32x4.add(v128.load(y + o), f32x4.mul(av, v128.load(x + o))));
+    v128.store(y + o, madd(av, v128.load(x + o), v128.load(y + o)));
   }
   for (; i < n; i++) {
     const o = <usize>i << 2;

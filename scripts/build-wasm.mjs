@@ -1,7 +1,9 @@
-// Compiles the AssemblyScript kernels (assembly/) into two WebAssembly modules in wasm/:
-//   convnotes.wasm         imports a SHARED memory (threads: worker_threads / Web Workers)
-//   convnotes-single.wasm  imports an ordinary memory (pages without cross-origin isolation)
-// Both use 128-bit SIMD. Run by `npm run build` (and so by `npm install`).
+// Compiles the AssemblyScript kernels (assembly/) into WebAssembly modules in wasm/:
+//   convnotes.wasm                 imports a SHARED memory (threads: worker_threads / Web Workers)
+//   convnotes-single.wasm          imports an ordinary memory (pages without cross-origin isolation)
+//   convnotes[-single]-relaxed.wasm  the same with relaxed SIMD (fused multiply-add), used where the
+//                                  engine validates it (src/wasm/module.ts)
+// All use 128-bit SIMD. Run by `npm run build` (and so by `npm install`).
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,9 +18,12 @@ const common = [
   '--importMemory', '--initialMemory', '2', '--maximumMemory', '65536',
   '--enable', 'simd',
 ];
+const relaxed = ['--enable', 'relaxed-simd'];
 for (const [name, extra] of [
   ['convnotes.wasm', ['--sharedMemory', '--enable', 'threads']],
   ['convnotes-single.wasm', []],
+  ['convnotes-relaxed.wasm', ['--sharedMemory', '--enable', 'threads', ...relaxed]],
+  ['convnotes-single-relaxed.wasm', relaxed],
 ]) {
   const { error, stderr } = await asc.main([...common, ...extra, '-o', join(root, 'wasm', name)]);
   if (error) {

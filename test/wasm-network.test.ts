@@ -13,8 +13,8 @@ afterAll(async () => {
   await Promise.all(open.map((n) => n.dispose()));
 });
 
-async function fast(d: NetworkDescription, batch: number, threads = 1): Promise<FastNetwork> {
-  const n = await FastNetwork.create(d, { batch, threads });
+async function fast(d: NetworkDescription, batch: number, threads = 1, relaxedSimd = true): Promise<FastNetwork> {
+  const n = await FastNetwork.create(d, { batch, threads, relaxedSimd });
   open.push(n);
   return n;
 }
@@ -47,7 +47,12 @@ const NETWORKS: NetworkDescription[] = [
   lenetTableNetwork(),
 ];
 
-describe('fast path against the float64 reference', () => {
+// Both builds: relaxed SIMD (fused multiply-add, what Node 20 runs once the flag is set) and standard.
+describe.each([true, false])('fast path against the float64 reference (relaxed SIMD: %s)', (relaxedSimd) => {
+  it('runs the build it was asked for', async () => {
+    const net = await fast(builtinNetwork('dlt'), 1, 1, relaxedSimd);
+    expect(net.relaxedSimd).toBe(relaxedSimd);
+  });
   for (const d of NETWORKS) {
     it(`${d.name}: outputs, loss, gradients and input gradient`, async () => {
       const batch = 3;
@@ -55,7 +60,7 @@ describe('fast path against the float64 reference', () => {
       // the reference in float64, starting from the float32-rounded parameters
       const noise = randomInputs(17, ref.params.length);
       for (let i = 0; i < ref.params.length; i++) ref.params[i] = Math.fround(ref.params[i] + 0.1 * noise[i]);
-      const net = await fast(d, batch);
+      const net = await fast(d, batch, 1, relaxedSimd);
       net.setParams(ref.params);
       const x = Float64Array.from(randomInputs(5, batch * ref.inputSize), Math.fround);
       const labels = randomLabels(6, batch, ref.outputSize);

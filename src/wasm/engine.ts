@@ -17,6 +17,8 @@ export interface FastNetworkOptions {
   threads?: number;
   /** Overrides the description's seed for initialisation. */
   seed?: number;
+  /** Use the relaxed-SIMD (fused multiply-add) kernels where the engine has them (default true). */
+  relaxedSimd?: boolean;
 }
 
 interface CombinationState {
@@ -64,6 +66,8 @@ export class FastNetwork {
   readonly threads: number;
   /** Why fewer threads than asked for run, if so. */
   readonly notice: string | null;
+  /** Whether the fused multiply-add (relaxed SIMD) kernels run. */
+  readonly relaxedSimd: boolean;
   /** Parameters, same layout as Network.params (a view of the wasm memory). */
   readonly params: Float32Array;
   /** ∂Ẽ/∂params of the last computeGradients / trainStep. */
@@ -79,8 +83,9 @@ export class FastNetwork {
 
   private constructor(
     d: ResolvedDescription, views: ParamView[], plan: Plan, memory: WebAssembly.Memory,
-    x: WasmExports, threads: number, notice: string | null,
+    x: WasmExports, threads: number, notice: string | null, relaxedSimd: boolean,
   ) {
+    this.relaxedSimd = relaxedSimd;
     this.description = d;
     this.views = views;
     this.plan = plan;
@@ -137,10 +142,10 @@ export class FastNetwork {
     // More threads than chunks would idle (and each thread owns one scratch slot).
     const threads = shared ? Math.min(wanted, MAX_CHUNKS) : 1;
     const notice = !shared && wanted > 1 ? 'shared memory is unavailable here (no cross-origin isolation): running on one thread' : null;
-    const module = await loadKernelsModule(shared);
+    const module = await loadKernelsModule(shared, options.relaxedSimd ?? true);
     const memory = createMemory(plan.bytes, shared);
     initialiseMemory(plan, memory);
-    const net = new FastNetwork(d, reference.views, plan, memory, instantiate(module, memory), threads, notice);
+    const net = new FastNetwork(d, reference.views, plan, memory, instantiate(module, memory), threads, notice, module.relaxed);
     net.setParams(reference.params);
     if (threads > 1) await net.startWorkers(module);
     return net;

@@ -10,6 +10,8 @@ export type WasmExports = Record<string, (...args: number[]) => number>;
 export interface WasmKernelsModule {
   module: WebAssembly.Module;
   shared: boolean;
+  /** Built with relaxed SIMD (fused multiply-add). */
+  relaxed: boolean;
 }
 
 const PAGE = 65536;
@@ -37,17 +39,41 @@ async function readWasm(name: string): Promise<Uint8Array<ArrayBuffer>> {
   return new Uint8Array(await response.arrayBuffer());
 }
 
-const cache = new Map<boolean, Promise<WasmKernelsModule>>();
+const cache = new Map<string, Promise<WasmKernelsModule>>();
 
-/** Compiles (once) the shared-memory build when `shared`, else the single-thread build. */
-export function loadKernelsModule(shared = sharedMemorySupported()): Promise<WasmKernelsModule> {
-  let p = cache.get(shared);
+/**
+ * Whether to use the relaxed-SIMD build: `CONVNOTES_RELAXED_SIMD=0` turns it off. Node 20's V8 has
+ * relaxed SIMD behind a flag, which is switched on here (v8.setFlagsFromString) before validating;
+ * the module is used only if this engine then validates it.
+ */
+async function relaxedAvailable(bytes: Uint8Array<ArrayBuffer>): Promise<boolean> {
+  const env = typeof process !== 'undefined' ? process.env?.CONVNOTES_RELAXED_SIMD : undefined;
+  if (env === '0') return false;
+  if (WebAssembly.validate(bytes)) return true;
+  if (typeof process !== 'undefined' && process.versions?.node) {
+    const v8 = await import('node:v8');
+    v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+    return WebAssembly.validate(bytes);
+  }
+  return false;
+}
+
+/** Compiles (once) the shared-memory build when `shared`, else the single-thread build; relaxed SIMD where it validates. */
+export function loadKernelsModule(shared = sharedMemorySupported(), allowRelaxed = true): Promise<WasmKernelsModule> {
+  const key = `${shared}/${allowRelaxed}`;
+  let p = cache.get(key);
   if (!p) {
-    p = readWasm(shared ? 'convnotes.wasm' : 'convnotes-single.wasm').then(async (bytes) => {
+    p = (async () => {
+      const base = shared ? 'convnotes' : 'convnotes-single';
+      if (allowRelaxed) {
+        const bytes = await readWasm(`${base}-relaxed.wasm`).catch(() => null);
+        if (bytes && (await relaxedAvailable(bytes))) return { module: await WebAssembly.compile(bytes), shared, relaxed: true };
+      }
+      const bytes = await readWasm(`${base}.wasm`);
       if (!WebAssembly.validate(bytes)) throw new Error('this WebAssembly engine cannot run the kernels (128-bit SIMD is required)');
-      return { module: await WebAssembly.compile(bytes), shared };
-    });
-    cache.set(shared, p);
+      return { module: await WebAssembly.compile(bytes), shared, relaxed: false };
+    })();
+    cache.set(key, p);
   }
   return p;
 }
