@@ -37,6 +37,12 @@ interface CombinationState {
   penalty: Required<import('../description.js').PenaltySpec>;
   alpha: Float64Array;
   scratch: Float64Array;
+  /** Preallocated once: c in float64, ∂E/∂k and ∂E/∂c in float64, views of the wasm buffers. */
+  c64: Float64Array;
+  dk: Float64Array;
+  dc: Float64Array;
+  eff: Float32Array;
+  gEff: Float32Array;
 }
 
 /** A convolution with a sparse connection table: its kernels scattered into a dense matrix. */
@@ -44,9 +50,9 @@ interface SparseState {
   kernel: ParamView;
   KK: number;
   denseIndex: Int32Array;
-  dense: number;
-  gDense: number;
-  size: number;
+  /** Views of the dense kernel matrix and of its reduced gradient. */
+  dense: Float32Array;
+  gDense: Float32Array;
 }
 
 interface Segment {
@@ -78,6 +84,10 @@ export class FastNetwork {
   private readonly segments: Segment[];
   private readonly control: Int32Array;
   private readonly losses: Float64Array;
+  /** Full-capacity views of the input, output and label slots (made once: no allocation per step). */
+  private readonly inputSlot: Float32Array;
+  private readonly outputSlot: Float32Array;
+  private readonly labelSlot: Uint8Array;
   private workers: WorkerLike[] = [];
   private lastBatch = 0;
 
@@ -97,6 +107,9 @@ export class FastNetwork {
     this.grads = new Float32Array(memory.buffer, plan.grads, plan.paramCount);
     this.control = new Int32Array(memory.buffer, plan.control, 16);
     this.losses = new Float64Array(memory.buffer, plan.losses, 8);
+    this.inputSlot = new Float32Array(memory.buffer, plan.acts[0], plan.batch * plan.inputSize);
+    this.outputSlot = new Float32Array(memory.buffer, plan.acts[plan.layers.length], plan.batch * plan.outputSize);
+    this.labelSlot = new Uint8Array(memory.buffer, plan.labels, plan.batch);
     this.combinations = [];
     this.sparse = [];
     this.segments = [];
@@ -111,13 +124,19 @@ export class FastNetwork {
           layer: l, I, J, KK: L.kernel * L.kernel, shared: spec.kernels === 'shared',
           kernel: mine[0], c: mine[1], bias: mine[2], effective: L.w, gEffective: L.gw, gBias: L.gb,
           penalty: spec.penalty, alpha: new Float64Array(I * J), scratch: new Float64Array(I * J),
+          c64: new Float64Array(I * J), dk: new Float64Array(mine[0].length), dc: new Float64Array(I * J),
+          eff: new Float32Array(memory.buffer, L.w, J * I * L.kernel * L.kernel),
+          gEff: new Float32Array(memory.buffer, plan.reduced + L.gw, J * I * L.kernel * L.kernel),
         });
         this.segments.push({ from: L.gw, count: L.nw, to: plan.reduced + L.gw });
         this.segments.push({ from: L.gb, count: L.nb, to: plan.grads + 4 * mine[2].offset });
         return;
       }
       if (L.denseCopy && L.denseIndex) {
-        this.sparse.push({ kernel: mine[0], KK: L.kernel * L.kernel, denseIndex: L.denseIndex, dense: L.w, gDense: L.gw, size: L.nw });
+        this.sparse.push({
+          kernel: mine[0], KK: L.kernel * L.kernel, denseIndex: L.denseIndex,
+          dense: new Float32Array(memory.buffer, L.w, L.nw), gDense: new Float32Array(memory.buffer, plan.reduced + L.gw, L.nw),
+        });
         this.segments.push({ from: L.gw, count: L.nw, to: plan.reduced + L.gw });
         this.segments.push({ from: L.gb, count: L.nb, to: plan.grads + 4 * mine[1].offset });
         return;
@@ -139,9 +158,14 @@ export class FastNetwork {
     const wanted = options.threads ?? (await defaultThreads());
     if (!Number.isInteger(wanted) || wanted <= 0) throw new RangeError(`threads: expected a positive integer, got ${wanted}`);
     const shared = sharedMemorySupported();
-    // More threads than chunks would idle (and each thread owns one scratch slot).
-    const threads = shared ? Math.min(wanted, MAX_CHUNKS) : 1;
-    const notice = !shared && wanted > 1 ? 'shared memory is unavailable here (no cross-origin isolation): running on one thread' : null;
+    const node = typeof process !== 'undefined' && !!process.versions?.node;
+    // More threads than chunks would idle (and each thread owns one scratch slot). Threads run on
+    // Node's worker_threads; Web Workers in browsers are not wired up yet.
+    const threads = shared && node ? Math.min(wanted, MAX_CHUNKS) : 1;
+    const notice = wanted <= 1 ? null
+      : !shared ? 'shared memory is unavailable here (no cross-origin isolation): running on one thread'
+      : !node ? 'threads in browsers (Web Workers) are not supported yet: running on one thread'
+      : null;
     const module = await loadKernelsModule(shared, options.relaxedSimd ?? true);
     const memory = createMemory(plan.bytes, shared);
     initialiseMemory(plan, memory);
@@ -179,7 +203,7 @@ export class FastNetwork {
 
   /** The input slot of the memory, [batch][maps][h][w]: fill it in place to avoid a copy. */
   inputView(batch = this.plan.batch): Float32Array {
-    return new Float32Array(this.memory.buffer, this.plan.acts[0], batch * this.plan.inputSize);
+    return batch === this.plan.batch ? this.inputSlot : this.inputSlot.subarray(0, batch * this.plan.inputSize);
   }
 
   /** Output of layer ℓ for the last pass. */
@@ -200,8 +224,12 @@ export class FastNetwork {
     if (input !== null) {
       const n = batch * this.plan.inputSize;
       if (input.length < n) throw new RangeError(`input: expected ${n} values, got ${input.length}`);
-      const slot = this.inputView(batch);
-      if (input !== slot) slot.set(input.length === n ? input : Array.prototype.slice.call(input, 0, n));
+      const slot = this.inputSlot;
+      const inPlace = input instanceof Float32Array && input.buffer === slot.buffer && input.byteOffset === slot.byteOffset;
+      if (!inPlace) {
+        if (input.length === n) slot.set(input);
+        else for (let i = 0; i < n; i++) slot[i] = input[i];
+      }
     }
     this.lastBatch = batch;
   }
@@ -210,14 +238,14 @@ export class FastNetwork {
   forward(input: ArrayLike<number> | null, batch: number): Float32Array {
     this.load(input, batch);
     this.run(JOB.infer, batch);
-    return new Float32Array(this.memory.buffer, this.plan.acts[this.plan.layers.length], batch * this.plan.outputSize);
+    return batch === this.plan.batch ? this.outputSlot : this.outputSlot.subarray(0, batch * this.plan.outputSize);
   }
 
   /** Forward and backward: fills `grads` with ∂Ẽ/∂params and returns Ẽ (mean loss + penalties). */
   computeGradients(input: ArrayLike<number> | null, labels: Labels, batch: number, options: { inputGradient?: boolean } = {}): number {
     this.load(input, batch);
     const classes = this.plan.outputSize;
-    const slot = new Uint8Array(this.memory.buffer, this.plan.labels, batch);
+    const slot = this.labelSlot;
     for (let b = 0; b < batch; b++) {
       const label = labels[b];
       if (!Number.isInteger(label) || label < 0 || label >= classes) throw new RangeError(`labels[${b}]: expected a class index in [0, ${classes - 1}], got ${label}`);
@@ -231,9 +259,13 @@ export class FastNetwork {
     for (const s of this.segments) this.x.reduce_chunks(0, s.count, this.plan.chunks + s.from, n, this.plan.chunkStride / 4, s.to);
     for (const cs of this.combinations) loss += this.combinationGradients(cs);
     for (const sp of this.sparse) {
-      const g = new Float32Array(this.memory.buffer, this.plan.reduced + sp.gDense, sp.size);
-      const out = this.grads.subarray(sp.kernel.offset, sp.kernel.offset + sp.kernel.length);
-      sp.denseIndex.forEach((d, c) => out.set(g.subarray(d * sp.KK, (d + 1) * sp.KK), c * sp.KK));
+      const g = sp.gDense;
+      const out = this.grads;
+      const o = sp.kernel.offset;
+      for (let c = 0; c < sp.denseIndex.length; c++) {
+        const from = sp.denseIndex[c] * sp.KK;
+        for (let t = 0; t < sp.KK; t++) out[o + c * sp.KK + t] = g[from + t];
+      }
     }
     return loss;
   }
@@ -270,22 +302,27 @@ export class FastNetwork {
   // input maps, since Σ_i α_ij (x_i * k) = Σ_i x_i * (α_ij k).
   private refreshEffectiveKernels(): void {
     for (const sp of this.sparse) {
-      const dense = new Float32Array(this.memory.buffer, sp.dense, sp.size);
-      const k = this.params.subarray(sp.kernel.offset, sp.kernel.offset + sp.kernel.length);
+      const dense = sp.dense;
+      const k = this.params;
+      const o = sp.kernel.offset;
       dense.fill(0);
-      sp.denseIndex.forEach((d, c) => dense.set(k.subarray(c * sp.KK, (c + 1) * sp.KK), d * sp.KK));
+      for (let c = 0; c < sp.denseIndex.length; c++) {
+        const to = sp.denseIndex[c] * sp.KK;
+        for (let t = 0; t < sp.KK; t++) dense[to + t] = k[o + c * sp.KK + t];
+      }
     }
     for (const s of this.combinations) {
-      const c = Float64Array.from(this.params.subarray(s.c.offset, s.c.offset + s.c.length));
-      softmaxRows(c, s.J, s.I, s.alpha);
-      const k = this.params.subarray(s.kernel.offset, s.kernel.offset + s.kernel.length);
-      const eff = new Float32Array(this.memory.buffer, s.effective, s.J * s.I * s.KK);
+      for (let q = 0; q < s.c64.length; q++) s.c64[q] = this.params[s.c.offset + q];
+      softmaxRows(s.c64, s.J, s.I, s.alpha);
+      const k = this.params;
+      const ko = s.kernel.offset;
+      const eff = s.eff;
       for (let j = 0; j < s.J; j++) {
         for (let i = 0; i < s.I; i++) {
           const a = s.alpha[j * s.I + i];
           const src = (s.shared ? i : j * s.I + i) * s.KK;
           const dst = (j * s.I + i) * s.KK;
-          for (let t = 0; t < s.KK; t++) eff[dst + t] = a * k[src + t];
+          for (let t = 0; t < s.KK; t++) eff[dst + t] = a * k[ko + src + t];
         }
       }
     }
@@ -294,9 +331,11 @@ export class FastNetwork {
   // From ∂E/∂k̃_ij: ∂E/∂k_src += α_ij ∂E/∂k̃_ij;  ∂E/∂α_ij = ⟨∂E/∂k̃_ij, k_src⟩ = Σ_uv δ_j ∘ (x_i * k_src);
   // ∂E/∂c through the softmax (§3.3), plus the penalty Ω (§3.3.1), whose value is returned.
   private combinationGradients(s: CombinationState): number {
-    const k = this.params.subarray(s.kernel.offset, s.kernel.offset + s.kernel.length);
-    const gEff = new Float32Array(this.memory.buffer, this.plan.reduced + s.gEffective, s.J * s.I * s.KK);
-    const dk = new Float64Array(s.kernel.length);
+    const k = this.params;
+    const ko = s.kernel.offset;
+    const gEff = s.gEff;
+    const dk = s.dk;
+    dk.fill(0);
     const gAlpha = s.scratch;
     for (let j = 0; j < s.J; j++) {
       for (let i = 0; i < s.I; i++) {
@@ -306,12 +345,13 @@ export class FastNetwork {
         let dot = 0;
         for (let t = 0; t < s.KK; t++) {
           dk[src + t] += a * gEff[e + t];
-          dot += gEff[e + t] * k[src + t];
+          dot += gEff[e + t] * k[ko + src + t];
         }
         gAlpha[j * s.I + i] = a * dot;
       }
     }
-    const dc = new Float64Array(s.c.length);
+    const dc = s.dc;
+    dc.fill(0);
     for (let j = 0; j < s.J; j++) softmaxBackwardRow(s.alpha, gAlpha, j * s.I, s.I, dc);
     let omega = 0;
     if (s.penalty.type !== 'none') {
