@@ -21,18 +21,11 @@ export const bouvrie: NetworkDescription = {
 
 /** DeepLearnToolbox's CNN: the same net with fixed mean pooling (β = 1/4, no b, no activation). */
 export const dlt: NetworkDescription = {
+  ...bouvrie,
   name: 'dlt',
-  input: [1, 28, 28],
-  seed: 1,
-  init: { type: 'glorot' },
-  layers: [
-    { type: 'conv', name: 'C1', maps: 6, kernel: 5, activation: 'sigmoid', connections: 'all' },
-    { type: 'subsample', name: 'S2', factor: 2, down: 'sum', beta: 'fixed', betaInit: 0.25, bias: false, activation: 'identity' },
-    { type: 'conv', name: 'C3', maps: 12, kernel: 5, activation: 'sigmoid', connections: 'all' },
-    { type: 'subsample', name: 'S4', factor: 2, down: 'sum', beta: 'fixed', betaInit: 0.25, bias: false, activation: 'identity' },
-    { type: 'full', name: 'F5', units: 10, activation: 'sigmoid' },
-  ],
-  loss: 'mse',
+  layers: bouvrie.layers.map((l) =>
+    l.type === 'subsample' ? { type: 'subsample', name: l.name, factor: 2, down: 'sum', beta: 'fixed', betaInit: 0.25, bias: false, activation: 'identity' } : l,
+  ),
 };
 
 /**
