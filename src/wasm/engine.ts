@@ -158,13 +158,14 @@ export class FastNetwork {
     const wanted = options.threads ?? (await defaultThreads());
     if (!Number.isInteger(wanted) || wanted <= 0) throw new RangeError(`threads: expected a positive integer, got ${wanted}`);
     const shared = sharedMemorySupported();
-    const node = typeof process !== 'undefined' && !!process.versions?.node;
-    // More threads than chunks would idle (and each thread owns one scratch slot). Threads run on
-    // Node's worker_threads; Web Workers in browsers are not wired up yet.
-    const threads = shared && node ? Math.min(wanted, MAX_CHUNKS) : 1;
+    // More threads than chunks would idle (and each thread owns one scratch slot). The calling thread
+    // waits for the others with Atomics.wait, which a browser's main thread may not do: there the
+    // network must run inside a Web Worker to use threads.
+    const canWait = isNode() || typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== 'undefined';
+    const threads = shared && canWait ? Math.min(wanted, MAX_CHUNKS) : 1;
     const notice = wanted <= 1 ? null
       : !shared ? 'shared memory is unavailable here (no cross-origin isolation): running on one thread'
-      : !node ? 'threads in browsers (Web Workers) are not supported yet: running on one thread'
+      : !canWait ? 'a page\'s main thread cannot wait for workers: running on one thread (run the network in a Web Worker to use threads)'
       : null;
     const module = await loadKernelsModule(shared, options.relaxedSimd ?? true);
     const memory = createMemory(plan.bytes, shared);
@@ -176,22 +177,36 @@ export class FastNetwork {
   }
 
   private async startWorkers(module: WasmKernelsModule): Promise<void> {
-    const { Worker } = await import('node:worker_threads');
-    const url = new URL('../../dist/wasm/worker.js', import.meta.url);
     const ready: Promise<void>[] = [];
-    for (let t = 1; t < this.threads; t++) {
+    if (isNode()) {
+      const { Worker } = await import('node:worker_threads');
+      const url = new URL('../../dist/wasm/worker.js', import.meta.url);
       // Not the parent's --input-type/--eval flags: they would apply to the worker's file too.
       const execArgv = process.execArgv.filter((a) => !/^--(input-type|eval|print)\b|^-[ep]$/.test(a));
-      const w = new Worker(url, { workerData: { module: module.module, memory: this.memory, plan: this.plan, t }, execArgv });
+      for (let t = 1; t < this.threads; t++) {
+        const w = new Worker(url, { workerData: { module: module.module, memory: this.memory, plan: this.plan, t }, execArgv });
+        ready.push(new Promise((resolve, reject) => {
+          w.once('message', () => resolve());
+          w.once('error', reject);
+        }));
+        this.workers.push(w);
+      }
+      await Promise.all(ready);
+      // Idle workers wait inside Atomics.wait; they must not keep the process alive.
+      for (const w of this.workers) (w as unknown as { unref(): void }).unref();
+      return;
+    }
+    // Browsers: module Web Workers (this file sits beside worker-web.js in dist/wasm/).
+    for (let t = 1; t < this.threads; t++) {
+      const w = new Worker(new URL('./worker-web.js', import.meta.url), { type: 'module' });
       ready.push(new Promise((resolve, reject) => {
-        w.once('message', () => resolve());
-        w.once('error', reject);
+        w.onmessage = () => resolve();
+        w.onerror = (e) => reject(new Error(`convnotes worker ${t}: ${e.message}`));
       }));
+      w.postMessage({ module: module.module, memory: this.memory, plan: this.plan, t });
       this.workers.push(w);
     }
     await Promise.all(ready);
-    // Idle workers wait inside Atomics.wait; they must not keep the process alive.
-    for (const w of this.workers) (w as unknown as { unref(): void }).unref();
   }
 
   /** Copies parameters in (from a reference Network's params, a saved model, …). */
@@ -373,6 +388,10 @@ export class FastNetwork {
       this.workers = [];
     }
   }
+}
+
+function isNode(): boolean {
+  return typeof process !== 'undefined' && !!process.versions?.node;
 }
 
 /** The cores available: os.availableParallelism() in Node, navigator.hardwareConcurrency in browsers. */

@@ -290,3 +290,31 @@ export function runShare(x: WasmExports, plan: Plan, memory: WebAssembly.Memory,
     trainChunk(x, plan, memory, c, b0, b1, B, job === JOB.trainWithInput);
   }
 }
+
+/**
+ * A worker thread's life: wait for the control block's generation to change, run this thread's share
+ * of the chunks, count itself done; until the exit job. Shared by the Node (worker_threads) and
+ * browser (Web Worker) entry points. `ready` is called once the generation it waits on is read, so the
+ * first job cannot slip in between (the caller starts jobs only after every worker is ready).
+ */
+export function workerLoop(x: WasmExports, plan: Plan, memory: WebAssembly.Memory, t: number, ready: () => void, report: (e: unknown) => void): void {
+  const ctrl = new Int32Array(memory.buffer, plan.control, 16);
+  let generation = Atomics.load(ctrl, CTRL.generation);
+  ready();
+  for (;;) {
+    Atomics.wait(ctrl, CTRL.generation, generation);
+    const g = Atomics.load(ctrl, CTRL.generation);
+    if (g === generation) continue;
+    generation = g;
+    const job = Atomics.load(ctrl, CTRL.job);
+    if (job === JOB.exit) break;
+    try {
+      runShare(x, plan, memory, job, Atomics.load(ctrl, CTRL.batch), t, Atomics.load(ctrl, CTRL.threads));
+    } catch (e) {
+      report(e);
+      Atomics.store(ctrl, CTRL.error, 1);
+    }
+    Atomics.add(ctrl, CTRL.done, 1);
+    Atomics.notify(ctrl, CTRL.done);
+  }
+}

@@ -1,0 +1,11 @@
+// A worker thread of the fast path in browsers (a module Web Worker): receives the compiled kernels,
+// the shared memory and the plan in its first message, then runs its share of every job.
+import { workerLoop, type Plan } from './plan.js';
+
+const scope = globalThis as unknown as { onmessage: ((e: MessageEvent) => void) | null; postMessage(m: unknown): void };
+scope.onmessage = (e: MessageEvent) => {
+  scope.onmessage = null;
+  const { module, memory, plan, t } = e.data as { module: WebAssembly.Module; memory: WebAssembly.Memory; plan: Plan; t: number };
+  const x = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Parameters<typeof workerLoop>[0];
+  workerLoop(x, plan, memory, t, () => scope.postMessage('ready'), (err) => console.error(`convnotes worker ${t}:`, err));
+};
