@@ -29,11 +29,6 @@ interface CombinationState {
   shared: boolean;
   kernel: ParamView;
   c: ParamView;
-  bias: ParamView;
-  /** Effective kernels α_ij·k_src(i,j), [J][I][K][K], read by the convolution kernels. */
-  effective: number;
-  gEffective: number;
-  gBias: number;
   penalty: Required<import('../description.js').PenaltySpec>;
   alpha: Float64Array;
   scratch: Float64Array;
@@ -41,6 +36,7 @@ interface CombinationState {
   c64: Float64Array;
   dk: Float64Array;
   dc: Float64Array;
+  /** Effective kernels α_ij·k_src(i,j), [J][I][K][K], read by the convolution kernels; their gradient. */
   eff: Float32Array;
   gEff: Float32Array;
 }
@@ -122,7 +118,7 @@ export class FastNetwork {
         const J = L.outShape[0];
         this.combinations.push({
           layer: l, I, J, KK: L.kernel * L.kernel, shared: spec.kernels === 'shared',
-          kernel: mine[0], c: mine[1], bias: mine[2], effective: L.w, gEffective: L.gw, gBias: L.gb,
+          kernel: mine[0], c: mine[1],
           penalty: spec.penalty, alpha: new Float64Array(I * J), scratch: new Float64Array(I * J),
           c64: new Float64Array(I * J), dk: new Float64Array(mine[0].length), dc: new Float64Array(I * J),
           eff: new Float32Array(memory.buffer, L.w, J * I * L.kernel * L.kernel),
