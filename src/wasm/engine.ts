@@ -2,7 +2,7 @@
 // more threads. Same description, same flat parameter layout and same initial values as the float64
 // reference `Network` (from which it takes them), so the two can be compared number by number.
 
-import { resolveDescription, isResolvedDescription, type NetworkDescription, type ResolvedDescription } from '../description.js';
+import { resolveDescription, isResolvedDescription, type NetworkDescription, type PenaltySpec, type ResolvedDescription } from '../description.js';
 import type { ParamView } from '../layers/layer.js';
 import { combinationPenalty, softmaxBackwardRow, softmaxRows } from '../layers/combination.js';
 import type { Labels } from '../loss.js';
@@ -29,7 +29,7 @@ interface CombinationState {
   shared: boolean;
   kernel: ParamView;
   c: ParamView;
-  penalty: Required<import('../description.js').PenaltySpec>;
+  penalty: Required<PenaltySpec>;
   alpha: Float64Array;
   scratch: Float64Array;
   /** Preallocated once: c in float64, ∂E/∂k and ∂E/∂c in float64, views of the wasm buffers. */
