@@ -49,6 +49,9 @@ export interface FastNetwork {
   /** Threads actually running (the engine may run fewer than asked), and why, if so. */
   readonly threads?: number;
   readonly notice?: string | null;
+  computeGradients?(input: Float32Array, labels: Uint8Array, batch: number): number;
+  /** Per-layer speed of the engine's own whole-layer kernels (src/wasm/engine.ts). */
+  profileLayers?(seconds?: number): { layer: string; phase: 'forward' | 'backward'; gflops: number; microsecondsPerImage: number }[];
 }
 
 export interface EngineModule {

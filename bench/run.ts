@@ -8,11 +8,11 @@
 
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
-import { loadPool, type Pool } from './data.js';
+import { loadPool, padded, type Pool } from './data.js';
 import { kernelCases, timeKernel, type KernelResult } from './kernels.js';
 import { measure, WINDOW, type Timing, type TimingOptions } from './measure.js';
 import { NET_IDS, NETS, portable, type BenchNet, type NetId, type PortableNet } from './nets.js';
-import { wasmKernels, type AllocKernels } from './project.js';
+import { engineModule, wasmKernels, type AllocKernels } from './project.js';
 import { convnotesSystem, initialParams, referenceLosses, type ConvnotesSystem } from './runners/convnotes.js';
 import { CONVNETJS_NOTE, createConvnetjs, loadConvnetjs } from './runners/convnetjs.js';
 import { createTfjs, tfjsEnv, type TfjsEnv } from './runners/tfjs.js';
@@ -451,6 +451,28 @@ async function main(): Promise<number> {
       kernelLines.push(`Kernel GFLOPS (${k.name}${o.kernelImpl === 'reference' ? ' — harness self-test, not convnotes\' wasm kernels' : ''}; one thread; elementwise kernels count one operation per element)`);
       kernelLines.push(`  ${pad('peak: gemm 512×512×512', 64)}${pad(peakGflops.toFixed(2), 9, true)}`);
       for (const r of kernelResults) kernelLines.push(`  ${pad(r.name, 64)}${pad(r.gflops.toFixed(2), 9, true)}   ${((100 * r.gflops) / peakGflops).toFixed(0)}% of peak`);
+      // The engine's own whole-layer kernels (what training runs), one thread, a training batch of real images.
+      const engine = o.kernelImpl === 'reference' ? 'the reference was asked for' : await engineModule();
+      if (typeof engine !== 'string') {
+        kernelLines.push('Engine layers (src/wasm/engine.ts profileLayers: whole-batch layer kernels, one thread, training batch of real images)');
+        for (const id of ['N1', 'N2'] as const) {
+          const net = NETS[id];
+          const fast = await engine.createFastNetwork(net.description, { batch: net.trainBatch, threads: 1 });
+          if (!fast.computeGradients || !fast.profileLayers) {
+            await fast.dispose();
+            break;
+          }
+          const side = pool.side + 2 * net.pad;
+          const images = padded(pool, net.pad).subarray(0, net.trainBatch * side * side);
+          fast.computeGradients(images, pool.labels.subarray(0, net.trainBatch), net.trainBatch);
+          for (const r of fast.profileLayers(seconds)) {
+            const name = `engine ${id} ${r.layer} ${r.phase}`;
+            kernelResults.push({ name, gflops: r.gflops });
+            kernelLines.push(`  ${pad(name, 64)}${pad(r.gflops.toFixed(2), 9, true)}   ${((100 * r.gflops) / peakGflops).toFixed(0)}% of peak · ${r.microsecondsPerImage.toFixed(1)} µs/image`);
+          }
+          await fast.dispose();
+        }
+      }
     }
   }
 

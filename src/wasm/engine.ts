@@ -8,7 +8,7 @@ import { combinationPenalty, softmaxBackwardRow, softmaxRows } from '../layers/c
 import type { Labels } from '../loss.js';
 import { Network } from '../network.js';
 import { createMemory, instantiate, loadKernelsModule, sharedMemorySupported, type WasmExports, type WasmKernelsModule } from './module.js';
-import { chunkCount, CTRL, initialiseMemory, JOB, makePlan, MAX_CHUNKS, runShare, type Plan } from './plan.js';
+import { backwardLayer, chunkCount, CTRL, forwardLayer, initialiseMemory, JOB, makePlan, MAX_CHUNKS, runShare, type Plan } from './plan.js';
 
 export interface FastNetworkOptions {
   /** Largest batch the network will be given (memory is laid out for it once). */
@@ -372,6 +372,56 @@ export class FastNetwork {
     this.grads.set(dk, s.kernel.offset);
     this.grads.set(dc, s.c.offset);
     return omega;
+  }
+
+  /**
+   * Times every layer's kernels on this thread, over a whole batch of the last computeGradients'
+   * patterns, and reports their speed: where the time goes, and how close to the machine's peak.
+   * Operation counts: a convolution 2·J·I·K²·(output pixels) per pattern for its forward pass and
+   * for each of its kernel and input gradients (dense: a sparse table's absent kernels count); a fully
+   * connected layer 2·N·O likewise; a subsampling layer one per input pixel.
+   */
+  profileLayers(seconds = 0.2): { layer: string; phase: 'forward' | 'backward'; gflops: number; microsecondsPerImage: number }[] {
+    const B = this.lastBatch;
+    if (B === 0) throw new Error('profileLayers: run computeGradients first (its patterns are what is timed)');
+    const g = this.plan.chunks;
+    const out: { layer: string; phase: 'forward' | 'backward'; gflops: number; microsecondsPerImage: number }[] = [];
+    const time = (f: () => void): number => {
+      f();
+      let n = 0;
+      const t0 = performance.now();
+      let t = t0;
+      while (t - t0 < seconds * 1000) {
+        f();
+        n++;
+        t = performance.now();
+      }
+      return (t - t0) / 1000 / n;
+    };
+    this.plan.layers.forEach((L, l) => {
+      const [I, H, W] = L.inShape;
+      const [J, Ho, Wo] = L.outShape;
+      const dx = l > 0;
+      const per = L.type === 'conv' ? 2 * J * I * L.kernel * L.kernel * Ho * Wo
+        : L.type === 'full' ? 2 * I * H * W * J
+        : I * H * W;
+      const name = this.description.layers[l].name;
+      const fwd = time(() => forwardLayer(this.x, this.plan, l, 0, 0, B));
+      // The backward pass turns ∂E/∂y into δ in place: restore ∂E/∂y before every call (else δ
+      // shrinks into subnormals), and take the copy's own time off.
+      const dy = new Float32Array(this.memory.buffer, this.plan.dActs[l + 1], B * J * Ho * Wo);
+      const saved = Float32Array.from(dy);
+      const copy = time(() => dy.set(saved));
+      const bwd = Math.max(1e-9, time(() => {
+        dy.set(saved);
+        backwardLayer(this.x, this.plan, l, 0, 0, B, g, dx, false);
+      }) - copy);
+      dy.set(saved);
+      const bwdOps = L.type === 'subsample' ? per : per * (dx ? 2 : 1);
+      out.push({ layer: name, phase: 'forward', gflops: (per * B) / fwd / 1e9, microsecondsPerImage: (fwd / B) * 1e6 });
+      out.push({ layer: name, phase: 'backward', gflops: (bwdOps * B) / bwd / 1e9, microsecondsPerImage: (bwd / B) * 1e6 });
+    });
+    return out;
   }
 
   /** Stops the worker threads. */

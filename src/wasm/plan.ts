@@ -202,26 +202,59 @@ export function chunkCount(B: number): number {
   return Math.min(B, MAX_CHUNKS);
 }
 
+/** Layer l's forward pass over patterns [b0, b1), with scratch slot c. */
+export function forwardLayer(x: WasmExports, plan: Plan, l: number, c: number, b0: number, b1: number): void {
+  const L = plan.layers[l];
+  const [I, H, W] = L.inShape;
+  const [J] = L.outShape;
+  const inp = plan.acts[l];
+  const out = plan.acts[l + 1];
+  switch (L.type) {
+    case 'conv':
+      x.conv_forward(b0, b1, inp, I, H, W, J, L.kernel, L.w, L.b, L.act, out, plan.scratch + c * plan.scratchStride);
+      break;
+    case 'subsample':
+      x.subsample_forward(b0, b1, inp, I, H, W, L.factor, L.mode, L.w, L.b, L.act, L.downed, out);
+      break;
+    case 'full':
+      x.full_forward(b0, b1, inp, I * H * W, J, L.w, L.b, L.act, out);
+      break;
+  }
+}
+
+/**
+ * Layer l's backward pass over patterns [b0, b1) into the gradient buffer at g, with scratch slot c;
+ * dx: whether to write ∂E/∂input. deltaReady: the layer above already folded this layer's f' in.
+ * Returns whether this layer folded the layer below's f' into its input gradient (§3.1.1: a
+ * subsampling layer over a convolution does).
+ */
+export function backwardLayer(x: WasmExports, plan: Plan, l: number, c: number, b0: number, b1: number, g: number, dx: boolean, deltaReady: boolean): boolean {
+  const L = plan.layers[l];
+  const [I, H, W] = L.inShape;
+  const [J] = L.outShape;
+  const dxAt = dx ? plan.dActs[l] : 0;
+  const gw = L.gw >= 0 ? g + L.gw : 0;
+  const gb = L.gb >= 0 ? g + L.gb : 0;
+  switch (L.type) {
+    case 'conv': {
+      const cols = plan.scratch + c * plan.scratchStride;
+      x.conv_backward(b0, b1, plan.acts[l], I, H, W, J, L.kernel, L.w, L.act, plan.acts[l + 1], plan.dActs[l + 1], gw, gb, dxAt, cols, cols + plan.scratchStride / 2, deltaReady ? 1 : 0);
+      return false;
+    }
+    case 'subsample': {
+      const prev = dx && l > 0 && plan.layers[l - 1].type === 'conv' ? plan.layers[l - 1] : null;
+      x.subsample_backward(b0, b1, I, H, W, L.factor, L.mode, L.w, L.act, plan.acts[l + 1], plan.dActs[l + 1], L.downed, gw, gb, dxAt, prev ? prev.act : 0, prev ? plan.acts[l] : 0);
+      return prev !== null;
+    }
+    case 'full':
+      x.full_backward(b0, b1, plan.acts[l], I * H * W, J, L.w, L.act, plan.acts[l + 1], plan.dActs[l + 1], gw, gb, dxAt);
+      return false;
+  }
+}
+
 /** Forward pass of patterns [b0, b1) (chunk c, whose scratch it uses) through every layer. */
 export function forwardChunk(x: WasmExports, plan: Plan, c: number, b0: number, b1: number): void {
-  const cols = plan.scratch + c * plan.scratchStride;
-  plan.layers.forEach((L, l) => {
-    const [I, H, W] = L.inShape;
-    const [J] = L.outShape;
-    const inp = plan.acts[l];
-    const out = plan.acts[l + 1];
-    switch (L.type) {
-      case 'conv':
-        x.conv_forward(b0, b1, inp, I, H, W, J, L.kernel, L.w, L.b, L.act, out, cols);
-        break;
-      case 'subsample':
-        x.subsample_forward(b0, b1, inp, I, H, W, L.factor, L.mode, L.w, L.b, L.act, L.downed, out);
-        break;
-      case 'full':
-        x.full_forward(b0, b1, inp, I * H * W, J, L.w, L.b, L.act, out);
-        break;
-    }
-  });
+  for (let l = 0; l < plan.layers.length; l++) forwardLayer(x, plan, l, c, b0, b1);
 }
 
 /**
@@ -231,39 +264,13 @@ export function forwardChunk(x: WasmExports, plan: Plan, c: number, b0: number, 
 export function trainChunk(x: WasmExports, plan: Plan, memory: WebAssembly.Memory, c: number, b0: number, b1: number, B: number, inputGradient: boolean): void {
   forwardChunk(x, plan, c, b0, b1);
   const L = plan.layers.length;
-  const cols = plan.scratch + c * plan.scratchStride;
   const [off, on] = plan.targets;
   const loss = x.loss_forward_backward(b0, b1, plan.loss, plan.acts[L], plan.labels, plan.outputSize, off, on, 1 / B, plan.dActs[L]);
   new Float64Array(memory.buffer, plan.losses, 8)[c] = loss;
   const g = plan.chunks + c * plan.chunkStride;
   new Float32Array(memory.buffer, g, plan.chunkFloats).fill(0);
-  // A subsampling layer over a convolution folds the convolution's f' into its up(δ) (§3.1.1).
   let deltaReady = false;
-  for (let l = L - 1; l >= 0; l--) {
-    const Ly = plan.layers[l];
-    const [I, H, W] = Ly.inShape;
-    const [J] = Ly.outShape;
-    const dx = l > 0 || inputGradient ? plan.dActs[l] : 0;
-    const gw = Ly.gw >= 0 ? g + Ly.gw : 0;
-    const gb = Ly.gb >= 0 ? g + Ly.gb : 0;
-    switch (Ly.type) {
-      case 'conv':
-        x.conv_backward(b0, b1, plan.acts[l], I, H, W, J, Ly.kernel, Ly.w, Ly.act, plan.acts[l + 1], plan.dActs[l + 1], gw, gb, dx, cols, cols + plan.scratchStride / 2, deltaReady ? 1 : 0);
-        deltaReady = false;
-        break;
-      case 'subsample': {
-        const fold = l > 0 && plan.layers[l - 1].type === 'conv';
-        const prev = fold ? plan.layers[l - 1] : null;
-        x.subsample_backward(b0, b1, I, H, W, Ly.factor, Ly.mode, Ly.w, Ly.act, plan.acts[l + 1], plan.dActs[l + 1], Ly.downed, gw, gb, dx, prev ? prev.act : 0, prev ? plan.acts[l] : 0);
-        deltaReady = fold;
-        break;
-      }
-      case 'full':
-        x.full_backward(b0, b1, plan.acts[l], I * H * W, J, Ly.w, Ly.act, plan.acts[l + 1], plan.dActs[l + 1], gw, gb, dx);
-        deltaReady = false;
-        break;
-    }
-  }
+  for (let l = L - 1; l >= 0; l--) deltaReady = backwardLayer(x, plan, l, c, b0, b1, g, l > 0 || inputGradient, deltaReady);
 }
 
 /** Job codes of the control block. */
