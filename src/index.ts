@@ -22,3 +22,5 @@ export { FullLayer } from './layers/full.js';
 export { builtinNetwork, builtinNetworks, bouvrie, dlt, lenet5, learned } from './networks/builtin.js';
 export { summary } from './summary.js';
 export { sgdStep, sgdStepPerLayer } from './train/sgd.js';
+export { createNetwork, wasmSimdSupported, type BackendName, type BackendOptions, type TrainableNetwork } from './backend.js';
+export { FastNetwork, createFastNetwork, type FastNetworkOptions } from './wasm/engine.js';
