@@ -8,6 +8,9 @@
 // Conventions are those of src/kernels/kernels.ts: layout [batch][map][row][col], kernels stored for
 // true convolution ((x * k)[u][v] = Σ x[u+p][v+q] k[K-1-p][K-1-q]).
 
+import { activate, activation_backward, sum } from './primitives';
+import { hsum } from './vmath';
+
 // a·b + c: one fused multiply-add in the relaxed-SIMD build (rounded once), a multiply and an add in
 // the standard one. Either way the same on every thread, so results never depend on the thread count.
 // @ts-ignore: decorator
@@ -19,137 +22,14 @@
 // ---------------------------------------------------------------------------------------------------
 // Activations (codes as src/kernels/kernels.ts: 0 identity, 1 sigmoid, 2 tanh, 3 LeCun, 4 ReLU).
 
-const LECUN_A: f32 = 1.7159;
-const LECUN_S: f32 = 2.0 / 3.0;
-
-// §2  x = f(u) in place over n floats at p, four at a time (the exponential is vectorised: exp4).
-export function act_forward(act: i32, p: usize, n: i32): void {
-  if (act == 0) return;
-  const n4 = n & ~3;
-  if (act == 1) for (let i = 0; i < n4; i += 4) sigmoidAt(p + (<usize>i << 2));
-  else if (act == 2) for (let i = 0; i < n4; i += 4) tanhAt(p + (<usize>i << 2), 1, 1);
-  else if (act == 3) for (let i = 0; i < n4; i += 4) tanhAt(p + (<usize>i << 2), LECUN_S, LECUN_A);
-  else for (let i = 0; i < n4; i += 4) reluAt(p + (<usize>i << 2));
-  for (let i = n4; i < n; i++) {
-    // the tail, one float at a time through the same vector code (lane 0 of a splat)
-    const a = p + (<usize>i << 2);
-    const u = f32x4.splat(load<f32>(a));
-    let y: v128;
-    if (act == 1) y = f32x4.div(f32x4.splat(1), f32x4.add(f32x4.splat(1), exp4(f32x4.neg(u))));
-    else if (act == 2) y = tanh4(u);
-    else if (act == 3) y = f32x4.mul(f32x4.splat(LECUN_A), tanh4(f32x4.mul(f32x4.splat(LECUN_S), u)));
-    else y = f32x4.pmax(u, f32x4.splat(0));
-    store<f32>(a, f32x4.extract_lane(y, 0));
-  }
+// §2  x = f(u) in place, and g ∘= f'(u) written through x = f(u): the primitives' vectorised
+// activations (primitives.ts, vmath.ts), called once per map or chunk, never per pixel.
+function act_forward(act: i32, p: usize, n: i32): void {
+  activate(act, p, n, p);
 }
 
-// @ts-ignore: decorator
-@inline function sigmoidAt(a: usize): void {
-  const one = f32x4.splat(1);
-  v128.store(a, f32x4.div(one, f32x4.add(one, exp4(f32x4.neg(v128.load(a))))));
-}
-
-// @ts-ignore: decorator
-@inline function tanhAt(a: usize, s: f32, scale: f32): void {
-  v128.store(a, f32x4.mul(f32x4.splat(scale), tanh4(f32x4.mul(f32x4.splat(s), v128.load(a)))));
-}
-
-// @ts-ignore: decorator
-@inline function reluAt(a: usize): void {
-  v128.store(a, f32x4.pmax(v128.load(a), f32x4.splat(0)));
-}
-
-// e^x for four floats: x = n·ln2 + r with |r| ≤ ln2/2 (Cody–Waite split of ln2), e^r by Cephes' expf
-// polynomial (≈ 1 ulp), 2^n by building the exponent bits. Inputs are clamped to [−87, 88], so the
-// result is a normal float (sigmoid and tanh saturate long before that).
-// @ts-ignore: decorator
-@inline function exp4(x0: v128): v128 {
-  // pmin/pmax are single instructions (min/max carry NaN rules that cost a sequence)
-  const x = f32x4.pmin(f32x4.pmax(x0, f32x4.splat(-87.0)), f32x4.splat(88.0));
-  // n = round(x / ln2) by the 1.5·2^23 trick: the sum's low mantissa bits hold n itself
-  const magic = f32x4.splat(12582912.0);
-  const shifted = madd(x, f32x4.splat(1.44269504088896341), magic);
-  const n = f32x4.sub(shifted, magic);
-  let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(0.693359375)));
-  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(-2.12194440e-4)));
-  let q = f32x4.splat(1.9875691500e-4);
-  q = madd(q, r, f32x4.splat(1.3981999507e-3));
-  q = madd(q, r, f32x4.splat(8.3334519073e-3));
-  q = madd(q, r, f32x4.splat(4.1665795894e-2));
-  q = madd(q, r, f32x4.splat(1.6666665459e-1));
-  q = madd(q, r, f32x4.splat(5.0000001201e-1));
-  const y = f32x4.add(madd(f32x4.mul(q, r), r, r), f32x4.splat(1));
-  // 2^n: exponent bits (n + 127) << 23, with n = bits(shifted) − bits(magic)
-  const scale = i32x4.shl(i32x4.add(shifted, i32x4.splat(127 - 0x4B400000)), 23);
-  return f32x4.mul(y, scale);
-}
-
-// tanh for four floats (Cephes' tanhf): an odd polynomial for |u| < 0.625, where 1 − 2/(e^{2u}+1)
-// would cancel, and 1 − 2/(e^{2|u|}+1) with the sign restored above it.
-// @ts-ignore: decorator
-@inline function tanh4(u: v128): v128 {
-  const a = f32x4.abs(u);
-  const z = f32x4.mul(u, u);
-  let p = f32x4.splat(-5.70498872745e-3);
-  p = madd(p, z, f32x4.splat(2.06390887954e-2));
-  p = madd(p, z, f32x4.splat(-5.37397155531e-2));
-  p = madd(p, z, f32x4.splat(1.33314422036e-1));
-  p = madd(p, z, f32x4.splat(-3.33332819422e-1));
-  const small = madd(f32x4.mul(p, z), u, u);
-  const e = exp4(f32x4.add(a, a));
-  const large = f32x4.sub(f32x4.splat(1), f32x4.div(f32x4.splat(2), f32x4.add(e, f32x4.splat(1))));
-  const signed = v128.or(large, v128.and(u, f32x4.splat(-0.0)));
-  return v128.bitselect(small, signed, f32x4.lt(a, f32x4.splat(0.625)));
-}
-
-// §2  g ∘= f'(u), with f' written through the output x = f(u).
-export function act_backward(act: i32, x: usize, g: usize, n: i32): void {
-  if (act == 0) return;
-  let i = 0;
-  if (act == 1) { // σ' = σ(1 − σ)
-    const one = f32x4.splat(1);
-    for (; i + 4 <= n; i += 4) {
-      const o = <usize>i << 2;
-      const y = v128.load(x + o);
-      v128.store(g + o, f32x4.mul(v128.load(g + o), f32x4.mul(y, f32x4.sub(one, y))));
-    }
-    for (; i < n; i++) {
-      const o = <usize>i << 2;
-      const y = load<f32>(x + o);
-      store<f32>(g + o, load<f32>(g + o) * y * (1 - y));
-    }
-  } else if (act == 2) { // tanh' = 1 − tanh²
-    const one = f32x4.splat(1);
-    for (; i + 4 <= n; i += 4) {
-      const o = <usize>i << 2;
-      const y = v128.load(x + o);
-      v128.store(g + o, f32x4.mul(v128.load(g + o), f32x4.sub(one, f32x4.mul(y, y))));
-    }
-    for (; i < n; i++) {
-      const o = <usize>i << 2;
-      const y = load<f32>(x + o);
-      store<f32>(g + o, load<f32>(g + o) * (1 - y * y));
-    }
-  } else if (act == 3) { // S·(A − x²/A)
-    const a = f32x4.splat(LECUN_A);
-    const s = f32x4.splat(LECUN_S);
-    const inv = f32x4.splat(1.0 / LECUN_A);
-    for (; i + 4 <= n; i += 4) {
-      const o = <usize>i << 2;
-      const y = v128.load(x + o);
-      v128.store(g + o, f32x4.mul(v128.load(g + o), f32x4.mul(s, f32x4.sub(a, f32x4.mul(f32x4.mul(y, y), inv)))));
-    }
-    for (; i < n; i++) {
-      const o = <usize>i << 2;
-      const y = load<f32>(x + o);
-      store<f32>(g + o, load<f32>(g + o) * LECUN_S * (LECUN_A - y * y * (1.0 / LECUN_A)));
-    }
-  } else { // ReLU
-    for (; i < n; i++) {
-      const o = <usize>i << 2;
-      if (!(load<f32>(x + o) > 0)) store<f32>(g + o, 0);
-    }
-  }
+function act_backward(act: i32, x: usize, g: usize, n: i32): void {
+  activation_backward(act, x, n, g);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -248,7 +128,7 @@ export function conv_backward(
     const d = dy + (<usize>(b * J * S) << 2);
     for (let j = 0; j < J; j++) {
       const a = dBias + (<usize>j << 2);
-      store<f32>(a, load<f32>(a) + sumf(d + (<usize>(j * S) << 2), S));
+      store<f32>(a, load<f32>(a) + sum(d + (<usize>(j * S) << 2), S));
     }
     im2col(x + (<usize>(b * I * H * W) << 2), I, H, W, K, cols);
     if (S == 1) {
@@ -562,16 +442,6 @@ function mm_nt(M: i32, N: i32, K: i32, A: usize, lda: i32, B: usize, ldb: i32, C
 }
 
 // @ts-ignore: decorator
-@inline function sumf(p: usize, n: i32): f32 {
-  let acc = f32x4.splat(0);
-  let i = 0;
-  for (; i + 4 <= n; i += 4) acc = f32x4.add(acc, v128.load(p + (<usize>i << 2)));
-  let s = f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1) + f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3);
-  for (; i < n; i++) s += load<f32>(p + (<usize>i << 2));
-  return s;
-}
-
-// @ts-ignore: decorator
 @inline function dotf(a: usize, b: usize, n: i32): f32 {
   let acc = f32x4.splat(0);
   let i = 0;
@@ -657,7 +527,7 @@ export function subsample_backward(
     for (let j = 0; j < J; j++) {
       const m = b * J + j;
       const d = dy + (<usize>(m * S) << 2);
-      if (dBias != 0) store<f32>(dBias + (<usize>j << 2), load<f32>(dBias + (<usize>j << 2)) + sumf(d, S));
+      if (dBias != 0) store<f32>(dBias + (<usize>j << 2), load<f32>(dBias + (<usize>j << 2)) + sum(d, S));
       if (dBeta != 0) store<f32>(dBeta + (<usize>j << 2), load<f32>(dBeta + (<usize>j << 2)) + dotf(d, downed + (<usize>(m * S) << 2), S));
       if (dx == 0) continue;
       const bt = load<f32>(beta + (<usize>j << 2));
@@ -807,11 +677,6 @@ export function full_backward(
     memory.fill(xr, 0, xBytes);
     for (let o = 0; o < O; o++) axpyf(N, load<f32>(dy + (<usize>(b * O + o) << 2)), w + <usize>o * xBytes, xr);
   }
-}
-
-// @ts-ignore: decorator
-@inline function hsum(v: v128): f32 {
-  return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
 }
 
 // @ts-ignore: decorator
