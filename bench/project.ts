@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Kernels, NetworkDescription, ResolvedDescription } from 'convnotes';
-import type * as DatasetModule from '../dist/data/dataset.js';
+import type * as DatasetModule from '../dist/data/files.js';
 
 /** The convnotes package root: the nearest folder above this file whose package.json is convnotes'. */
 export const ROOT: string = (() => {
@@ -29,8 +29,8 @@ async function importDist<T>(path: string): Promise<T | null> {
 }
 
 export async function datasetModule(): Promise<typeof DatasetModule> {
-  const m = await importDist<typeof DatasetModule>('data/dataset.js');
-  if (!m) throw new Error(`${join(ROOT, 'dist/data/dataset.js')}: missing; run \`npm run build\``);
+  const m = await importDist<typeof DatasetModule>('data/files.js');
+  if (!m) throw new Error(`${join(ROOT, 'dist/data/files.js')}: missing; run \`npm run build\``);
   return m;
 }
 

@@ -4,22 +4,37 @@
 // in the same flat layout and start from the same initial values.
 
 import type { NetworkDescription, ResolvedDescription } from './description.js';
+import type { ParamView } from './layers/layer.js';
 import type { Labels } from './loss.js';
 import { Network } from './network.js';
+import { applyUpdate } from './train/update.js';
 
 export type BackendName = 'wasm' | 'reference';
 
 /** What every backend offers a trainer. */
 export interface TrainableNetwork {
   readonly backend: BackendName;
+  readonly description: ResolvedDescription;
+  readonly views: ParamView[];
+  readonly inputSize: number;
+  readonly outputSize: number;
+  /** The largest batch it takes (the wasm engine lays its memory out for one; the reference grows). */
+  readonly maxBatch: number;
+  /** Flat parameters, their gradients, per-parameter rate multipliers (§4.2) and momentum velocities. */
   readonly params: Float32Array | Float64Array;
   readonly grads: Float32Array | Float64Array;
+  readonly rates: Float32Array | Float64Array;
+  readonly velocity: Float32Array | Float64Array;
   /** Threads it runs on, and why fewer than asked for, if so. */
   readonly threads: number;
   readonly notice: string | null;
   forward(input: Float32Array | Float64Array, batch: number): Float32Array | Float64Array;
   computeGradients(input: Float32Array | Float64Array, labels: Labels, batch: number): number;
   trainStep(input: Float32Array | Float64Array, labels: Labels, batch: number, rate: number): number;
+  /** θ_k ← θ_k − rate·rates_k·(g_k + decay·θ_k), through the velocities when momentum > 0. */
+  update(rate: number, momentum?: number, decay?: number): void;
+  /** Copies parameters in (and brings derived state, such as effective kernels, up to date). */
+  setParams(p: ArrayLike<number>): void;
   dispose(): Promise<void>;
 }
 
@@ -49,11 +64,21 @@ export async function createNetwork(description: NetworkDescription | ResolvedDe
   const net = new Network(description, options.seed === undefined ? {} : { seed: options.seed });
   const f64 = (a: Float32Array | Float64Array): Float64Array => (a instanceof Float64Array ? a : Float64Array.from(a));
   const notice = wanted === 'wasm' ? 'this engine has no WebAssembly SIMD: running the float64 reference kernels' : null;
+  const rates = new Float64Array(net.params.length).fill(1);
+  const velocity = new Float64Array(net.params.length);
   return Object.assign(net, {
     backend: 'reference' as const,
     threads: 1,
     notice,
-    forward: (input: Float32Array | Float64Array, batch: number) => net.forward(f64(input), batch),
+    rates,
+    velocity,
+    maxBatch: Infinity,
+    update: (rate: number, momentum = 0, decay = 0) => applyUpdate(net.params, net.grads, rates, velocity, rate, momentum, decay),
+    setParams: (p: ArrayLike<number>) => {
+      if (p.length !== net.params.length) throw new RangeError(`params: expected ${net.params.length} values, got ${p.length}`);
+      net.params.set(p);
+    },
+    forward: (input: Float32Array | Float64Array, batch: number) => Network.prototype.forward.call(net, f64(input), batch),
     computeGradients: (input: Float32Array | Float64Array, labels: Labels, batch: number) => Network.prototype.computeGradients.call(net, f64(input), labels, batch),
     trainStep: (input: Float32Array | Float64Array, labels: Labels, batch: number, rate: number) => Network.prototype.trainStep.call(net, f64(input), labels, batch, rate),
     dispose: async () => {},

@@ -24,3 +24,14 @@ export { summary } from './summary.js';
 export { sgdStep, sgdStepPerLayer } from './train/sgd.js';
 export { createNetwork, wasmSimdSupported, type BackendName, type BackendOptions, type TrainableNetwork } from './backend.js';
 export { FastNetwork, createFastNetwork, type FastNetworkOptions } from './wasm/engine.js';
+// Model files (docs/MODEL-FORMAT.md). saveModel/loadModel use node:fs and live in model/model-io.ts,
+// outside this browser-safe entry point, like the data/ loaders.
+export { ModelFileError } from './model/errors.js';
+export {
+  encodeSafetensors, decodeSafetensors, MAX_HEADER_BYTES, type Dtype, type Tensor, type TensorData, type Safetensors,
+} from './model/safetensors.js';
+export {
+  encodeModel, decodeModel, MODEL_FORMAT, MODEL_VERSION, STATE_PREFIX,
+  type ModelFile, type LoadedModel, type ParamArray, type FloatDtype,
+} from './model/model-file.js';
+export { paramViews, paramCount } from './model/views.js';

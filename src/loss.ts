@@ -53,3 +53,43 @@ export function lossAndGradient(
   }
   return total * invB;
 }
+
+/**
+ * §4.2 The output end of the diagonal Gauss-Newton (curvature) pass: writes into h [batch][classes]
+ * h_y = ∂²E^n/∂y_k² of each pattern's error, divided by B like the gradient, so the pass returns the
+ * MEAN over the batch of the per-pattern curvature.
+ *   mse:           E^n = ½ Σ_k (y_k − t_k)²           ⇒ h_y = 1 for every output
+ *   cross-entropy: E^n = −Σ_k t_k log softmax(y)_k     ⇒ the Hessian w.r.t. the logits y is
+ *                  diag(p) − p pᵀ (p = softmax(y)); its diagonal p_k (1 − p_k) is kept and the
+ *                  off-diagonal −p_k p_l dropped, as LeCun's diagonal approximation does.
+ * Neither depends on the targets (both are already Gauss-Newton: the loss is convex in y); labels
+ * are validated as lossAndGradient does, so the two accept the same calls.
+ */
+export function lossCurvature(
+  loss: LossName, y: Float64Array, labels: Labels, batch: number, classes: number, h: Float64Array,
+): void {
+  const invB = 1 / batch;
+  for (let b = 0; b < batch; b++) {
+    const label = labels[b];
+    if (!Number.isInteger(label) || label < 0 || label >= classes) {
+      throw new RangeError(`labels[${b}]: expected a class index in [0, ${classes - 1}], got ${label}`);
+    }
+    const o = b * classes;
+    if (loss === 'mse') {
+      h.fill(invB, o, o + classes);
+    } else {
+      // p_k = e_k / s with e_k = exp(y_k − max). 1 − p_k is computed as (s − e_k)/s for every k but the
+      // largest, whose p may be within rounding of 1: its 1 − p is Σ_{l≠k} e_l / s, without cancellation.
+      let top = 0;
+      for (let k = 1; k < classes; k++) if (y[o + k] > y[o + top]) top = k;
+      const max = y[o + top];
+      let rest = 0;
+      for (let k = 0; k < classes; k++) if (k !== top) rest += Math.exp(y[o + k] - max);
+      const s = 1 + rest;
+      for (let k = 0; k < classes; k++) {
+        const p = Math.exp(y[o + k] - max) / s;
+        h[o + k] = p * (k === top ? rest / s : 1 - p) * invB;
+      }
+    }
+  }
+}

@@ -4,6 +4,8 @@
 // The path of a batch: input [B][maps][h][w] → layer 0 → … → output [B][classes] → loss (mean over the
 // batch, loss.ts) → ∂E/∂output → each layer's backward, last to first, turning ∂E/∂y into its
 // sensitivities δ and adding its parameter gradients into `grads` (zeroed once per step).
+// §4.2 computeCurvature runs the same pass with squared factors: the diagonal Gauss-Newton curvature
+// h_kk of every parameter, for LeCun's stochastic diagonal Levenberg-Marquardt.
 
 import {
   isResolvedDescription, resolveDescription, shapeSize, type NetworkDescription, type ResolvedDescription, type Shape,
@@ -15,7 +17,7 @@ import { ConvLayer } from './layers/conv.js';
 import { FullLayer } from './layers/full.js';
 import type { Layer, ParamView } from './layers/layer.js';
 import { SubsampleLayer } from './layers/subsample.js';
-import { lossAndGradient, type Labels } from './loss.js';
+import { lossAndGradient, lossCurvature, type Labels } from './loss.js';
 import { Rng } from './rng.js';
 
 export interface NetworkOptions {
@@ -191,6 +193,51 @@ export class Network {
     const e = this.computeGradients(input, labels, batch);
     for (let i = 0; i < this.params.length; i++) this.params[i] -= rate * this.grads[i];
     return e;
+  }
+
+  /**
+   * §4.2 LeCun's stochastic diagonal Levenberg-Marquardt needs h_kk, the diagonal of the Gauss-Newton
+   * approximation of the Hessian, for every parameter (LeCun, Bottou, Orr, Müller, "Efficient
+   * BackProp", 1998; LeCun et al. 1998, appendix). It is backpropagated like the gradient, with squared
+   * derivatives, squared weights and squared inputs, for the per-pattern error E^n:
+   *   outputs:     h_y = ∂²E^n/∂y² (mse: 1; softmax cross-entropy: p(1 − p) w.r.t. the logits; loss.ts)
+   *   each layer:  h_u = f'(u)² h_y, for its pre-activations u and outputs y = f(u)
+   *   parameters:  h_θ = Σ_units (∂u/∂θ)² h_u (shared weights sum the terms of every unit using them)
+   *   inputs:      h_x = Σ_units (∂u/∂x)² h_u, which the layer below turns into its h_u, …
+   * (each layer's `curvature` states its own terms). Terms that couple two units (the off-diagonal
+   * of the output Hessian, and the cross terms of a parameter or input reaching an output along
+   * several paths) are dropped: h is exactly the Gauss-Newton diagonal Σ_o H_oo (∂y_o/∂θ)² where
+   * every parameter reaches every output along at most one path, an approximation elsewhere.
+   *
+   * Runs forward, then the curvature pass, and returns a fresh array in the params' flat layout
+   * (`views`) holding the MEAN over the batch's patterns of the per-pattern h (batch 1: that
+   * pattern's h). h covers the data term only: the §3.3.1 penalties are not included. h ≥ 0 always.
+   * For these losses it does not depend on the labels (they are validated all the same).
+   *
+   * CLOBBERS `grads` (the pass accumulates into them; they hold h afterwards) and the sensitivity
+   * buffers: call zeroGrads/backward again before a gradient step. With `inputCurvature`, also
+   * computes h for the input (see inputCurvature()).
+   */
+  computeCurvature(input: Float64Array, labels: Labels, batch: number, options: { inputCurvature?: boolean } = {}): Float64Array {
+    const d = this.description;
+    const L = this.layers.length;
+    this.forward(input, batch);
+    this.zeroGrads();
+    lossCurvature(d.loss, this.acts[L], labels, batch, this.outputSize, this.dActs[L]);
+    for (let l = L - 1; l >= 0; l--) {
+      const hx = l > 0 || options.inputCurvature ? this.dActs[l] : null;
+      this.layers[l].curvature(this.kernels, batch, this.acts[l], this.acts[l + 1], this.dActs[l + 1], hx);
+    }
+    return this.grads.slice();
+  }
+
+  /**
+   * §4.2 h for the input, [batch][maps][h][w], from the last computeCurvature(…, {inputCurvature: true}):
+   * the curvature of the batch's mean error, so each pattern's per-pattern h_x divided by the batch
+   * size (as inputGradient() is ∂Ẽ/∂input of the mean). A view, valid until the next pass.
+   */
+  inputCurvature(): Float64Array {
+    return this.dActs[0].subarray(0, this.batch * this.inputSize);
   }
 
   /** Output of layer ℓ for the last forward pass, [batch][maps][h][w]. */

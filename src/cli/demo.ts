@@ -1,7 +1,8 @@
 // `npm start` (`convnotes demo`): the notes' network, built, gradient-checked and trained for a few
 // hundred steps on real MNIST digits, saying what it does at each stage.
 import { existsSync } from 'node:fs';
-import { defaultDataDir, loadSplit, UNIT, fillBatch } from '../data/dataset.js';
+import { UNIT, fillBatch } from '../data/dataset.js';
+import { defaultDataDir, loadSplit } from '../data/files.js';
 import { gradientCheck } from '../gradcheck.js';
 import { Network } from '../network.js';
 import { builtinNetwork } from '../networks/builtin.js';

@@ -2,6 +2,9 @@
 // A stack trace is printed only with --verbose.
 import { DescriptionError } from '../description.js';
 import { DataError } from '../data/idx.js';
+import { ModelFileError } from '../model/errors.js';
+import { RecipeError } from '../train/recipe.js';
+import { DivergenceError } from '../train/trainer.js';
 
 export class CliError extends Error {
   constructor(message: string) {
@@ -12,7 +15,8 @@ export class CliError extends Error {
 
 /** Errors that are the user's input, not a bug: reported without a stack trace. */
 export function isUserError(e: unknown): boolean {
-  return e instanceof CliError || e instanceof DescriptionError || e instanceof DataError || e instanceof RangeError;
+  return e instanceof CliError || e instanceof DescriptionError || e instanceof DataError || e instanceof RangeError ||
+    e instanceof RecipeError || e instanceof ModelFileError || e instanceof DivergenceError;
 }
 
 export function report(e: unknown, verbose: boolean): number {

@@ -1,5 +1,6 @@
 // `convnotes gradcheck`: §4.4 finite-difference check of every parameter group of a network.
-import { fillBatch, loadSplit, UNIT } from '../data/dataset.js';
+import { fillBatch, UNIT } from '../data/dataset.js';
+import { loadSplit } from '../data/files.js';
 import { gradientCheck, type GradCheckResult } from '../gradcheck.js';
 import { Network } from '../network.js';
 import { Rng } from '../rng.js';

@@ -2,6 +2,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { DescriptionError, resolveDescription, type ResolvedDescription } from '../description.js';
 import { builtinNetwork, builtinNetworks } from '../networks/builtin.js';
+import { builtinRecipe, builtinRecipes, RecipeError, resolveRecipe, type Recipe } from '../train/recipe.js';
 import { CliError } from './errors.js';
 
 /** A built-in name, or a path to a JSON description; errors name the file and the field. */
@@ -21,6 +22,29 @@ export function loadDescription(arg: string): ResolvedDescription {
     return resolveDescription(json);
   } catch (e) {
     if (e instanceof DescriptionError) throw new DescriptionError(`${arg}: ${e.path}`, e.message.slice(e.path.length + 2));
+    throw e;
+  }
+}
+
+/** `--recipe NAME|FILE` as a training recipe: a built-in recipe, or a JSON file (a recipe or a bare description). */
+export function loadRecipe(arg: string): Recipe {
+  if (Object.hasOwn(builtinRecipes, arg)) return builtinRecipe(arg);
+  if (!existsSync(arg)) {
+    throw new CliError(`--recipe ${arg}: not a built-in recipe (${Object.keys(builtinRecipes).join(', ')}) and no such file`);
+  }
+  if (statSync(arg).isDirectory()) throw new CliError(`${arg}: is a directory, expected a JSON recipe`);
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(arg, 'utf8'));
+  } catch (e) {
+    throw new CliError(`${arg}: invalid JSON (${(e as Error).message})`);
+  }
+  try {
+    // a bare network description trains with the default settings
+    const isDescription = typeof json === 'object' && json !== null && 'layers' in json;
+    return resolveRecipe(isDescription ? { name: (json as { name?: string }).name ?? 'recipe', network: json } : json, builtinNetworks);
+  } catch (e) {
+    if (e instanceof RecipeError) throw new RecipeError(`${arg}: ${e.path}`, e.message.slice(e.path.length + 2));
     throw e;
   }
 }

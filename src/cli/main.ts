@@ -4,7 +4,10 @@ import { Command, Option } from 'commander';
 import { builtinNetwork, builtinNetworks } from '../networks/builtin.js';
 import { runDemo } from './demo.js';
 import { CliError, report } from './errors.js';
+import { runEval } from './eval.js';
 import { runGradcheck } from './gradcheck.js';
+import { runTrain } from './train.js';
+import { builtinRecipe, builtinRecipes, recipeToJson } from '../train/recipe.js';
 import { nonNegativeInt, positiveInt, positiveNumber } from './options.js';
 
 const program = new Command();
@@ -17,6 +20,48 @@ program
   .exitOverride();
 
 let exitCode = 0;
+
+const backendOption = () => new Option('--backend <b>', 'kernels: wasm (float32 SIMD, default) or reference (float64)').choices(['wasm', 'reference']).default('wasm');
+
+program
+  .command('train')
+  .description('train a recipe (§4) on an IDX dataset; writes a model file, checkpointed at every epoch end')
+  .option('--recipe <name|file>', `a built-in recipe (${Object.keys(builtinRecipes).join(', ')}) or a JSON recipe or description`, 'bouvrie')
+  .option('--data <dir>', 'folder with the four IDX files (default: $CONVNOTES_DATA, ../shared/datasets/mnist, ~/.cache/convnotes/mnist)')
+  .option('--epochs <n>', 'epochs (default: the recipe\'s)', positiveInt)
+  .option('--seed <s>', 'seed of the shuffling and sampling', nonNegativeInt, 1)
+  .option('--threads <n>', 'threads for the wasm backend (default: the available cores)', positiveInt)
+  .option('--out <file>', 'model file to write (default: <recipe>.safetensors)')
+  .option('--resume', 'continue the model file at --out (or the file given to --recipe) from its last epoch end', false)
+  .addOption(backendOption())
+  .option('--eval-train <n>', 'training images whose error is measured after each epoch (default: all)', nonNegativeInt)
+  .option('--limit <n>', 'train on the first n training images only', positiveInt)
+  .option('--no-progress', 'no progress bar')
+  .option('--json', 'end stdout with one line of JSON: {recipe, epochs, trainError, testError, seconds, imagesPerSecond, model}', false)
+  .action(async (o) => {
+    exitCode = await runTrain(o);
+  });
+
+program
+  .command('eval')
+  .description('error rate, loss and confusion matrix of a model file on the test set')
+  .requiredOption('--model <file>', 'a model file written by convnotes train')
+  .option('--data <dir>', 'folder with the IDX files (default as for train)')
+  .addOption(backendOption())
+  .option('--threads <n>', 'threads for the wasm backend', positiveInt)
+  .option('--confusion', 'print the confusion matrix', false)
+  .option('--json', 'end stdout with one line of JSON: {testError, loss, count}', false)
+  .action(async (o) => {
+    exitCode = await runEval(o);
+  });
+
+program
+  .command('recipe')
+  .description('print a built-in training recipe as JSON (a template for your own)')
+  .argument('<name>', Object.keys(builtinRecipes).join(' | '))
+  .action((name: string) => {
+    process.stdout.write(`${JSON.stringify(recipeToJson(builtinRecipe(name)), null, 2)}\n`);
+  });
 
 program
   .command('gradcheck')

@@ -1,10 +1,8 @@
 // Image classification sets in IDX form: images kept as uint8 (60k MNIST images are 47 MB), turned
 // into float64 network input one batch at a time.
 
-import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { DataError, readIdx } from './idx.js';
+// Browser-safe; reading the files from disk is src/data/files.ts.
+import { DataError, type IdxArray } from './idx.js';
 
 export interface Dataset {
   /** [count][rows][cols] grey levels 0–255. */
@@ -22,19 +20,10 @@ export const IDX_FILES = {
   test: ['t10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'],
 } as const;
 
-/** A file of the standard name in `dir`, gzipped or not. */
-function findFile(dir: string, name: string): string {
-  for (const candidate of [join(dir, `${name}.gz`), join(dir, name)]) if (existsSync(candidate)) return candidate;
-  throw new DataError(join(dir, `${name}.gz`), `no such file (nor ${name} uncompressed)`);
-}
-
-/** Loads the train or test split from a folder holding the four standard IDX file names. */
-export function loadSplit(dir: string, split: 'train' | 'test', classes = 10): Dataset {
-  const [imageName, labelName] = IDX_FILES[split];
-  const imageFile = findFile(dir, imageName);
-  const labelFile = findFile(dir, labelName);
-  const images = readIdx(imageFile, 3);
-  const labels = readIdx(labelFile, 1);
+/** A dataset from parsed image ([count][rows][cols]) and label ([count]) arrays, checked against each other. */
+export function datasetFromIdx(images: IdxArray, labels: IdxArray, imageFile: string, labelFile: string, classes = 10): Dataset {
+  if (images.dims.length !== 3) throw new DataError(imageFile, `expected 3 dimensions (count, rows, cols), the header declares ${images.dims.length}`);
+  if (labels.dims.length !== 1) throw new DataError(labelFile, `expected 1 dimension (count), the header declares ${labels.dims.length}`);
   const [count, rows, cols] = images.dims;
   if (labels.dims[0] !== count) {
     throw new DataError(labelFile, `holds ${labels.dims[0]} labels but ${imageFile} holds ${count} images`);
@@ -43,17 +32,6 @@ export function loadSplit(dir: string, split: 'train' | 'test', classes = 10): D
     if (labels.data[i] >= classes) throw new DataError(labelFile, `label ${i} is ${labels.data[i]}, expected a class in 0–${classes - 1}`);
   }
   return { images: images.data, labels: labels.data, count, rows, cols, source: imageFile };
-}
-
-/**
- * The data folder: `CONVNOTES_DATA`, else the shared MNIST copy beside a checkout
- * (../shared/datasets/mnist), else the per-user cache (~/.cache/convnotes/mnist).
- */
-export function defaultDataDir(): string {
-  if (process.env.CONVNOTES_DATA) return resolve(process.env.CONVNOTES_DATA);
-  const shared = resolve('..', 'shared', 'datasets', 'mnist');
-  if (existsSync(shared)) return shared;
-  return join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'convnotes', 'mnist');
 }
 
 /** How grey levels become input values, and how a smaller image sits in a larger input. */

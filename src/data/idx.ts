@@ -4,9 +4,7 @@
 // one big-endian int32 per dimension, then the data, row-major. Only unsigned-byte files are read
 // (every image and label set of this family is). Everything a header claims is checked against the
 // file's real length before anything is allocated, so a corrupt header cannot ask for gigabytes.
-
-import { readFileSync, statSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
+// Browser-safe: reading files (and un-gzipping them) is src/data/files.ts's job.
 
 /** A file that is not what it should be; the message names the file and the problem. */
 export class DataError extends Error {
@@ -55,25 +53,4 @@ export function parseIdx(bytes: Uint8Array, file: string, expectedDims?: number)
     );
   }
   return { dims, data: bytes.subarray(header) };
-}
-
-/** Reads an IDX file from disk, un-gzipping it when it starts with gzip's magic bytes. */
-export function readIdx(file: string, expectedDims?: number): IdxArray {
-  let raw: Uint8Array;
-  try {
-    if (statSync(file).isDirectory()) throw new DataError(file, 'is a directory, expected an IDX file');
-    raw = readFileSync(file);
-  } catch (e) {
-    if (e instanceof DataError) throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new DataError(file, code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? (e as Error).message})`);
-  }
-  if (raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b) {
-    try {
-      raw = gunzipSync(raw);
-    } catch (e) {
-      throw new DataError(file, `corrupt gzip data (${(e as Error).message})`);
-    }
-  }
-  return parseIdx(raw, file, expectedDims);
 }

@@ -23,7 +23,7 @@ import type { PenaltySpec, ResolvedCombination, Shape } from '../description.js'
 import type { Act, Kernels } from '../kernels/kernels.js';
 import { fillUniform, initBound } from '../init.js';
 import type { Rng } from '../rng.js';
-import type { Layer, ParamSpec } from './layer.js';
+import { grow, squareInto, type Layer, type ParamSpec } from './layer.js';
 
 /** §3.3  α_i = exp(c_i) / Σ_k exp(c_k), for each of `rows` rows of length n (max subtracted for range). */
 export function softmaxRows(c: Float64Array, rows: number, n: number, alpha: Float64Array): void {
@@ -73,6 +73,11 @@ export class CombinationLayer implements Layer {
   /** z_p = x_{in(p)} * k_p and its gradient: [batch][P][h'][w']. */
   private z = new Float64Array(0);
   private dz = new Float64Array(0);
+  /** §4.2 scratch of the curvature pass: x², k², and two maps (Σ_i α_ij z, (z − Σ_i α_ij z)²). */
+  private xSquared = new Float64Array(0);
+  private kSquared = new Float64Array(0);
+  private zMean = new Float64Array(0);
+  private zDev = new Float64Array(0);
 
   constructor(readonly index: number, readonly inShape: Shape, readonly spec: ResolvedCombination) {
     this.name = spec.name;
@@ -173,6 +178,67 @@ export class CombinationLayer implements Layer {
         const zo = (b * P + p) * S;
         k.kernelGradient(x, xi, H, W, this.dz, zo, K, this.dKernel, p * KK);
         if (dx) k.convFull(this.dz, zo, Ho, Wo, this.kernel, p * KK, K, dx, xi);
+      }
+    }
+  }
+
+  // §4.2 diagonal Gauss-Newton curvature, as backward with every factor squared. Unit (j, u, v) has
+  // u_j = Σ_i α_ij z_src(i,j) + b_j with z_p = x_{in(p)} * k_p and α_·j = softmax(c_·j), so
+  //   h_u       = f'(u)² h_y
+  //   h_{b_j}   = Σ_uv (h_u_j)_uv
+  //   h_{c_lj}  = Σ_uv (∂u_j/∂c_lj)² h_u_j, with ∂u_j/∂c_lj = Σ_i (∂α_ij/∂c_lj) z_src(i,j)
+  //             = α_lj (z_src(l,j) − Σ_i α_ij z_src(i,j))        (per unit, squared, then summed)
+  //   h_z_p     = Σ_{(i,j) : src(i,j)=p} α_ij² h_u_j             (∂u_j/∂z_p = α_ij, one term per unit)
+  //   h_{k_p}   = kernelGradient of x_in(p)² with h_z_p in place of δ (§3.1.1)
+  //   h_{x_i}   = Σ_{p : in(p)=i} conv2(h_z_p, rot180(k_p²), 'full')  (for each (i, j) one kernel
+  //               src(i,j) joins x_i to u_j, so (∂u_j/∂x)² = α_ij² k²)
+  // The shared kernels (kernels: "shared") collect the terms of every output map that uses them.
+  // h_z is kept in dz (backward's scratch). The §3.3.1 penalty is not included (data term only).
+  curvature(k: Kernels, batch: number, x: Float64Array, y: Float64Array, hy: Float64Array, hx: Float64Array | null): void {
+    const [I, H, W] = this.inShape;
+    const [J, Ho, Wo] = this.outShape;
+    const K = this.spec.kernel;
+    const KK = K * K;
+    const S = Ho * Wo;
+    const P = this.P;
+    k.activationBackward(this.act, y, 0, batch * J * S, hy, 0);
+    k.activationBackward(this.act, y, 0, batch * J * S, hy, 0);
+    this.zMean = grow(this.zMean, S);
+    this.zDev = grow(this.zDev, S);
+    const zMean = this.zMean;
+    const zDev = this.zDev;
+    this.dz.fill(0, 0, batch * P * S);
+    for (let b = 0; b < batch; b++) {
+      for (let j = 0; j < J; j++) {
+        const d = (b * J + j) * S;
+        this.dBias[j] += k.sum(hy, d, S);
+        zMean.fill(0, 0, S);
+        for (let i = 0; i < I; i++) k.axpy(S, this.alpha[j * I + i], this.z, (b * P + this.source(i, j)) * S, zMean, 0);
+        for (let l = 0; l < I; l++) {
+          const a2 = this.alpha[j * I + l] * this.alpha[j * I + l];
+          const zo = (b * P + this.source(l, j)) * S;
+          for (let s = 0; s < S; s++) {
+            const e = this.z[zo + s] - zMean[s];
+            zDev[s] = e * e;
+          }
+          this.dc[j * I + l] += a2 * k.dot(S, hy, d, zDev, 0);
+          k.axpy(S, a2, hy, d, this.dz, zo);
+        }
+      }
+    }
+    this.xSquared = grow(this.xSquared, batch * I * H * W);
+    squareInto(x, 0, batch * I * H * W, this.xSquared, 0);
+    if (hx) {
+      this.kSquared = grow(this.kSquared, P * KK);
+      squareInto(this.kernel, 0, P * KK, this.kSquared, 0);
+      hx.fill(0, 0, batch * I * H * W);
+    }
+    for (let b = 0; b < batch; b++) {
+      for (let p = 0; p < P; p++) {
+        const xi = (b * I + (p % I)) * H * W;
+        const zo = (b * P + p) * S;
+        k.kernelGradient(this.xSquared, xi, H, W, this.dz, zo, K, this.dKernel, p * KK);
+        if (hx) k.convFull(this.dz, zo, Ho, Wo, this.kSquared, p * KK, K, hx, xi);
       }
     }
   }

@@ -16,7 +16,7 @@ import type { ResolvedConv, Shape } from '../description.js';
 import type { Act, Kernels } from '../kernels/kernels.js';
 import { fillUniform, initBound } from '../init.js';
 import type { Rng } from '../rng.js';
-import type { Layer, ParamSpec } from './layer.js';
+import { grow, squareInto, type Layer, type ParamSpec } from './layer.js';
 
 export class ConvLayer implements Layer {
   readonly type = 'conv' as const;
@@ -29,6 +29,9 @@ export class ConvLayer implements Layer {
   private bias!: Float64Array;
   private dKernel!: Float64Array;
   private dBias!: Float64Array;
+  /** §4.2 scratch of the curvature pass: x² [batch][inputs][h][w] and k² [connections][K][K]. */
+  private xSquared = new Float64Array(0);
+  private kSquared = new Float64Array(0);
 
   constructor(readonly index: number, readonly inShape: Shape, readonly spec: ResolvedConv) {
     this.name = spec.name;
@@ -101,6 +104,41 @@ export class ConvLayer implements Layer {
           const xi = (b * I + input[c]) * H * W;
           k.kernelGradient(x, xi, H, W, dy, d, K, this.dKernel, c * KK);
           if (dx) k.convFull(dy, d, Ho, Wo, this.kernel, c * KK, K, dx, xi);
+        }
+      }
+    }
+  }
+
+  // §4.2 diagonal Gauss-Newton curvature, as backward with every factor squared. Each unit (j, u, v)
+  // has u = Σ_{i∈M_j} Σ_pq x_i[u+p][v+q] k_ij[K-1-p][K-1-q] + b_j, so
+  //   h_u      = f'(u)² h_y                                   (activationBackward applied twice)
+  //   h_{k_ij} = Σ_uv (p_i)²_uv (h_u)_uv = kernelGradient of x_i² with h_u in place of δ (§3.1.1)
+  //   h_{b_j}  = Σ_uv (h_u)_uv
+  //   h_{x_i}  = Σ_{j : i∈M_j} conv2(h_u_j, rot180(k_ij²), 'full')       (convFull with k², §3.2.1)
+  // Shared weights collect the terms of every unit (and pattern) that uses them.
+  curvature(k: Kernels, batch: number, x: Float64Array, y: Float64Array, hy: Float64Array, hx: Float64Array | null): void {
+    const [I, H, W] = this.inShape;
+    const [J, Ho, Wo] = this.outShape;
+    const K = this.spec.kernel;
+    const KK = K * K;
+    const { input, start, count } = this.connections;
+    k.activationBackward(this.act, y, 0, batch * J * Ho * Wo, hy, 0);
+    k.activationBackward(this.act, y, 0, batch * J * Ho * Wo, hy, 0);
+    this.xSquared = grow(this.xSquared, batch * I * H * W);
+    squareInto(x, 0, batch * I * H * W, this.xSquared, 0);
+    if (hx) {
+      this.kSquared = grow(this.kSquared, count * KK);
+      squareInto(this.kernel, 0, count * KK, this.kSquared, 0);
+      hx.fill(0, 0, batch * I * H * W);
+    }
+    for (let b = 0; b < batch; b++) {
+      for (let j = 0; j < J; j++) {
+        const d = (b * J + j) * Ho * Wo;
+        this.dBias[j] += k.sum(hy, d, Ho * Wo);
+        for (let c = start[j]; c < start[j + 1]; c++) {
+          const xi = (b * I + input[c]) * H * W;
+          k.kernelGradient(this.xSquared, xi, H, W, hy, d, K, this.dKernel, c * KK);
+          if (hx) k.convFull(hy, d, Ho, Wo, this.kSquared, c * KK, K, hx, xi);
         }
       }
     }

@@ -11,7 +11,7 @@ import type { ResolvedFull, Shape } from '../description.js';
 import type { Act, Kernels } from '../kernels/kernels.js';
 import { fillUniform, initBound } from '../init.js';
 import type { Rng } from '../rng.js';
-import { size, type Layer, type ParamSpec } from './layer.js';
+import { grow, size, squareInto, type Layer, type ParamSpec } from './layer.js';
 
 export class FullLayer implements Layer {
   readonly type = 'full' as const;
@@ -24,6 +24,9 @@ export class FullLayer implements Layer {
   private bias!: Float64Array;
   private dWeights!: Float64Array;
   private dBias!: Float64Array;
+  /** §4.2 scratch of the curvature pass: x² [batch][inputs] and W² [units][inputs]. */
+  private xSquared = new Float64Array(0);
+  private wSquared = new Float64Array(0);
 
   constructor(readonly index: number, readonly inShape: Shape, readonly spec: ResolvedFull) {
     this.name = spec.name;
@@ -65,5 +68,23 @@ export class FullLayer implements Layer {
     k.gemm(true, false, O, I, batch, 1, dy, 0, x, 0, 1, this.dWeights, 0);
     for (let b = 0; b < batch; b++) k.axpy(O, 1, dy, b * O, this.dBias, 0);
     if (dx) k.gemm(false, false, batch, I, O, 1, dy, 0, this.weights, 0, 0, dx, 0);
+  }
+
+  // §4.2 diagonal Gauss-Newton curvature, as backward with every factor squared (u_o = Σ_i W_oi x_i + b_o):
+  //   h_u = f'(u)² h_y;   h_W = h_u (x²)ᵀ;   h_b = h_u;   h_x = (W²)ᵀ h_u      (summed over the batch)
+  curvature(k: Kernels, batch: number, x: Float64Array, y: Float64Array, hy: Float64Array, hx: Float64Array | null): void {
+    const O = this.spec.units;
+    const I = this.inputs;
+    k.activationBackward(this.act, y, 0, batch * O, hy, 0);
+    k.activationBackward(this.act, y, 0, batch * O, hy, 0);
+    this.xSquared = grow(this.xSquared, batch * I);
+    squareInto(x, 0, batch * I, this.xSquared, 0);
+    k.gemm(true, false, O, I, batch, 1, hy, 0, this.xSquared, 0, 1, this.dWeights, 0);
+    for (let b = 0; b < batch; b++) k.axpy(O, 1, hy, b * O, this.dBias, 0);
+    if (hx) {
+      this.wSquared = grow(this.wSquared, O * I);
+      squareInto(this.weights, 0, O * I, this.wSquared, 0);
+      k.gemm(false, false, batch, I, O, 1, hy, 0, this.wSquared, 0, 0, hx, 0);
+    }
   }
 }

@@ -5,6 +5,12 @@
 // turns it, in place, into its sensitivities δ = ∂E/∂u (the notes' δ), adds its parameter gradients
 // into the gradient views (zeroed once per step by the network), and writes ∂E/∂x for its inputs into
 // `dx` unless dx is null (the first layer, when nobody asks for input sensitivities).
+//
+// Curvature convention (§4.2, the same shape as backward): `hy` arrives holding the diagonal
+// Gauss-Newton curvature h of the per-pattern error w.r.t. the outputs y (already divided by the batch
+// size, so the sums over the batch are means); the layer turns it, in place, into h_u = f'(u)² h_y,
+// ADDS Σ_units (∂u/∂θ)² h_u into the gradient views for each parameter θ, and writes
+// h_x = Σ_units (∂u/∂x)² h_u for its inputs into `hx` unless hx is null. Penalties are not included.
 
 import type { Kernels } from '../kernels/kernels.js';
 import type { Rng } from '../rng.js';
@@ -47,10 +53,28 @@ export interface Layer {
   reserve(batch: number): void;
   forward(k: Kernels, batch: number, x: Float64Array, y: Float64Array): void;
   backward(k: Kernels, batch: number, x: Float64Array, y: Float64Array, dy: Float64Array, dx: Float64Array | null): void;
+  /**
+   * §4.2 the diagonal Gauss-Newton pass (LeCun's stochastic diagonal Levenberg-Marquardt): like
+   * backward, with squared derivatives, squared weights and squared inputs (see the header above).
+   */
+  curvature(k: Kernels, batch: number, x: Float64Array, y: Float64Array, hy: Float64Array, hx: Float64Array | null): void;
   /** An extra term Ω of the objective (§3.3.1); adds ∂Ω/∂θ into the gradients when `accumulate`. */
   penalty?(accumulate: boolean): number;
 }
 
 export function size(s: Shape): number {
   return s[0] * s[1] * s[2];
+}
+
+/** A scratch array of at least n elements: `buf` itself when large enough, else a new one. */
+export function grow(buf: Float64Array<ArrayBuffer>, n: number): Float64Array<ArrayBuffer> {
+  return buf.length >= n ? buf : new Float64Array(n);
+}
+
+/** §4.2 out[oo + i] = v[vo + i]² for i < n (the squared inputs and weights of the curvature pass). */
+export function squareInto(v: Float64Array, vo: number, n: number, out: Float64Array, oo: number): void {
+  for (let i = 0; i < n; i++) {
+    const a = v[vo + i];
+    out[oo + i] = a * a;
+  }
 }

@@ -13,7 +13,7 @@ import { activationCode } from '../activation.js';
 import type { ResolvedSubsample, Shape } from '../description.js';
 import type { Act, Kernels } from '../kernels/kernels.js';
 import type { Rng } from '../rng.js';
-import type { Layer, ParamSpec } from './layer.js';
+import { grow, squareInto, type Layer, type ParamSpec } from './layer.js';
 
 export class SubsampleLayer implements Layer {
   readonly type = 'subsample' as const;
@@ -28,6 +28,8 @@ export class SubsampleLayer implements Layer {
   private dBias: Float64Array | null = null;
   /** d_j = down(x_j), saved by the forward pass for ∂E/∂β: [batch][maps][h/n][w/n]. */
   private downed = new Float64Array(0);
+  /** §4.2 scratch of the curvature pass: d² for one map. */
+  private dSquared = new Float64Array(0);
 
   constructor(readonly index: number, readonly inShape: Shape, readonly spec: ResolvedSubsample) {
     this.name = spec.name;
@@ -100,6 +102,37 @@ export class SubsampleLayer implements Layer {
         if (!dx) continue;
         if (decimate) k.upDecimate(dy, m * S, Ho, Wo, n, this.beta[j], dx, m * H * W);
         else k.upSum(dy, m * S, Ho, Wo, n, this.beta[j], dx, m * H * W);
+      }
+    }
+  }
+
+  // §4.2 diagonal Gauss-Newton curvature, as backward with every factor squared. Unit (j, a, b) has
+  // u = β_j d_j[a][b] + b_j, with d = down(x) a block sum (each x in the block with weight 1) or one
+  // kept sample, so
+  //   h_u = f'(u)² h_y;   h_{β_j} = Σ_uv (d_j² ∘ h_u)_uv;   h_{b_j} = Σ_uv (h_u)_uv
+  //   h_x = β_j² up(h_u)  (sum: every x of a block meets one unit with weight β_j)
+  //   h_x = β_j² h_u at the kept samples, 0 elsewhere                          (decimate)
+  curvature(k: Kernels, batch: number, _x: Float64Array, y: Float64Array, hy: Float64Array, hx: Float64Array | null): void {
+    const [J, H, W] = this.inShape;
+    const [, Ho, Wo] = this.outShape;
+    const n = this.spec.factor;
+    const S = Ho * Wo;
+    const decimate = this.spec.down === 'decimate';
+    k.activationBackward(this.act, y, 0, batch * J * S, hy, 0);
+    k.activationBackward(this.act, y, 0, batch * J * S, hy, 0);
+    this.dSquared = grow(this.dSquared, S);
+    for (let b = 0; b < batch; b++) {
+      for (let j = 0; j < J; j++) {
+        const m = b * J + j;
+        if (this.dBias) this.dBias[j] += k.sum(hy, m * S, S);
+        if (this.dBeta) {
+          squareInto(this.downed, m * S, S, this.dSquared, 0);
+          this.dBeta[j] += k.dot(S, hy, m * S, this.dSquared, 0);
+        }
+        if (!hx) continue;
+        const beta2 = this.beta[j] * this.beta[j];
+        if (decimate) k.upDecimate(hy, m * S, Ho, Wo, n, beta2, hx, m * H * W);
+        else k.upSum(hy, m * S, Ho, Wo, n, beta2, hx, m * H * W);
       }
     }
   }

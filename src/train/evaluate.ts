@@ -1,6 +1,17 @@
-// Error rate and mean loss of a network on a set of patterns.
+// Error rate, mean loss and confusion matrix of a network on a set of patterns, on either backend.
 import { fillBatch, type Dataset, type Normalisation } from '../data/dataset.js';
-import type { Network } from '../network.js';
+import type { ResolvedDescription } from '../description.js';
+import { lossAndGradient } from '../loss.js';
+
+/** What evaluation needs of a network: a forward pass over up to `capacity` patterns. */
+export interface Evaluable {
+  readonly description: ResolvedDescription;
+  readonly inputSize: number;
+  readonly outputSize: number;
+  /** Its parameters' precision decides the input's (float64 for the reference path). */
+  readonly params: Float32Array | Float64Array;
+  forward(input: Float32Array | Float64Array, batch: number): Float32Array | Float64Array;
+}
 
 export interface Evaluation {
   /** Fraction misclassified (the largest output is the predicted class). */
@@ -8,25 +19,46 @@ export interface Evaluation {
   /** Mean per-pattern loss (§4.3), penalties excluded. */
   loss: number;
   count: number;
+  /** confusion[true·classes + predicted]: counts. */
+  confusion: Uint32Array;
 }
 
-export function evaluate(net: Network, data: Dataset, indices: ArrayLike<number>, norm: Normalisation, batch = 100): Evaluation {
-  const [, h, w] = net.inputShape;
-  const x = new Float64Array(batch * net.inputSize);
-  const labels = new Uint8Array(batch);
+/** The class of each output row: the index of its largest value (the first on ties). */
+export function argmax(y: ArrayLike<number>, row: number, classes: number): number {
+  let best = 0;
+  const o = row * classes;
+  for (let k = 1; k < classes; k++) if (y[o + k] > y[o + best]) best = k;
+  return best;
+}
+
+export function evaluate(net: Evaluable, data: Dataset, indices: ArrayLike<number>, norm: Normalisation, batch = 100): Evaluation {
+  const [, h, w] = net.description.input;
   const classes = net.outputSize;
+  const x = net.params instanceof Float64Array ? new Float64Array(batch * net.inputSize) : new Float32Array(batch * net.inputSize);
+  const labels = new Uint8Array(batch);
+  const y64 = new Float64Array(batch * classes);
+  const confusion = new Uint32Array(classes * classes);
   let wrong = 0;
   let loss = 0;
   for (let start = 0; start < indices.length; start += batch) {
     const b = Math.min(batch, indices.length - start);
     fillBatch(data, indices, start, b, h, w, norm, x, labels);
     const y = net.forward(x, b);
-    loss += (net.loss(labels.subarray(0, b)) - net.penalty()) * b;
+    for (let i = 0; i < b * classes; i++) y64[i] = y[i];
+    loss += lossAndGradient(net.description.loss, net.description.targets, y64, labels, b, classes, null) * b;
     for (let n = 0; n < b; n++) {
-      let best = 0;
-      for (let k = 1; k < classes; k++) if (y[n * classes + k] > y[n * classes + best]) best = k;
-      if (best !== labels[n]) wrong++;
+      const predicted = argmax(y, n, classes);
+      confusion[labels[n] * classes + predicted]++;
+      if (predicted !== labels[n]) wrong++;
     }
   }
-  return { error: wrong / indices.length, loss: loss / indices.length, count: indices.length };
+  const count = indices.length;
+  return { error: count ? wrong / count : 0, loss: count ? loss / count : 0, count, confusion };
+}
+
+/** 0, 1, …, n−1. */
+export function range(n: number): Uint32Array {
+  const a = new Uint32Array(n);
+  for (let i = 0; i < n; i++) a[i] = i;
+  return a;
 }

@@ -8,7 +8,7 @@ import { combinationPenalty, softmaxBackwardRow, softmaxRows } from '../layers/c
 import type { Labels } from '../loss.js';
 import { Network } from '../network.js';
 import { createMemory, instantiate, loadKernelsModule, sharedMemorySupported, type WasmExports, type WasmKernelsModule } from './module.js';
-import { backwardLayer, chunkCount, CTRL, forwardLayer, initialiseMemory, JOB, makePlan, MAX_CHUNKS, runShare, type Plan } from './plan.js';
+import { backwardLayer, chunkCount, CTRL, forwardLayer, INFER_CHUNK, initialiseMemory, JOB, makePlan, MAX_CHUNKS, runShare, type Plan } from './plan.js';
 
 export interface FastNetworkOptions {
   /** Largest batch the network will be given (memory is laid out for it once). */
@@ -74,6 +74,10 @@ export class FastNetwork {
   readonly params: Float32Array;
   /** ∂Ẽ/∂params of the last computeGradients / trainStep. */
   readonly grads: Float32Array;
+  /** §4.2 per-parameter rate multipliers (1 until set: per-layer rates, SDLM's 1/(μ + h_kk)). */
+  readonly rates: Float32Array;
+  /** Momentum velocities (zero until the first update with momentum). */
+  readonly velocity: Float32Array;
   private readonly x: WasmExports;
   private readonly combinations: CombinationState[];
   private readonly sparse: SparseState[];
@@ -101,6 +105,8 @@ export class FastNetwork {
     this.notice = notice;
     this.params = new Float32Array(memory.buffer, plan.params, plan.paramCount);
     this.grads = new Float32Array(memory.buffer, plan.grads, plan.paramCount);
+    this.rates = new Float32Array(memory.buffer, plan.rates, plan.paramCount);
+    this.velocity = new Float32Array(memory.buffer, plan.velocity, plan.paramCount);
     this.control = new Int32Array(memory.buffer, plan.control, 16);
     this.losses = new Float64Array(memory.buffer, plan.losses, 8);
     this.inputSlot = new Float32Array(memory.buffer, plan.acts[0], plan.batch * plan.inputSize);
@@ -205,6 +211,20 @@ export class FastNetwork {
     await Promise.all(ready);
   }
 
+  /** Values per pattern of input and of output; the largest batch the memory was laid out for. */
+  get inputSize(): number {
+    return this.plan.inputSize;
+  }
+
+  get outputSize(): number {
+    return this.plan.outputSize;
+  }
+
+  /** The largest batch the memory was laid out for. */
+  get maxBatch(): number {
+    return this.plan.batch;
+  }
+
   /** Copies parameters in (from a reference Network's params, a saved model, …). */
   setParams(p: ArrayLike<number>): void {
     if (p.length !== this.params.length) throw new RangeError(`params: expected ${this.params.length} values, got ${p.length}`);
@@ -289,9 +309,20 @@ export class FastNetwork {
     return loss;
   }
 
+  /**
+   * §4.1–4.2 applies the gradients of the last computeGradients: θ_k ← θ_k − rate·rates_k·(g_k + decay·θ_k),
+   * through the velocities when momentum > 0 (v ← m·v − step; θ ← θ + v).
+   */
+  update(rate: number, momentum = 0, decay = 0): void {
+    this.x.sgd_update_rates(0, this.plan.paramCount, this.plan.params, this.plan.grads, this.plan.rates, this.plan.velocity, rate, momentum, decay);
+    this.refreshEffectiveKernels();
+  }
+
   /** Runs a job on every thread: this one takes chunks 0, T, 2T, …; worker t takes t, t+T, …. */
   private run(job: number, batch: number): void {
-    const T = this.threads;
+    // threads with no chunk to run stay asleep (online training: one pattern, one chunk, one thread)
+    const chunks = job === JOB.infer ? Math.ceil(batch / INFER_CHUNK) : chunkCount(batch);
+    const T = Math.min(this.threads, chunks);
     const ctrl = this.control;
     if (T > 1) {
       Atomics.store(ctrl, CTRL.job, job);

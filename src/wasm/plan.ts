@@ -60,6 +60,9 @@ export interface Plan {
   params: number;
   grads: number;
   paramCount: number;
+  /** Per-parameter rate multipliers (§4.2) and momentum velocities, same layout as params. */
+  rates: number;
+  velocity: number;
   /** Per-chunk gradient buffers: chunk c at chunks + c·chunkStride bytes, chunkFloats floats each. */
   chunks: number;
   chunkStride: number;
@@ -98,6 +101,8 @@ export function makePlan(d: ResolvedDescription, batch: number, paramOffsets: { 
   const paramCount = paramOffsets.flat().reduce((n, v) => n + v.length, 0);
   const params = take(4 * paramCount);
   const grads = take(4 * paramCount);
+  const rates = take(4 * paramCount);
+  const velocity = take(4 * paramCount);
   const at = (layer: number, k: number): number => params + 4 * paramOffsets[layer][k].offset;
 
   const layers: PlannedLayer[] = [];
@@ -182,7 +187,7 @@ export function makePlan(d: ResolvedDescription, batch: number, paramOffsets: { 
   const losses = take(8 * MAX_CHUNKS);
   const plan: Plan = {
     bytes: align(top), batch, inputSize: shapeSize(d.input), outputSize: shapeSize(d.shapes[d.shapes.length - 1]),
-    params, grads, paramCount, chunks, chunkStride, chunkFloats, reduced, scratch, scratchStride, acts, dActs, labels, losses, control,
+    params, grads, paramCount, rates, velocity, chunks, chunkStride, chunkFloats, reduced, scratch, scratchStride, acts, dActs, labels, losses, control,
     layers, loss: d.loss === 'mse' ? 0 : 1, targets: d.targets, constants,
   };
   return plan;
@@ -190,6 +195,7 @@ export function makePlan(d: ResolvedDescription, batch: number, paramOffsets: { 
 
 /** Writes the plan's constants into a fresh memory. */
 export function initialiseMemory(plan: Plan, memory: WebAssembly.Memory): void {
+  new Float32Array(memory.buffer, plan.rates, plan.paramCount).fill(1);
   for (const { at, value, count } of plan.constants) new Float32Array(memory.buffer, at, count).fill(value);
 }
 
@@ -315,8 +321,12 @@ export function workerLoop(x: WasmExports, plan: Plan, memory: WebAssembly.Memor
     generation = g;
     const job = Atomics.load(ctrl, CTRL.job);
     if (job === JOB.exit) break;
+    // a job may use fewer threads than exist (a batch with fewer chunks): the others sit it out,
+    // and do not count themselves done, which would release the caller early
+    const T = Atomics.load(ctrl, CTRL.threads);
+    if (t >= T) continue;
     try {
-      runShare(x, plan, memory, job, Atomics.load(ctrl, CTRL.batch), t, Atomics.load(ctrl, CTRL.threads));
+      runShare(x, plan, memory, job, Atomics.load(ctrl, CTRL.batch), t, T);
     } catch (e) {
       report(e);
       Atomics.store(ctrl, CTRL.error, 1);

@@ -1,0 +1,43 @@
+// `convnotes eval`: a model file on a test set: error rate, loss, confusion matrix.
+
+import { createNetwork, type BackendName } from '../backend.js';
+import { loadModel } from '../model/model-io.js';
+import { resolveRecipe } from '../train/recipe.js';
+import { evaluate, range } from '../train/evaluate.js';
+import { LECUN, UNIT } from '../data/dataset.js';
+import { loadTrainingData } from './train.js';
+
+export interface EvalOptions {
+  model: string;
+  data?: string;
+  backend: BackendName;
+  threads?: number;
+  json: boolean;
+  confusion: boolean;
+}
+
+export async function runEval(o: EvalOptions): Promise<number> {
+  const m = loadModel(o.model);
+  const normalise = m.recipe ? resolveRecipe(m.recipe).normalise : 'unit';
+  const classes = m.description.shapes[m.description.shapes.length - 1][0];
+  const data = loadTrainingData(o.data, classes);
+  const net = await createNetwork(m.description, { backend: o.backend, batch: 500, threads: o.threads });
+  try {
+    net.setParams(m.params);
+    const e = evaluate(net, data.test, range(data.test.count), normalise === 'lecun' ? LECUN : UNIT, 500);
+    const say = (s: string) => (o.json ? process.stderr : process.stdout).write(`${s}\n`);
+    say(`${o.model} on ${data.test.count} test images from ${data.origin}:`);
+    say(`  test error ${(100 * e.error).toFixed(2)} % (${Math.round(e.error * e.count)} wrong), loss ${e.loss.toFixed(5)}`);
+    if (o.confusion) {
+      say('  confusion matrix (rows: true class, columns: predicted):');
+      say(`       ${Array.from({ length: classes }, (_, k) => String(k).padStart(5)).join('')}`);
+      for (let r = 0; r < classes; r++) {
+        say(`  ${String(r).padStart(3)}  ${Array.from(e.confusion.subarray(r * classes, (r + 1) * classes), (v) => String(v).padStart(5)).join('')}`);
+      }
+    }
+    if (o.json) process.stdout.write(`${JSON.stringify({ testError: e.error, loss: e.loss, count: e.count })}\n`);
+    return 0;
+  } finally {
+    await net.dispose();
+  }
+}

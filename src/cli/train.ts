@@ -1,0 +1,152 @@
+// `convnotes train`: a recipe on an IDX dataset, a model file out, a checkpoint at every epoch end,
+// `--resume` to continue one exactly, a progress bar, a JSON summary with --json.
+
+import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { SingleBar } from 'cli-progress';
+import { createNetwork, type BackendName, type TrainableNetwork } from '../backend.js';
+import type { Dataset } from '../data/dataset.js';
+import { BUNDLED_SOURCE, loadBundledDigits } from '../data/bundled.js';
+import { defaultDataDir, loadSplit } from '../data/files.js';
+import { loadModel, saveModel } from '../model/model-io.js';
+import { recipeToJson, resolveRecipe, type Recipe } from '../train/recipe.js';
+import { train, type EpochLog, type Progress, type TrainingState } from '../train/trainer.js';
+import { CliError } from './errors.js';
+import { loadRecipe } from './load.js';
+
+export interface TrainCommandOptions {
+  recipe: string;
+  data?: string;
+  epochs?: number;
+  seed: number;
+  threads?: number;
+  out?: string;
+  resume?: boolean;
+  backend: BackendName;
+  evalTrain?: number;
+  limit?: number;
+  json: boolean;
+  progress: boolean;
+}
+
+export interface LoadedData {
+  train: Dataset;
+  test: Dataset;
+  /** Where it came from, said to the user. */
+  origin: string;
+}
+
+/** --data DIR, else the default folder, else (when no folder was named) the bundled digits, saying so. */
+export function loadTrainingData(dir: string | undefined, classes: number): LoadedData {
+  const folder = dir ?? defaultDataDir();
+  if (dir === undefined && !existsSync(folder)) {
+    const bundled = loadBundledDigits();
+    if (bundled) {
+      return {
+        ...bundled,
+        origin: `${BUNDLED_SOURCE}: no MNIST at ${folder}. For the full 60k/10k set put the four IDX files there, ` +
+          `point CONVNOTES_DATA or --data at a folder holding them, or run \`npx convnotes download mnist\``,
+      };
+    }
+  }
+  
+  return { train: loadSplit(folder, 'train', classes), test: loadSplit(folder, 'test', classes), origin: folder };
+}
+
+const percent = (x: number | null): string => (x === null ? '—' : `${(100 * x).toFixed(2)} %`);
+
+export async function runTrain(o: TrainCommandOptions): Promise<number> {
+  const say = (s: string) => (o.json ? process.stderr : process.stdout).write(`${s}\n`);
+  let recipe: Recipe;
+  let state: TrainingState | undefined;
+  let resumeFrom: ReturnType<typeof loadModel> | null = null;
+  const out = resolve(o.out ?? `${o.resume ? o.recipe : (loadRecipe(o.recipe).name)}.safetensors`);
+  if (o.resume) {
+    // --resume continues the model file at --out (or the file --recipe names) from its last epoch end
+    const file = o.out ? out : resolve(o.recipe);
+    resumeFrom = loadModel(file);
+    if (!resumeFrom.recipe || !resumeFrom.training) throw new CliError(`${file}: holds no training state to resume (it was not written by convnotes train)`);
+    recipe = resolveRecipe(resumeFrom.recipe);
+    const saved = resumeFrom.training as TrainingState & { run?: { limit: number | null; evalTrain: number | null } };
+    const { run, ...rest } = saved;
+    state = rest;
+    // the data the run was started on, unless told otherwise now
+    if (run) {
+      o.limit ??= run.limit ?? undefined;
+      o.evalTrain ??= run.evalTrain ?? undefined;
+    }
+  } else {
+    recipe = loadRecipe(o.recipe);
+  }
+  if (o.epochs !== undefined) recipe.training.epochs = o.epochs;
+  const seed = state?.seed ?? o.seed;
+  const modelFile = o.resume && !o.out ? resolve(o.recipe) : out;
+  const logFile = modelFile.replace(/\.safetensors$/, '') + '.log.jsonl';
+
+  const data = loadTrainingData(o.data, recipe.network.shapes[recipe.network.shapes.length - 1][0]);
+  if (o.limit !== undefined) {
+    const n = Math.min(o.limit, data.train.count);
+    const size = data.train.rows * data.train.cols;
+    data.train = { ...data.train, images: data.train.images.subarray(0, n * size), labels: data.train.labels.subarray(0, n), count: n };
+  }
+  const t = recipe.training;
+  const capacity = Math.max(t.batch === 0 ? 500 : t.batch, 250);
+  const net: TrainableNetwork = await createNetwork(recipe.network, { backend: o.backend, batch: capacity, threads: o.threads, seed: recipe.network.seed });
+  try {
+    if (resumeFrom) {
+      net.setParams(resumeFrom.params);
+      const v = resumeFrom.state.velocity;
+      if (v) net.velocity.set(v);
+    }
+    mkdirSync(dirname(modelFile), { recursive: true });
+    say(`training ${recipe.name} for ${t.epochs} epoch(s)${state ? `, resuming after epoch ${state.epoch}` : ''} on ${data.train.count} images from ${data.origin}`);
+    say(`  ${net.backend} backend, ${net.threads} thread(s)${net.notice ? ` (${net.notice})` : ''}; batch ${t.batch === 0 ? 'full' : t.batch}${t.sdlm ? `, SDLM μ = ${t.sdlm.mu} on ${t.sdlm.samples} patterns per epoch` : ''}; model → ${modelFile}`);
+
+    const bar = o.progress && process.stderr.isTTY ? new SingleBar({
+      format: 'epoch {epoch}/{epochs} {phase} |{bar}| {percentage}% · {value}/{total} · {rate} img/s · loss {loss} · {eta_formatted} left',
+      hideCursor: true, stream: process.stderr, etaBuffer: 50,
+    }) : null;
+    let barEpoch = 0;
+    const onProgress = (p: Progress): void => {
+      if (!bar) return;
+      if (p.phase !== 'train') return;
+      const payload = { epoch: p.epoch, epochs: p.epochs, phase: 'training', rate: Math.round(p.imagesPerSecond), loss: p.loss.toFixed(4) };
+      if (barEpoch !== p.epoch) {
+        if (barEpoch) bar.stop();
+        bar.start(p.total, p.done, payload);
+        barEpoch = p.epoch;
+      } else bar.update(p.done, payload);
+    };
+    const onEpoch = (log: EpochLog, s: TrainingState): void => {
+      if (bar && barEpoch) {
+        bar.stop();
+        barEpoch = 0;
+      }
+      saveModel(modelFile, {
+        description: recipe.network, params: net.params, views: net.views,
+        recipe: recipeToJson(recipe), training: { ...s, run: { limit: o.limit ?? null, evalTrain: o.evalTrain ?? null } }, state: { velocity: net.velocity },
+      });
+      appendFileSync(logFile, `${JSON.stringify({ recipe: recipe.name, ...log })}\n`);
+      say(`epoch ${String(log.epoch).padStart(2)}/${t.epochs}  rate ${log.rate}  loss ${log.trainLoss.toFixed(4)}  train error ${percent(log.trainError)}  test error ${percent(log.testError)}  ${Math.round(log.imagesPerSecond)} img/s  ${log.seconds.toFixed(1)} s`);
+    };
+    const started = performance.now();
+    const final = await train({
+      net, recipe, train: data.train, test: data.test, seed, state, evalTrain: o.evalTrain, onProgress, onEpoch,
+    });
+    const seconds = (performance.now() - started) / 1000;
+    const last = final.history[final.history.length - 1];
+    const trained = final.history.slice(state ? state.epoch : 0);
+    const images = trained.reduce((n, l) => n + l.imagesPerSecond * l.seconds, 0);
+    const trainSeconds = trained.reduce((n, l) => n + l.seconds, 0);
+    say(`test error ${percent(last?.testError ?? null)} after ${final.epoch} epoch(s); model saved to ${modelFile} (log: ${logFile})`);
+    if (o.json) {
+      process.stdout.write(`${JSON.stringify({
+        recipe: recipe.name, epochs: final.epoch, trainError: last?.trainError ?? null, testError: last?.testError ?? null,
+        seconds, imagesPerSecond: trainSeconds > 0 ? images / trainSeconds : 0, model: modelFile,
+      })}\n`);
+    }
+    return 0;
+  } finally {
+    await net.dispose();
+  }
+}

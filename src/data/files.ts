@@ -1,0 +1,66 @@
+// Reading IDX datasets from disk (Node only): gzipped or not, from a folder holding the four
+// standard file names (MNIST, Fashion-MNIST, KMNIST, or any set named the same way).
+
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
+import { datasetFromIdx, IDX_FILES, type Dataset } from './dataset.js';
+import { DataError, parseIdx, type IdxArray } from './idx.js';
+
+/** Reads an IDX file from disk, un-gzipping it when it starts with gzip's magic bytes. */
+export function readIdx(file: string, expectedDims?: number): IdxArray {
+  let raw: Uint8Array;
+  try {
+    if (statSync(file).isDirectory()) throw new DataError(file, 'is a directory, expected an IDX file');
+    raw = readFileSync(file);
+  } catch (e) {
+    if (e instanceof DataError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new DataError(file, code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? (e as Error).message})`);
+  }
+  if (raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b) {
+    try {
+      raw = gunzipSync(raw);
+    } catch (e) {
+      throw new DataError(file, `corrupt gzip data (${(e as Error).message})`);
+    }
+  }
+  return parseIdx(raw, file, expectedDims);
+}
+
+/** A file of the standard name in `dir`, gzipped or not. */
+function findFile(dir: string, name: string): string {
+  for (const candidate of [join(dir, `${name}.gz`), join(dir, name)]) if (existsSync(candidate)) return candidate;
+  throw new DataError(join(dir, `${name}.gz`), `no such file (nor ${name} uncompressed)`);
+}
+
+/** What to tell a user who has no data folder. */
+export const IDX_PATHS_HINT =
+  'put the four IDX files (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, ' +
+  't10k-labels-idx1-ubyte.gz) in a folder and give it with --data DIR or CONVNOTES_DATA, or run `npx convnotes download mnist`';
+
+/** Loads the train or test split from a folder holding the four standard IDX file names. */
+export function loadSplit(dir: string, split: 'train' | 'test', classes = 10): Dataset {
+  if (!existsSync(dir)) throw new DataError(dir, `no such folder; ${IDX_PATHS_HINT}`);
+  if (!statSync(dir).isDirectory()) throw new DataError(dir, 'is not a folder: --data takes the folder holding the IDX files');
+  const [imageName, labelName] = IDX_FILES[split];
+  const imageFile = findFile(dir, imageName);
+  const labelFile = findFile(dir, labelName);
+  return datasetFromIdx(readIdx(imageFile, 3), readIdx(labelFile, 1), imageFile, labelFile, classes);
+}
+
+/**
+ * The data folder: `CONVNOTES_DATA`, else the shared MNIST copy beside a checkout
+ * (../shared/datasets/mnist), else the per-user cache (~/.cache/convnotes/mnist).
+ */
+export function defaultDataDir(): string {
+  if (process.env.CONVNOTES_DATA) return resolve(process.env.CONVNOTES_DATA);
+  // beside the checkout the command runs from, or beside the package's own checkout
+  for (const shared of [resolve('..', 'shared', 'datasets', 'mnist'), fileURLToPath(new URL('../../../shared/datasets/mnist', import.meta.url))]) {
+    if (existsSync(shared)) return shared;
+  }
+  return join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'convnotes', 'mnist');
+}
+

@@ -1,0 +1,20 @@
+// §4.1–4.2 the parameter update, for the float64 reference path (the wasm engine runs the same formula
+// in assembly/layers.ts, sgd_update_rates). Every weight has its own rate multiplier r_k: a per-layer
+// rate, or LeCun's stochastic diagonal Levenberg-Marquardt ε/(μ + h_kk).
+//   step_k = η r_k (g_k + λ θ_k);  momentum m > 0: v_k ← m v_k − step_k, θ_k ← θ_k + v_k;  else θ_k ← θ_k − step_k
+
+export function applyUpdate(
+  params: Float64Array, grads: Float64Array, rates: Float64Array, velocity: Float64Array,
+  rate: number, momentum: number, decay: number,
+): void {
+  const n = params.length;
+  if (momentum === 0) {
+    for (let k = 0; k < n; k++) params[k] -= rate * rates[k] * (grads[k] + decay * params[k]);
+    return;
+  }
+  for (let k = 0; k < n; k++) {
+    const v = momentum * velocity[k] - rate * rates[k] * (grads[k] + decay * params[k]);
+    velocity[k] = v;
+    params[k] += v;
+  }
+}
