@@ -3,6 +3,9 @@
 import { Command, Option } from 'commander';
 import { builtinNetwork, builtinNetworks } from '../networks/builtin.js';
 import { runDemo } from './demo.js';
+import { runDownload } from './download.js';
+import { runInspect } from './inspect.js';
+import { runPredict } from './predict.js';
 import { CliError, report } from './errors.js';
 import { runEval } from './eval.js';
 import { runGradcheck } from './gradcheck.js';
@@ -100,6 +103,41 @@ program
   .option('--threads <n>', 'threads for the wasm backend (default: the available cores)', positiveInt)
   .action(async (o) => {
     exitCode = await runDemo(o);
+  });
+
+program
+  .command('inspect')
+  .description('a model (or a recipe\'s initial network) layer by layer: shapes, parameters, connection tables, learned α, β and b')
+  .option('--model <file>', 'a model file written by convnotes train')
+  .option('--recipe <name|file>', `a built-in recipe (${Object.keys(builtinRecipes).join(', ')}) or a JSON recipe: its initial network`)
+  .option('--json', 'end stdout with one line of JSON: {name, layers: [...], params}', false)
+  .action(async (o) => {
+    exitCode = await runInspect(o);
+  });
+
+program
+  .command('predict')
+  .description('classify images with a model file: from an IDX image file or a PNG')
+  .requiredOption('--model <file>', 'a model file written by convnotes train')
+  .option('--input <file>', 'an IDX image file (.gz or not)')
+  .option('--index <n>', 'first image of --input', nonNegativeInt)
+  .option('--count <k>', 'images of --input to classify (default 1)', positiveInt)
+  .option('--png <file>', 'a PNG image: grey, scaled to 28×28 if larger than the input, inverted if its background is light')
+  .addOption(backendOption())
+  .option('--threads <n>', 'threads for the wasm backend', positiveInt)
+  .option('--json', 'end stdout with one line of JSON: {predictions: [{index, class, scores, probabilities?}]}', false)
+  .action(async (o) => {
+    exitCode = await runPredict(o);
+  });
+
+program
+  .command('download')
+  .description('fetch the four IDX files of MNIST or Fashion-MNIST, MD5-checked (mirrors: $CONVNOTES_MIRROR, comma-separated base URLs)')
+  .argument('[name]', 'mnist | fashion-mnist', 'mnist')
+  .option('--dir <dir>', 'folder to put them in (default: $XDG_CACHE_HOME/convnotes/<name> or ~/.cache/convnotes/<name>)')
+  .option('--json', 'end stdout with one line of JSON: {dir, fetched, kept}', false)
+  .action(async (name: string, o) => {
+    exitCode = await runDownload(name, o);
   });
 
 try {

@@ -1,0 +1,166 @@
+// `convnotes download`: the four IDX files of MNIST or Fashion-MNIST from public mirrors, each checked
+// against a known MD5 before it is put in place (written under a temporary name, then renamed), and
+// skipped when a valid copy is already there.
+//
+// MNIST: the MD5s are those of the UNCOMPRESSED files (the .gz bytes differ between mirrors that
+// recompressed them). Fashion-MNIST: the MD5s of the .gz files as zalandoresearch/fashion-mnist
+// publishes them (the same values torchvision and others check).
+//
+// Mirrors can be replaced (tests, offline copies): the `mirrors` option, or CONVNOTES_MIRROR, a
+// comma-separated list of base URLs (http:, https: or file:).
+
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
+import { CliError } from './errors.js';
+
+export interface DatasetSource {
+  mirrors: string[];
+  /** File name → expected MD5 (hex), of the uncompressed bytes or of the .gz, as `hashOf` says. */
+  md5: Record<string, string>;
+  hashOf: 'uncompressed' | 'gz';
+}
+
+export const DATASETS: Record<string, DatasetSource> = {
+  mnist: {
+    mirrors: ['https://ossci-datasets.s3.amazonaws.com/mnist/', 'https://storage.googleapis.com/cvdf-datasets/mnist/'],
+    md5: {
+      'train-images-idx3-ubyte.gz': '6bbc9ace898e44ae57da46a324031adb',
+      'train-labels-idx1-ubyte.gz': 'a25bea736e30d166cdddb491f175f624',
+      't10k-images-idx3-ubyte.gz': '2646ac647ad5339dbf082846283269ea',
+      't10k-labels-idx1-ubyte.gz': '27ae3e4e09519cfbb04c329615203637',
+    },
+    hashOf: 'uncompressed',
+  },
+  'fashion-mnist': {
+    mirrors: ['http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/'],
+    md5: {
+      'train-images-idx3-ubyte.gz': '8d4fb7e6c68d591d4c3dfef9ec88bf0d',
+      'train-labels-idx1-ubyte.gz': '25c81989df183df01b3e8a0aad5dffbe',
+      't10k-images-idx3-ubyte.gz': 'bef4ecab320f06d8554ea6380940ec79',
+      't10k-labels-idx1-ubyte.gz': 'bb300cfdad3c16e7a12a480ee83cd310',
+    },
+    hashOf: 'gz',
+  },
+};
+
+export type Fetch = (url: string) => Promise<{ ok: boolean; status: number; statusText?: string; arrayBuffer(): Promise<ArrayBuffer> }>;
+
+export interface DownloadOptions {
+  name: string;
+  dir?: string;
+  /** Base URLs tried in order (default: CONVNOTES_MIRROR, else the dataset's public mirrors). */
+  mirrors?: string[];
+  fetch?: Fetch;
+  /** The mirrors and checksums to use instead of the built-in table's (tests, private copies). */
+  source?: DatasetSource;
+  /** Progress lines. */
+  log?: (line: string) => void;
+}
+
+/** The per-user cache folder of a dataset: $XDG_CACHE_HOME/convnotes/<name>, else ~/.cache/convnotes/<name>. */
+export function cacheDir(name: string): string {
+  return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'convnotes', name);
+}
+
+const md5 = (bytes: Uint8Array): string => createHash('md5').update(bytes).digest('hex');
+
+/** Why `bytes` are not the expected file, or null when they are. */
+function invalid(bytes: Uint8Array, expected: string, source: DatasetSource): string | null {
+  let hashed = bytes;
+  if (source.hashOf === 'uncompressed') {
+    try {
+      hashed = gunzipSync(bytes);
+    } catch (e) {
+      return `not valid gzip data (${(e as Error).message})`;
+    }
+  }
+  const got = md5(hashed);
+  return got === expected ? null : `MD5${source.hashOf === 'uncompressed' ? ' of the uncompressed data' : ''} is ${got}, expected ${expected}`;
+}
+
+/** fetch, plus file: URLs (which Node's fetch does not read). */
+async function fetchBytes(url: string, fetcher: Fetch): Promise<Uint8Array> {
+  if (url.startsWith('file:')) return readFileSync(fileURLToPath(url));
+  const r = await fetcher(url);
+  if (!r.ok) throw new Error(`HTTP ${r.status}${r.statusText ? ` ${r.statusText}` : ''}`);
+  return new Uint8Array(await r.arrayBuffer());
+}
+
+function reason(e: unknown): string {
+  const err = e as Error & { cause?: { code?: string; message?: string }; code?: string };
+  return err.cause?.code ?? err.cause?.message ?? err.code ?? err.message;
+}
+
+/** Downloads what is missing; returns the folder. Throws CliError naming the file and the URLs tried. */
+export async function downloadDataset(o: DownloadOptions): Promise<{ dir: string; fetched: string[]; kept: string[] }> {
+  if (!o.source && !Object.hasOwn(DATASETS, o.name)) throw new CliError(`download ${o.name}: unknown dataset, expected one of ${Object.keys(DATASETS).join(', ')}`);
+  const source = o.source ?? DATASETS[o.name];
+  const envMirrors = process.env.CONVNOTES_MIRROR?.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const mirrors = (o.mirrors ?? (envMirrors?.length ? envMirrors : source.mirrors)).map((m) => (m.endsWith('/') ? m : `${m}/`));
+  const fetcher: Fetch = o.fetch ?? ((url) => fetch(url));
+  const log = o.log ?? (() => {});
+  const dir = o.dir ?? cacheDir(o.name);
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    throw new CliError(`${dir}: cannot create the folder (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  if (!statSync(dir).isDirectory()) throw new CliError(`${dir}: is not a folder`);
+  const fetched: string[] = [];
+  const kept: string[] = [];
+  for (const [file, expected] of Object.entries(source.md5)) {
+    const target = join(dir, file);
+    if (existsSync(target)) {
+      const why = invalid(readFileSync(target), expected, source);
+      if (why === null) {
+        log(`${file}: present and valid, kept`);
+        kept.push(file);
+        continue;
+      }
+      log(`${file}: present but ${why}; fetching it again`);
+    }
+    const tried: string[] = [];
+    let bytes: Uint8Array | null = null;
+    for (const base of mirrors) {
+      const url = base + file;
+      let got: Uint8Array;
+      try {
+        got = await fetchBytes(url, fetcher);
+      } catch (e) {
+        tried.push(`${url} (${reason(e)})`);
+        continue;
+      }
+      const why = invalid(got, expected, source);
+      if (why !== null) {
+        tried.push(`${url} (${why})`);
+        continue;
+      }
+      bytes = got;
+      log(`${file}: ${got.length} bytes from ${url}, MD5 verified`);
+      break;
+    }
+    if (bytes === null) throw new CliError(`${target}: could not download a valid ${file}; tried ${tried.join(', ')}`);
+    const temp = `${target}.tmp-${process.pid}`;
+    try {
+      writeFileSync(temp, bytes);
+      renameSync(temp, target);
+    } catch (e) {
+      try { unlinkSync(temp); } catch { /* never created */ }
+      throw new CliError(`${target}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+    fetched.push(file);
+  }
+  return { dir, fetched, kept };
+}
+
+export async function runDownload(name: string, o: { dir?: string; json: boolean }): Promise<number> {
+  const say = (s: string) => (o.json ? process.stderr : process.stdout).write(`${s}\n`);
+  const r = await downloadDataset({ name, dir: o.dir, log: (l) => say(`  ${l}`) });
+  say(`${name}: ${r.fetched.length} file(s) downloaded, ${r.kept.length} already present, in ${r.dir}`);
+  if (o.json) process.stdout.write(`${JSON.stringify(r)}\n`);
+  return 0;
+}
