@@ -21,17 +21,18 @@ const small = {
 };
 
 describe('training on real MNIST digits (fixed seeds)', () => {
-  it('dlt on 6,000 training images, 1 epoch at batch 10: test error on 1,000 test images from > 80 % to < 40 %', async () => {
+  it('dlt on 6,000 training images, 3 epochs at batch 10: test error on 1,000 test images from > 80 % to < 25 %', async () => {
     const { train: all, test } = realDigits();
     const recipe = builtinRecipe('dlt');
     recipe.training.batch = 10;
+    recipe.training.epochs = 3;
     const net = await createNetwork(recipe.network, { batch: 250, threads: 2 });
     const before = evaluate(net, head(test, 1000), range(1000), UNIT, 250).error;
     await train({ net, recipe, train: head(all, 6000), test: null, seed: 1, evalTrain: 0 });
     const after = evaluate(net, head(test, 1000), range(1000), UNIT, 250).error;
     await net.dispose();
     expect(before).toBeGreaterThan(0.8);
-    expect(after).toBeLessThan(0.4);
+    expect(after).toBeLessThan(0.25);
   }, 60_000);
 
   it('a tanh / cross-entropy net with momentum: 3 epochs of 3,000 images reach < 12 % test error', async () => {
