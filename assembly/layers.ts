@@ -698,7 +698,7 @@ export function full_backward(
 // loss 0: ½Σ(y−t)² with targets off/on; 1: softmax cross-entropy. Writes ∂E/∂y into dy; returns Σ E^n.
 
 export function loss_forward_backward(
-  b0: i32, b1: i32, kind: i32, y: usize, labels: usize, classes: i32, off: f32, on: f32, invB: f32, dy: usize,
+  b0: i32, b1: i32, kind: i32, y: usize, labels: usize, classes: i32, off: f32, on: f32, invB: f32, dy: usize, codes: usize,
 ): f64 {
   let total: f64 = 0;
   for (let b = b0; b < b1; b++) {
@@ -706,9 +706,12 @@ export function loss_forward_backward(
     const yo = y + (<usize>(b * classes) << 2);
     const go = dy + (<usize>(b * classes) << 2);
     if (kind == 0) {
+      // with class codes [labels][classes] (LeCun's RBF output) the target is the label's code
+      const code = codes + (<usize>(label * classes) << 2);
       let e: f64 = 0;
       for (let k = 0; k < classes; k++) {
-        const r = load<f32>(yo + (<usize>k << 2)) - (k == label ? on : off);
+        const t = codes != 0 ? load<f32>(code + (<usize>k << 2)) : (k == label ? on : off);
+        const r = load<f32>(yo + (<usize>k << 2)) - t;
         e += <f64>r * <f64>r;
         if (dy != 0) store<f32>(go + (<usize>k << 2), r * invB);
       }

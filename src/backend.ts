@@ -18,6 +18,8 @@ export interface TrainableNetwork {
   readonly views: ParamView[];
   readonly inputSize: number;
   readonly outputSize: number;
+  /** Classes it tells apart: its outputs, or its class codes. */
+  readonly classes: number;
   /** The largest batch it takes (the wasm engine lays its memory out for one; the reference grows). */
   readonly maxBatch: number;
   /** Flat parameters, their gradients, per-parameter rate multipliers (§4.2) and momentum velocities. */

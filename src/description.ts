@@ -95,6 +95,13 @@ export interface NetworkDescription {
   loss: LossName;
   /** Target values [off, on] for `mse` (default [0, 1], or [−1, 1] after tanh/lecun outputs). */
   targets?: [number, number];
+  /**
+   * Class codes for `mse` instead of one output per class (LeCun et al. 1998's RBF output): one code
+   * per class, as many values as the network has outputs, each a list of numbers or of strings of
+   * `X` (+1) and `.` (−1), e.g. a 7×12 bitmap as 12 strings of 7. A pattern's target is its class's
+   * code, and its class is the nearest code.
+   */
+  codes?: (number[] | string[])[];
 }
 
 export type Shape = readonly [number, number, number];
@@ -123,6 +130,8 @@ export interface ResolvedDescription {
   layers: ResolvedLayer[];
   loss: LossName;
   targets: [number, number];
+  /** Class codes [classes][outputs] (`mse` only), or null: one output per class. */
+  codes: number[][] | null;
   /** Shape of each layer's output, as [maps, height, width] (fully connected: [units, 1, 1]). */
   shapes: Shape[];
 }
@@ -233,7 +242,7 @@ export function resolveDescription(value: unknown): ResolvedDescription {
 
 function resolveUnchecked(value: unknown): ResolvedDescription {
   if (!isObj(value)) throw new DescriptionError('description', `expected a JSON object, got ${str(value)}`);
-  checkKeys(value, '', ['name', 'input', 'seed', 'init', 'layers', 'loss', 'targets', '$comment']);
+  checkKeys(value, '', ['name', 'input', 'seed', 'init', 'layers', 'loss', 'targets', 'codes', '$comment']);
   const name = value.name === undefined ? 'network' : value.name;
   if (typeof name !== 'string') throw new DescriptionError('name', `expected a string, got ${str(name)}`);
 
@@ -349,7 +358,29 @@ function resolveUnchecked(value: unknown): ResolvedDescription {
     }
     targets = [t[0], t[1]];
   }
-  return { name, input: [input[0], input[1], input[2]], seed, layers, loss, targets, shapes };
+  const codes = value.codes === undefined || value.codes === null ? null : resolveCodes(value.codes, loss, shapeSize(shapes[shapes.length - 1]));
+  return { name, input: [input[0], input[1], input[2]], seed, layers, loss, targets, codes, shapes };
+}
+
+function resolveCodes(raw: unknown, loss: LossName, outputs: number): number[][] {
+  if (loss !== 'mse') throw new DescriptionError('codes', `expected loss "mse" with class codes (the target is the class's code), got loss "${loss}"`);
+  if (!Array.isArray(raw) || raw.length < 2) throw new DescriptionError('codes', `expected a list of at least 2 class codes, got ${str(raw)}`);
+  return raw.map((code: unknown, c: number) => {
+    const path = `codes[${c}]`;
+    if (!Array.isArray(code)) throw new DescriptionError(path, `expected a list of ${outputs} numbers or strings of X and ., got ${str(code)}`);
+    let values: number[];
+    if (code.every((v) => typeof v === 'string')) {
+      const bits = (code as string[]).join('');
+      if (!/^[X.]*$/.test(bits)) throw new DescriptionError(path, `expected strings of X (+1) and . (−1) only, got ${str(code)}`);
+      values = Array.from(bits, (ch) => (ch === 'X' ? 1 : -1));
+    } else if (code.every((v) => typeof v === 'number' && Number.isFinite(v))) {
+      values = code as number[];
+    } else {
+      throw new DescriptionError(path, `expected all numbers or all strings of X and ., got ${str(code)}`);
+    }
+    if (values.length !== outputs) throw new DescriptionError(path, `expected ${outputs} values (one per network output), got ${values.length}`);
+    return values;
+  });
 }
 
 export function shapeSize(s: Shape): number {

@@ -12,12 +12,13 @@
 // for rounding to stay near 1e-16·|E|/h0. `method: "central"` is the notes' single difference.
 //
 // The error reported is   relative error = |a − n| / max(|a|, |n|, floor)
-// with a backpropagation's value and n the finite difference's. The floor (default 1e-6) is there for
+// with a backpropagation's value and n the finite difference's. The floor (default 1e-6, see below) is there for
 // gradients that are zero or nearly so. The extrapolated differences are accurate to 1e-14 … 4e-13
 // absolutely (measured on the built-in networks, whose loss is 1.5 … 5 at initialisation): a fine
 // absolute accuracy, but a large relative error on an input sensitivity of 1e-9 or a gradient of 1e-18.
 // A gradient below the floor is therefore judged by its absolute error: a relative error of 1e-6 then
 // means |a − n| ≤ 1e-12, still a million times below the gradients that move training (1e-6 … 1).
+// Since rounding grows with |Ẽ|, the default floor is 1e-6 · max(1, |Ẽ|) at the checked point.
 //
 // ReLU has a kink at 0, where the two one-sided slopes differ; a difference whose steps carry a unit
 // across its kink measures neither. So every evaluation compares each ReLU unit's on/off state with
@@ -38,7 +39,7 @@ export interface GradCheckOptions {
   maxPerGroup?: number;
   /** Seed of that sample (default 1). */
   seed?: number;
-  /** Denominator floor of the relative error (default 1e-6). */
+  /** Denominator floor of the relative error (default 1e-6 · max(1, |Ẽ|)). */
   floor?: number;
   /** Also check ∂Ẽ/∂input (default true). */
   input?: boolean;
@@ -88,7 +89,6 @@ function sampleIndices(length: number, max: number, rng: Rng): number[] {
 export function gradientCheck(net: Network, input: Float64Array, labels: Labels, batch: number, options: GradCheckOptions = {}): GradCheckResult {
   const method = options.method ?? 'extrapolated';
   const h = options.epsilon ?? (method === 'central' ? 1e-5 : 1e-2);
-  const floor = options.floor ?? 1e-6;
   const max = options.maxPerGroup ?? Infinity;
   const rng = new Rng(options.seed ?? 1);
   const checkInput = options.input ?? true;
@@ -96,7 +96,10 @@ export function gradientCheck(net: Network, input: Float64Array, labels: Labels,
   const x = Float64Array.from(input.subarray(0, batch * net.inputSize));
   net.forward(x, batch);
   net.zeroGrads();
-  net.backward(labels, { inputGradient: checkInput });
+  const objective = net.backward(labels, { inputGradient: checkInput });
+  // rounding in a difference of Ẽ values grows with |Ẽ|: so does the floor below which gradients are
+  // judged by their absolute error (a class-code output of 84 units starts near Ẽ = 40)
+  const floor = options.floor ?? 1e-6 * Math.max(1, Math.abs(objective));
   const analytic = Float64Array.from(net.grads);
   const analyticInput = checkInput ? Float64Array.from(net.inputGradient()) : null;
 

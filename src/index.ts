@@ -35,3 +35,17 @@ export {
   type ModelFile, type LoadedModel, type ParamArray, type FloatDtype,
 } from './model/model-file.js';
 export { paramViews, paramCount } from './model/views.js';
+// Recipes, training, evaluation and data (all browser-safe: the node:fs loaders, data/files.ts and
+// data/bundled.ts, and model/model-io.ts stay outside this entry point).
+export {
+  builtinRecipes, builtinRecipe, resolveRecipe, recipeToJson, scheduledRate, RecipeError,
+  type Recipe, type TrainingSpec, type RateStage, type SdlmSpec, type NormalisationName,
+} from './train/recipe.js';
+export {
+  train, normalisation, initialState, estimateCurvature, DivergenceError,
+  type EpochLog, type TrainingState, type Progress, type TrainerOptions,
+} from './train/trainer.js';
+export { evaluate, argmax, range, type Evaluable, type Evaluation } from './train/evaluate.js';
+export { applyUpdate } from './train/update.js';
+export { parseIdx, DataError, type IdxArray } from './data/idx.js';
+export { datasetFromIdx, fillBatch, UNIT, LECUN, IDX_FILES, type Dataset, type Normalisation } from './data/dataset.js';

@@ -22,21 +22,24 @@ export type Labels = ArrayLike<number>;
  */
 export function lossAndGradient(
   loss: LossName, targets: readonly [number, number], y: Float64Array, labels: Labels,
-  batch: number, classes: number, dy: Float64Array | null,
+  batch: number, classes: number, dy: Float64Array | null, codes: readonly (readonly number[])[] | null = null,
 ): number {
   let total = 0;
   const invB = 1 / batch;
   const [off, on] = targets;
+  const labelCount = codes ? codes.length : classes;
   for (let b = 0; b < batch; b++) {
     const label = labels[b];
-    if (!Number.isInteger(label) || label < 0 || label >= classes) {
-      throw new RangeError(`labels[${b}]: expected a class index in [0, ${classes - 1}], got ${label}`);
+    if (!Number.isInteger(label) || label < 0 || label >= labelCount) {
+      throw new RangeError(`labels[${b}]: expected a class index in [0, ${labelCount - 1}], got ${label}`);
     }
     const o = b * classes;
     if (loss === 'mse') {
+      // with class codes (LeCun et al.'s RBF output) the target is the label's code
+      const code = codes ? codes[label] : null;
       let e = 0;
       for (let k = 0; k < classes; k++) {
-        const r = y[o + k] - (k === label ? on : off);
+        const r = y[o + k] - (code ? code[k] : k === label ? on : off);
         e += r * r;
         if (dy) dy[o + k] = r * invB;
       }
@@ -92,4 +95,57 @@ export function lossCurvature(
       }
     }
   }
+}
+
+/** Number of classes a network tells apart: its codes, else its outputs. */
+export function classCount(d: { codes: readonly (readonly number[])[] | null }, outputs: number): number {
+  return d.codes ? d.codes.length : outputs;
+}
+
+/**
+ * The class scores of output row `row` (of `outputs` values): the outputs themselves, or with class
+ * codes −½‖y − code_c‖² (the RBF units' outputs, negated so that the largest score wins).
+ */
+export function classScores(
+  codes: readonly (readonly number[])[] | null, y: ArrayLike<number>, row: number, outputs: number, scores: Float64Array,
+): void {
+  const o = row * outputs;
+  if (!codes) {
+    for (let k = 0; k < outputs; k++) scores[k] = y[o + k];
+    return;
+  }
+  for (let c = 0; c < codes.length; c++) {
+    const code = codes[c];
+    let d = 0;
+    for (let k = 0; k < outputs; k++) {
+      const r = y[o + k] - code[k];
+      d += r * r;
+    }
+    scores[c] = -0.5 * d;
+  }
+}
+
+/** The predicted class of output row `row`: the largest output, or the nearest code (first on ties). */
+export function predictClass(codes: readonly (readonly number[])[] | null, y: ArrayLike<number>, row: number, outputs: number): number {
+  const o = row * outputs;
+  if (!codes) {
+    let best = 0;
+    for (let k = 1; k < outputs; k++) if (y[o + k] > y[o + best]) best = k;
+    return best;
+  }
+  let best = 0;
+  let bestD = Infinity;
+  for (let c = 0; c < codes.length; c++) {
+    const code = codes[c];
+    let d = 0;
+    for (let k = 0; k < outputs; k++) {
+      const r = y[o + k] - code[k];
+      d += r * r;
+    }
+    if (d < bestD) {
+      bestD = d;
+      best = c;
+    }
+  }
+  return best;
 }

@@ -17,7 +17,7 @@ import { ConvLayer } from './layers/conv.js';
 import { FullLayer } from './layers/full.js';
 import type { Layer, ParamView } from './layers/layer.js';
 import { SubsampleLayer } from './layers/subsample.js';
-import { lossAndGradient, lossCurvature, type Labels } from './loss.js';
+import { classCount, lossAndGradient, lossCurvature, type Labels } from './loss.js';
 import { Rng } from './rng.js';
 
 export interface NetworkOptions {
@@ -82,6 +82,11 @@ export class Network {
       );
     }
     this.initialise(options.seed ?? d.seed);
+  }
+
+  /** Classes the network tells apart: its outputs, or its class codes (LeCun's RBF output). */
+  get classes(): number {
+    return classCount(this.description, this.outputSize);
   }
 
   /** Draws fresh initial parameters from `seed` (layer by layer, in order). */
@@ -150,7 +155,7 @@ export class Network {
   loss(labels: Labels): number {
     const d = this.description;
     const y = this.acts[this.layers.length];
-    return lossAndGradient(d.loss, d.targets, y, labels, this.batch, this.outputSize, null) + this.penalty();
+    return lossAndGradient(d.loss, d.targets, y, labels, this.batch, this.outputSize, null, d.codes) + this.penalty();
   }
 
   /** Sets every gradient to zero: once per step, before backward. */
@@ -167,7 +172,7 @@ export class Network {
     const L = this.layers.length;
     const batch = this.batch;
     if (batch === 0) throw new Error('backward: call forward first');
-    let e = lossAndGradient(d.loss, d.targets, this.acts[L], labels, batch, this.outputSize, this.dActs[L]);
+    let e = lossAndGradient(d.loss, d.targets, this.acts[L], labels, batch, this.outputSize, this.dActs[L], d.codes);
     for (let l = L - 1; l >= 0; l--) {
       const dx = l > 0 || options.inputGradient ? this.dActs[l] : null;
       this.layers[l].backward(this.kernels, batch, this.acts[l], this.acts[l + 1], this.dActs[l + 1], dx);

@@ -196,7 +196,7 @@ function build(c: Case, kernels: Kernels = referenceKernels): { net: Network; x:
   const noise = randomInputs(99 + (c.d.seed ?? 0), net.params.length);
   for (let i = 0; i < net.params.length; i++) net.params[i] += 0.3 * noise[i];
   const x = randomInputs(5 + (c.d.seed ?? 0), BATCH * net.inputSize);
-  const labels = randomLabels(6, BATCH, net.outputSize);
+  const labels = randomLabels(6, BATCH, net.classes);
   return { net, x, labels };
 }
 

@@ -354,7 +354,7 @@ describe('top-level fields', () => {
 
   it('rejects an unknown top-level field', () => {
     expectRejected(broken('bouvrie', (d) => { d.optimizer = 'sgd'; }), 'optimizer',
-      /unknown field; expected one of name, input, seed, init, layers, loss, targets, \$comment/);
+      /unknown field; expected one of name, input, seed, init, layers, loss, targets, codes, \$comment/);
   });
 
   it('rejects a non-string network name', () => {
@@ -455,14 +455,15 @@ describe('initialisation', () => {
 
 describe('valid descriptions', () => {
   const BOUVRIE_SHAPES = [[6, 24, 24], [6, 12, 12], [12, 8, 8], [12, 4, 4], [10, 1, 1]];
-  const LENET5_SHAPES = [[6, 28, 28], [6, 14, 14], [16, 10, 10], [16, 5, 5], [120, 1, 1], [84, 1, 1], [10, 1, 1]];
+  // LeNet-5's output is F6 against 10 class codes (the paper's RBF layer), so 84 outputs, 10 classes
+  const LENET5_SHAPES = [[6, 28, 28], [6, 14, 14], [16, 10, 10], [16, 5, 5], [120, 1, 1], [84, 1, 1]];
 
   it.each(Object.keys(builtinNetworks))('built-in %s resolves and builds', (name) => {
     const r = resolveDescription(builtinNetwork(name));
     expect(r.name).toBe(name);
     expect(r.layers.length).toBe(r.shapes.length);
     const net = new Network(builtinNetwork(name));
-    expect(net.outputSize).toBe(10);
+    expect(net.classes).toBe(10);
     expect(net.layers.map((l) => l.outShape)).toEqual(r.shapes);
     expect(net.params.every(Number.isFinite)).toBe(true);
   });
@@ -477,10 +478,10 @@ describe('valid descriptions', () => {
     expect(resolveDescription(builtinNetwork('learned')).shapes).toEqual(LENET5_SHAPES);
   });
 
-  it('counts lenet5\'s parameters: 156 + 12 + 1516 + 32 + 48120 + 10164 + 850 = 60850', () => {
+  it('counts lenet5\'s parameters: 156 + 12 + 1516 + 32 + 48120 + 10164 = 60000', () => {
     const net = new Network(builtinNetwork('lenet5'));
-    expect(net.params.length).toBe(60850);
-    expect(net.grads.length).toBe(60850);
+    expect(net.params.length).toBe(60000);
+    expect(net.grads.length).toBe(60000);
     const lengths = Object.fromEntries(net.views.map((v) => [v.name, v.length]));
     expect(lengths).toEqual({
       'C1.kernel': 6 * 25, 'C1.convBias': 6,
@@ -489,11 +490,10 @@ describe('valid descriptions', () => {
       'S4.beta': 16, 'S4.subsampleBias': 16,
       'C5.kernel': 120 * 16 * 25, 'C5.convBias': 120,
       'F6.weights': 84 * 120, 'F6.bias': 84,
-      'OUT.weights': 10 * 84, 'OUT.bias': 10,
     });
     expect(lengths['C3.kernel']).toBe(1500);
     const perLayer = net.layers.map((l) => net.views.filter((v) => v.layerIndex === l.index).reduce((n, v) => n + v.length, 0));
-    expect(perLayer).toEqual([156, 12, 1516, 32, 48120, 10164, 850]);
+    expect(perLayer).toEqual([156, 12, 1516, 32, 48120, 10164]);
     // The views tile the flat array in order, with no gaps or overlaps.
     let offset = 0;
     for (const v of net.views) {
@@ -515,7 +515,7 @@ describe('valid descriptions', () => {
     const learned = new Network(builtinNetwork('learned'));
     expect(learned.view('C3.kernel').length).toBe(2400);
     expect(learned.view('C3.c').length).toBe(96);
-    expect(learned.params.length).toBe(60850 - 1516 + 2400 + 96 + 16);
+    expect(learned.params.length).toBe(60000 - 1516 + 2400 + 96 + 16);
   });
 
   it('fills in the defaults', () => {
@@ -639,5 +639,30 @@ describe('valid descriptions', () => {
       const c = new Network(resolveDescription(copy));
       expect(bytes(c.params).equals(bytes(a.params)), d.name).toBe(true);
     }
+  });
+});
+
+describe('class codes (LeNet-5\'s RBF output)', () => {
+  it('reads codes as numbers or as X/. bitmaps, one value per output', () => {
+    const r = resolveDescription(builtinNetwork('lenet5'));
+    expect(r.codes).toHaveLength(10);
+    expect(r.codes!.every((c) => c.length === 84 && c.every((v) => v === 1 || v === -1))).toBe(true);
+    // the code of 1: its top row is "...X..."
+    expect(r.codes![1].slice(0, 7)).toEqual([-1, -1, -1, 1, -1, -1, -1]);
+    const numeric = broken('lenet5', (d) => { d.codes = r.codes!.map((c) => c.map((v) => v / 2)); });
+    expect(resolveDescription(numeric).codes![1][3]).toBe(0.5);
+  });
+  it('rejects codes with cross-entropy', () => {
+    expectRejected(broken('lenet5', (d) => { d.loss = 'cross-entropy'; }), 'codes', /expected loss "mse" with class codes/);
+  });
+  it('rejects a code of the wrong length', () => {
+    expectRejected(broken('lenet5', (d) => { d.codes[3] = ['XXX']; }), 'codes[3]', /expected 84 values \(one per network output\), got 3/);
+  });
+  it('rejects other characters and mixed codes', () => {
+    expectRejected(broken('lenet5', (d) => { d.codes[0][0] = '..XOX..'; }), 'codes[0]', /expected strings of X \(\+1\) and \. \(−1\) only/);
+    expectRejected(broken('lenet5', (d) => { d.codes[2] = [1, 'X']; }), 'codes[2]', /expected all numbers or all strings/);
+  });
+  it('rejects a single code', () => {
+    expectRejected(broken('lenet5', (d) => { d.codes = [d.codes[0]]; }), 'codes', /expected a list of at least 2 class codes/);
   });
 });

@@ -49,7 +49,7 @@ describe('gradient check on random networks', () => {
       for (let i = 0; i < net.params.length; i++) net.params[i] += 0.3 * noise[i];
       const batch = 2;
       const x = randomInputs(5, batch * net.inputSize);
-      const labels = randomLabels(6, batch, net.outputSize);
+      const labels = randomLabels(6, batch, net.classes);
       const r = gradientCheck(net, x, labels, batch);
       const report = r.groups.map((g) => `${g.layer}.${g.kind} ${g.maxRelativeError.toExponential(2)} (${g.worst.analytic.toExponential(3)} vs ${g.worst.numeric.toExponential(3)})`).join('\n');
       expect(r.maxRelativeError, report).toBeLessThanOrEqual(1e-6);
@@ -77,7 +77,7 @@ describe('the check itself', () => {
     // A network whose backward is sabotaged: gradients scaled by 1.001 must fail the check.
     const net = new Network(randomNetwork(1));
     const x = randomInputs(5, 2 * net.inputSize);
-    const labels = randomLabels(6, 2, net.outputSize);
+    const labels = randomLabels(6, 2, net.classes);
     const backward = net.backward.bind(net);
     net.backward = (l, o) => {
       const e = backward(l, o);

@@ -41,7 +41,7 @@ function check(description: NetworkDescription, batch: number, seed: number): vo
   expect(Array.from(net.params)).toEqual(Array.from(perturbed));
 
   const input = randomInputs(seed, batch * net.inputSize);
-  const labels = randomLabels(seed, batch, net.outputSize);
+  const labels = randomLabels(seed, batch, net.classes);
 
   const ref = slowRun(desc, Float64Array.from(perturbed), input, labels, batch);
 

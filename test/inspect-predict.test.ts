@@ -93,7 +93,7 @@ describe('convnotes inspect', () => {
     const s2 = facts.layers.find((l: { name: string }) => l.name === 'S2');
     expect(s2.beta).toHaveLength(6);
     expect(s2.bias).toHaveLength(6);
-    expect(facts.params).toBe(60850);
+    expect(facts.params).toBe(60000);
     const text = run('inspect', '--recipe', 'lenet5');
     expect(text.stdout).toContain('60 of 96 connections');
     expect(text.stdout).toContain('    0  X X X . . .');

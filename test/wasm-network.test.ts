@@ -63,7 +63,7 @@ describe.each([true, false])('fast path against the float64 reference (relaxed S
       const net = await fast(d, batch, 1, relaxedSimd);
       net.setParams(ref.params);
       const x = Float64Array.from(randomInputs(5, batch * ref.inputSize), Math.fround);
-      const labels = randomLabels(6, batch, ref.outputSize);
+      const labels = randomLabels(6, batch, ref.classes);
 
       const y = ref.forward(x, batch);
       const yf = net.forward(Float32Array.from(x), batch);

@@ -1,6 +1,7 @@
 // `convnotes eval`: a model file on a test set: error rate, loss, confusion matrix.
 
 import { createNetwork, type BackendName } from '../backend.js';
+import { classCount } from '../loss.js';
 import { loadModel } from '../model/model-io.js';
 import { resolveRecipe } from '../train/recipe.js';
 import { evaluate, range } from '../train/evaluate.js';
@@ -19,7 +20,7 @@ export interface EvalOptions {
 export async function runEval(o: EvalOptions): Promise<number> {
   const m = loadModel(o.model);
   const normalise = m.recipe ? resolveRecipe(m.recipe).normalise : 'unit';
-  const classes = m.description.shapes[m.description.shapes.length - 1][0];
+  const classes = classCount(m.description, m.description.shapes[m.description.shapes.length - 1].reduce((a, b) => a * b, 1));
   const data = loadTrainingData(o.data, classes);
   const net = await createNetwork(m.description, { backend: o.backend, batch: 500, threads: o.threads });
   try {

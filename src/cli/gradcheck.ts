@@ -29,7 +29,7 @@ export function runGradcheck(o: GradcheckOptions): number {
   let source: string;
   if (o.data !== undefined) {
     // Real patterns: the first test images, grey levels scaled to [0, 1].
-    const test = loadSplit(o.data, 'test', net.outputSize);
+    const test = loadSplit(o.data, 'test', net.classes);
     if (maps !== 1) throw new CliError(`--data: the network takes ${maps} input maps, the images have 1`);
     const l = new Uint8Array(o.batch);
     fillBatch(test, Array.from({ length: o.batch }, (_, i) => i), 0, o.batch, h, w, UNIT, x, l);
@@ -38,7 +38,7 @@ export function runGradcheck(o: GradcheckOptions): number {
   } else {
     const rng = new Rng(o.seed);
     for (let i = 0; i < x.length; i++) x[i] = rng.uniform();
-    labels = Array.from({ length: o.batch }, () => rng.int(net.outputSize));
+    labels = Array.from({ length: o.batch }, () => rng.int(net.classes));
     source = `${o.batch} random pattern(s) (uniform in [0, 1), seed ${o.seed})`;
   }
   const started = Date.now();

@@ -8,6 +8,7 @@ import { runInspect } from './inspect.js';
 import { runPredict } from './predict.js';
 import { CliError, report } from './errors.js';
 import { runEval } from './eval.js';
+import { runExport } from './export.js';
 import { runGradcheck } from './gradcheck.js';
 import { runTrain } from './train.js';
 import { builtinRecipe, builtinRecipes, recipeToJson } from '../train/recipe.js';
@@ -57,6 +58,16 @@ program
   .option('--json', 'end stdout with one line of JSON: {testError, loss, count}', false)
   .action(async (o) => {
     exitCode = await runEval(o);
+  });
+
+program
+  .command('export')
+  .description('write a model file as a standard ONNX graph (opset 13, symbolic batch), for ONNX Runtime and friends')
+  .requiredOption('--model <file>', 'a model file written by convnotes train')
+  .requiredOption('--onnx <file>', 'the .onnx file to write')
+  .option('--json', 'end stdout with one line of JSON: {onnx, bytes, opset}', false)
+  .action((o) => {
+    exitCode = runExport(o);
   });
 
 program

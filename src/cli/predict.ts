@@ -12,7 +12,7 @@ import { fillBatch, LECUN, UNIT, type Dataset } from '../data/dataset.js';
 import { readIdx } from '../data/files.js';
 import { DataError } from '../data/idx.js';
 import { loadModel } from '../model/model-io.js';
-import { argmax } from '../train/evaluate.js';
+import { classCount, classScores, predictClass } from '../loss.js';
 import { resolveRecipe } from '../train/recipe.js';
 import { CliError } from './errors.js';
 
@@ -117,7 +117,9 @@ export async function runPredict(o: PredictOptions): Promise<number> {
   const normalise = m.recipe ? resolveRecipe(m.recipe).normalise : 'unit';
   const d = m.description;
   const [, height, width] = d.input;
-  const classes = d.shapes[d.shapes.length - 1][0];
+  const outputs = d.shapes[d.shapes.length - 1].reduce((a, b) => a * b, 1);
+  const classes = classCount(d, outputs);
+  const scoreRow = new Float64Array(classes);
 
   let data: Dataset;
   let indices: number[];
@@ -148,8 +150,10 @@ export async function runPredict(o: PredictOptions): Promise<number> {
       fillBatch(data, indices, start, b, height, width, normalise === 'lecun' ? LECUN : UNIT, x, labels);
       const y = net.forward(x, b);
       for (let n = 0; n < b; n++) {
-        const scores = Array.from(y.subarray(n * classes, (n + 1) * classes));
-        const p: Prediction = { index: indices[start + n], class: argmax(y, n, classes), scores };
+        // class scores: the outputs, or −½‖y − code‖² for a network with class codes
+        classScores(d.codes, y, n, outputs, scoreRow);
+        const scores = Array.from(scoreRow);
+        const p: Prediction = { index: indices[start + n], class: predictClass(d.codes, y, n, outputs), scores };
         if (d.loss === 'cross-entropy') p.probabilities = softmax(scores);
         predictions.push(p);
       }

@@ -8,6 +8,7 @@ import { createNetwork, type BackendName, type TrainableNetwork } from '../backe
 import { IDX_FILES, type Dataset } from '../data/dataset.js';
 import { BUNDLED_SOURCE, loadBundledDigits } from '../data/bundled.js';
 import { defaultDataDir, loadSplit } from '../data/files.js';
+import { classCount } from '../loss.js';
 import { loadModel, saveModel } from '../model/model-io.js';
 import { recipeToJson, resolveRecipe, type Recipe } from '../train/recipe.js';
 import { train, type EpochLog, type Progress, type TrainingState } from '../train/trainer.js';
@@ -106,7 +107,8 @@ export async function runTrain(o: TrainCommandOptions): Promise<number> {
   const logFile = modelFile.replace(/\.safetensors$/, '') + '.log.jsonl';
 
   const downloadNote = o.download ? await downloadIfMissing(o.data, say) : '';
-  const data = loadTrainingData(o.data, recipe.network.shapes[recipe.network.shapes.length - 1][0], downloadNote);
+  const outputs = recipe.network.shapes[recipe.network.shapes.length - 1].reduce((a, b) => a * b, 1);
+  const data = loadTrainingData(o.data, classCount(recipe.network, outputs), downloadNote);
   if (o.limit !== undefined) {
     const n = Math.min(o.limit, data.train.count);
     const size = data.train.rows * data.train.cols;

@@ -15,10 +15,11 @@ export const dlt = dltRecipe.network as NetworkDescription;
 
 /**
  * LeNet-5 (LeCun et al. 1998): 32×32 input, C1 6@5×5, S2, C3 16@5×5 with the paper's table, S4,
- * C5 120 (a 5×5 convolution over all of S4's 5×5 maps, hence 1×1 maps), F6 84, 10 outputs, all with
- * the scaled tanh 1.7159·tanh(2x/3) and fan-in initialisation ±2.4/F. The paper's RBF output layer
- * (fixed ±1 codes, penalising the squared distance to the code of each class) is replaced by a fully
- * connected layer of 10 scaled-tanh units trained by squared error towards targets of ±1.
+ * C5 120 (a 5×5 convolution over all of S4's 5×5 maps, hence 1×1 maps), F6 84, all with the scaled
+ * tanh 1.7159·tanh(2x/3) and fan-in initialisation ±2.4/F. The paper's RBF output layer compares F6
+ * with a fixed ±1 code per class (a stylized 7×12 bitmap of the digit); here F6 is the output, trained
+ * by squared error towards its class's code (the description's `codes`), and the nearest code is the
+ * class, which is the RBF layer's loss and decision without its (fixed) parameters.
  */
 export const lenet5 = lenet5Recipe.network as NetworkDescription;
 

@@ -1,7 +1,7 @@
 // Error rate, mean loss and confusion matrix of a network on a set of patterns, on either backend.
 import { fillBatch, type Dataset, type Normalisation } from '../data/dataset.js';
 import type { ResolvedDescription } from '../description.js';
-import { lossAndGradient } from '../loss.js';
+import { classCount, lossAndGradient, predictClass } from '../loss.js';
 
 /** What evaluation needs of a network: a forward pass over up to `capacity` patterns. */
 export interface Evaluable {
@@ -33,10 +33,12 @@ export function argmax(y: ArrayLike<number>, row: number, classes: number): numb
 
 export function evaluate(net: Evaluable, data: Dataset, indices: ArrayLike<number>, norm: Normalisation, batch = 100): Evaluation {
   const [, h, w] = net.description.input;
-  const classes = net.outputSize;
+  const outputs = net.outputSize;
+  const codes = net.description.codes;
+  const classes = classCount(net.description, outputs);
   const x = net.params instanceof Float64Array ? new Float64Array(batch * net.inputSize) : new Float32Array(batch * net.inputSize);
   const labels = new Uint8Array(batch);
-  const y64 = new Float64Array(batch * classes);
+  const y64 = new Float64Array(batch * outputs);
   const confusion = new Uint32Array(classes * classes);
   let wrong = 0;
   let loss = 0;
@@ -44,10 +46,10 @@ export function evaluate(net: Evaluable, data: Dataset, indices: ArrayLike<numbe
     const b = Math.min(batch, indices.length - start);
     fillBatch(data, indices, start, b, h, w, norm, x, labels);
     const y = net.forward(x, b);
-    for (let i = 0; i < b * classes; i++) y64[i] = y[i];
-    loss += lossAndGradient(net.description.loss, net.description.targets, y64, labels, b, classes, null) * b;
+    for (let i = 0; i < b * outputs; i++) y64[i] = y[i];
+    loss += lossAndGradient(net.description.loss, net.description.targets, y64, labels, b, outputs, null, codes) * b;
     for (let n = 0; n < b; n++) {
-      const predicted = argmax(y, n, classes);
+      const predicted = predictClass(codes, y, n, outputs);
       confusion[labels[n] * classes + predicted]++;
       if (predicted !== labels[n]) wrong++;
     }

@@ -171,7 +171,7 @@ export class FastNetwork {
       : null;
     const module = await loadKernelsModule(shared, options.relaxedSimd ?? true);
     const memory = createMemory(plan.bytes, shared);
-    initialiseMemory(plan, memory);
+    initialiseMemory(plan, memory, d.codes);
     const net = new FastNetwork(d, reference.views, plan, memory, instantiate(module, memory), threads, notice, module.relaxed);
     net.setParams(reference.params);
     if (threads > 1) await net.startWorkers(module);
@@ -218,6 +218,11 @@ export class FastNetwork {
 
   get outputSize(): number {
     return this.plan.outputSize;
+  }
+
+  /** Classes the network tells apart: its outputs, or its class codes. */
+  get classes(): number {
+    return this.plan.classes;
   }
 
   /** The largest batch the memory was laid out for. */
@@ -275,7 +280,7 @@ export class FastNetwork {
   /** Forward and backward: fills `grads` with ∂Ẽ/∂params and returns Ẽ (mean loss + penalties). */
   computeGradients(input: ArrayLike<number> | null, labels: Labels, batch: number, options: { inputGradient?: boolean } = {}): number {
     this.load(input, batch);
-    const classes = this.plan.outputSize;
+    const classes = this.plan.classes;
     const slot = this.labelSlot;
     for (let b = 0; b < batch; b++) {
       const label = labels[b];

@@ -83,6 +83,9 @@ export interface Plan {
   layers: PlannedLayer[];
   loss: number;
   targets: [number, number];
+  /** Class codes [classes][outputs] (0: one output per class) and how many classes there are. */
+  codes: number;
+  classes: number;
   /** Written once into a fresh memory: constant β / b arrays. */
   constants: { at: number; value: number; count: number }[];
 }
@@ -185,16 +188,19 @@ export function makePlan(d: ResolvedDescription, batch: number, paramOffsets: { 
   const scratch = take(scratchStride * MAX_CHUNKS);
   const labels = take(batch);
   const losses = take(8 * MAX_CHUNKS);
+  const outputSize = shapeSize(d.shapes[d.shapes.length - 1]);
+  const codes = d.codes ? take(4 * d.codes.length * outputSize) : 0;
   const plan: Plan = {
     bytes: align(top), batch, inputSize: shapeSize(d.input), outputSize: shapeSize(d.shapes[d.shapes.length - 1]),
     params, grads, paramCount, rates, velocity, chunks, chunkStride, chunkFloats, reduced, scratch, scratchStride, acts, dActs, labels, losses, control,
-    layers, loss: d.loss === 'mse' ? 0 : 1, targets: d.targets, constants,
+    layers, loss: d.loss === 'mse' ? 0 : 1, targets: d.targets, codes, classes: d.codes ? d.codes.length : outputSize, constants,
   };
   return plan;
 }
 
 /** Writes the plan's constants into a fresh memory. */
-export function initialiseMemory(plan: Plan, memory: WebAssembly.Memory): void {
+export function initialiseMemory(plan: Plan, memory: WebAssembly.Memory, codes: number[][] | null = null): void {
+  if (codes && plan.codes) new Float32Array(memory.buffer, plan.codes, codes.length * plan.outputSize).set(codes.flat());
   new Float32Array(memory.buffer, plan.rates, plan.paramCount).fill(1);
   for (const { at, value, count } of plan.constants) new Float32Array(memory.buffer, at, count).fill(value);
 }
@@ -271,7 +277,7 @@ export function trainChunk(x: WasmExports, plan: Plan, memory: WebAssembly.Memor
   forwardChunk(x, plan, c, b0, b1);
   const L = plan.layers.length;
   const [off, on] = plan.targets;
-  const loss = x.loss_forward_backward(b0, b1, plan.loss, plan.acts[L], plan.labels, plan.outputSize, off, on, 1 / B, plan.dActs[L]);
+  const loss = x.loss_forward_backward(b0, b1, plan.loss, plan.acts[L], plan.labels, plan.outputSize, off, on, 1 / B, plan.dActs[L], plan.codes);
   new Float64Array(memory.buffer, plan.losses, 8)[c] = loss;
   const g = plan.chunks + c * plan.chunkStride;
   new Float32Array(memory.buffer, g, plan.chunkFloats).fill(0);

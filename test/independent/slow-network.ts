@@ -596,7 +596,7 @@ function patternLoss(desc: ResolvedDescription, y: number[], label: number): { e
     let e = 0;
     const dy: number[] = [];
     for (let k = 0; k < y.length; k++) {
-      const t = k === label ? desc.targets[1] : desc.targets[0];
+      const t = desc.codes ? desc.codes[label][k] : k === label ? desc.targets[1] : desc.targets[0];
       e += 0.5 * (y[k] - t) * (y[k] - t);
       dy.push(y[k] - t);
     }

@@ -1,0 +1,28 @@
+// `convnotes export --model FILE --onnx OUT.onnx`: a model file as a standard ONNX graph (src/onnx/export.ts),
+// written to a temporary name and renamed.
+
+import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { loadModel } from '../model/model-io.js';
+import { checkOnnxModel, exportOnnx, ONNX_OPSET } from '../onnx/export.js';
+import { CliError } from './errors.js';
+
+export function runExport(o: { model: string; onnx: string; json: boolean }): number {
+  const m = loadModel(o.model);
+  const bytes = exportOnnx(m.description, m.params, { doc: `${m.description.name}, exported by convnotes from ${o.model}` });
+  const problems = checkOnnxModel(bytes);
+  if (problems.length) throw new Error(`the exported graph breaks ONNX's rules (a convnotes bug): ${problems.join('; ')}`);
+  const out = resolve(o.onnx);
+  const temp = `${out}.tmp-${process.pid}`;
+  try {
+    writeFileSync(temp, bytes);
+    renameSync(temp, out);
+  } catch (e) {
+    try { unlinkSync(temp); } catch { /* never created */ }
+    throw new CliError(`${out}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  const say = (s: string) => (o.json ? process.stderr : process.stdout).write(`${s}\n`);
+  say(`${o.model} → ${out}: ONNX opset ${ONNX_OPSET}, ${bytes.length} bytes, input "input" [batch, ${m.description.input.join(', ')}], output "output"`);
+  if (o.json) process.stdout.write(`${JSON.stringify({ onnx: out, bytes: bytes.length, opset: ONNX_OPSET })}\n`);
+  return 0;
+}

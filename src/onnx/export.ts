@@ -1,0 +1,316 @@
+// ONNX export: a trained network as a standard ONNX graph (opset 13, symbolic batch dimension), built
+// with the official schema (the onnx-proto package: onnx.proto compiled for protobufjs).
+//
+// How each construct of the notes becomes ONNX operators:
+//   §3.1 conv         Conv over all input maps, the connection table folded in as zero kernels. The
+//                     notes' `*` is a true convolution (kernels stored flipped, src/kernels/kernels.ts);
+//                     ONNX's Conv is a cross-correlation, so every kernel is rotated by 180°.
+//   §3.3 combination  Conv over the effective kernels α_ij·k_src(i,j), since Σ_i α_ij (x_i * k) = Σ_i x_i * (α_ij k).
+//   §3.2 subsample    β·down(x) + b as a grouped Conv (one group per map) with stride n: an n×n kernel
+//                     filled with β_j for block sums, a one-hot kernel (β_j at the top-left sample) for
+//                     decimation; b as its bias.
+//   §2   full         Flatten (the [map][row][col] layout is the flattening) then Gemm(x, W, b, transB=1).
+//   activations       Sigmoid, Tanh, Relu; LeCun's 1.7159·tanh(2x/3) as Mul, Tanh, Mul.
+//   §4.3 output       cross-entropy networks end with Softmax (part of their loss, so of their
+//                     probabilities); squared-error networks' outputs are their last layer's, and
+//                     with class codes (LeCun's RBF output) a second output "scores" = −½‖y − code_c‖².
+//
+// The graph declares every initializer and the shape of every intermediate (value_info), so ONNX
+// Runtime and checkers can verify it; `checkOnnxModel` checks the same rules from Node.
+
+import onnxProto from 'onnx-proto';
+import { compileConnections } from '../connections.js';
+import type { ActivationName, ResolvedDescription, Shape } from '../description.js';
+import { softmaxRows } from '../layers/combination.js';
+import { paramViews } from '../model/views.js';
+
+const { onnx } = onnxProto;
+
+/** LeCun's scaled tanh A·tanh(S·x) (src/kernels/reference.ts). */
+const LECUN_A = 1.7159;
+const LECUN_S = 2 / 3;
+
+export const ONNX_OPSET = 13;
+
+export interface ExportOptions {
+  /** Graph name (default: the description's). */
+  name?: string;
+  /** Text for the model's doc_string. */
+  doc?: string;
+}
+
+/** The exported graph's input and output names. */
+export const ONNX_INPUT = 'input';
+export const ONNX_OUTPUT = 'output';
+/** With class codes, the graph's second output: −½‖y − code_c‖² per class. */
+export const ONNX_SCORES = 'scores';
+
+interface Builder {
+  nodes: onnxProto.onnx.INodeProto[];
+  initializers: onnxProto.onnx.ITensorProto[];
+  valueInfo: onnxProto.onnx.IValueInfoProto[];
+}
+
+function tensor(name: string, dims: number[], values: ArrayLike<number>): onnxProto.onnx.ITensorProto {
+  return { name, dims, dataType: onnx.TensorProto.DataType.FLOAT, floatData: Array.from(values, (v) => Math.fround(v)) };
+}
+
+function valueInfo(name: string, dims: (number | string)[]): onnxProto.onnx.IValueInfoProto {
+  return {
+    name,
+    type: {
+      tensorType: {
+        elemType: onnx.TensorProto.DataType.FLOAT,
+        shape: { dim: dims.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) },
+      },
+    },
+  };
+}
+
+function attrInts(name: string, ints: number[]): onnxProto.onnx.IAttributeProto {
+  return { name, type: onnx.AttributeProto.AttributeType.INTS, ints };
+}
+
+function attrInt(name: string, i: number): onnxProto.onnx.IAttributeProto {
+  return { name, type: onnx.AttributeProto.AttributeType.INT, i };
+}
+
+/** Appends f(x) and returns the output's name (x itself for the identity). */
+function activation(b: Builder, act: ActivationName, x: string, prefix: string, dims: (number | string)[]): string {
+  const out = `${prefix}.out`;
+  switch (act) {
+    case 'identity':
+      return x;
+    case 'sigmoid':
+    case 'tanh':
+    case 'relu': {
+      const op = act === 'sigmoid' ? 'Sigmoid' : act === 'tanh' ? 'Tanh' : 'Relu';
+      b.nodes.push({ opType: op, input: [x], output: [out], name: `${prefix}.${op}` });
+      break;
+    }
+    case 'lecun': {
+      // 1.7159 · tanh((2/3) · x)
+      b.nodes.push({ opType: 'Mul', input: [x, 'lecun.S'], output: [`${prefix}.scaled`], name: `${prefix}.MulS` });
+      b.nodes.push({ opType: 'Tanh', input: [`${prefix}.scaled`], output: [`${prefix}.tanh`], name: `${prefix}.Tanh` });
+      b.nodes.push({ opType: 'Mul', input: [`${prefix}.tanh`, 'lecun.A'], output: [out], name: `${prefix}.MulA` });
+      b.valueInfo.push(valueInfo(`${prefix}.scaled`, dims), valueInfo(`${prefix}.tanh`, dims));
+      break;
+    }
+  }
+  b.valueInfo.push(valueInfo(out, dims));
+  return out;
+}
+
+/** The dense cross-correlation weights [J][I][K][K] of a conv or combination layer, float64. */
+export function denseOnnxKernels(
+  spec: ResolvedDescription['layers'][number], inMaps: number, params: ArrayLike<number>, kernelOffset: number, cOffset: number,
+): Float64Array {
+  if (spec.type !== 'conv' && spec.type !== 'combination') throw new Error('denseOnnxKernels: not a convolution');
+  const J = spec.maps;
+  const I = inMaps;
+  const K = spec.kernel;
+  const KK = K * K;
+  const w = new Float64Array(J * I * KK);
+  // rotate 180°: ONNX correlates, the notes convolve
+  const put = (j: number, i: number, scale: number, src: number): void => {
+    const o = (j * I + i) * KK;
+    for (let t = 0; t < KK; t++) w[o + t] = scale * params[src + (KK - 1 - t)];
+  };
+  if (spec.type === 'conv') {
+    const conn = compileConnections(spec.connections, I, J);
+    for (let j = 0; j < J; j++) for (let c = conn.start[j]; c < conn.start[j + 1]; c++) put(j, conn.input[c], 1, kernelOffset + c * KK);
+  } else {
+    const c = new Float64Array(J * I);
+    for (let q = 0; q < c.length; q++) c[q] = params[cOffset + q];
+    const alpha = new Float64Array(J * I);
+    softmaxRows(c, J, I, alpha);
+    for (let j = 0; j < J; j++) {
+      for (let i = 0; i < I; i++) put(j, i, alpha[j * I + i], kernelOffset + (spec.kernels === 'shared' ? i : j * I + i) * KK);
+    }
+  }
+  return w;
+}
+
+/** The network as an ONNX ModelProto's bytes. `params` in the flat layout of `paramViews(description)`. */
+export function exportOnnx(description: ResolvedDescription, params: ArrayLike<number>, options: ExportOptions = {}): Uint8Array {
+  const views = paramViews(description);
+  const count = views.reduce((n, v) => n + v.length, 0);
+  if (params.length !== count) throw new RangeError(`params: expected ${count} values for ${description.name}, got ${params.length}`);
+  const view = (layer: string, kind: string) => views.find((v) => v.layer === layer && v.kind === kind);
+  const b: Builder = { nodes: [], initializers: [], valueInfo: [] };
+  const batch = 'batch';
+  if (description.layers.some((l) => l.activation === 'lecun')) {
+    b.initializers.push(tensor('lecun.S', [], [LECUN_S]), tensor('lecun.A', [], [LECUN_A]));
+  }
+
+  let x = ONNX_INPUT;
+  let shape: Shape = description.input;
+  let flat = false;
+  description.layers.forEach((spec, l) => {
+    const out = description.shapes[l];
+    const dims: (number | string)[] = spec.type === 'full' ? [batch, out[0]] : [batch, out[0], out[1], out[2]];
+    const p = spec.name;
+    switch (spec.type) {
+      case 'conv':
+      case 'combination': {
+        const [I] = shape;
+        const kernel = view(p, 'kernel')!;
+        const w = denseOnnxKernels(spec, I, params, kernel.offset, spec.type === 'combination' ? view(p, 'c')!.offset : 0);
+        const bias = view(p, 'convBias')!;
+        b.initializers.push(tensor(`${p}.W`, [spec.maps, I, spec.kernel, spec.kernel], w), tensor(`${p}.B`, [spec.maps], slice(params, bias.offset, bias.length)));
+        b.nodes.push({
+          opType: 'Conv', input: [x, `${p}.W`, `${p}.B`], output: [`${p}.u`], name: `${p}.Conv`,
+          attribute: [attrInts('kernel_shape', [spec.kernel, spec.kernel]), attrInts('strides', [1, 1])],
+        });
+        break;
+      }
+      case 'subsample': {
+        const [J] = shape;
+        const n = spec.factor;
+        const betaView = view(p, 'beta');
+        const biasView = view(p, 'subsampleBias');
+        const w = new Float64Array(J * n * n);
+        for (let j = 0; j < J; j++) {
+          const beta = betaView ? params[betaView.offset + j] : spec.betaInit;
+          if (spec.down === 'sum') w.fill(beta, j * n * n, (j + 1) * n * n);
+          else w[j * n * n] = beta; // decimation keeps the top-left sample of each block
+        }
+        const bias = biasView ? slice(params, biasView.offset, J) : new Float64Array(J);
+        b.initializers.push(tensor(`${p}.W`, [J, 1, n, n], w), tensor(`${p}.B`, [J], bias));
+        b.nodes.push({
+          opType: 'Conv', input: [x, `${p}.W`, `${p}.B`], output: [`${p}.u`], name: `${p}.Conv`,
+          attribute: [attrInts('kernel_shape', [n, n]), attrInts('strides', [n, n]), attrInt('group', J)],
+        });
+        break;
+      }
+      case 'full': {
+        if (!flat) {
+          b.nodes.push({ opType: 'Flatten', input: [x], output: [`${p}.flat`], name: `${p}.Flatten`, attribute: [attrInt('axis', 1)] });
+          b.valueInfo.push(valueInfo(`${p}.flat`, [batch, shape[0] * shape[1] * shape[2]]));
+          x = `${p}.flat`;
+          flat = true;
+        }
+        const weights = view(p, 'weights')!;
+        const bias = view(p, 'bias')!;
+        b.initializers.push(tensor(`${p}.W`, weights.shape, slice(params, weights.offset, weights.length)), tensor(`${p}.B`, [spec.units], slice(params, bias.offset, bias.length)));
+        b.nodes.push({ opType: 'Gemm', input: [x, `${p}.W`, `${p}.B`], output: [`${p}.u`], name: `${p}.Gemm`, attribute: [attrInt('transB', 1)] });
+        break;
+      }
+    }
+    b.valueInfo.push(valueInfo(`${p}.u`, dims));
+    x = activation(b, spec.activation, `${p}.u`, p, dims);
+    shape = out;
+  });
+
+  const outShape = description.shapes[description.shapes.length - 1];
+  const outDims: (number | string)[] = flat ? [batch, outShape[0]] : [batch, outShape[0], outShape[1], outShape[2]];
+  if (description.loss === 'cross-entropy') {
+    b.nodes.push({ opType: 'Softmax', input: [x], output: [ONNX_OUTPUT], name: 'output.Softmax', attribute: [attrInt('axis', 1)] });
+  } else {
+    b.nodes.push({ opType: 'Identity', input: [x], output: [ONNX_OUTPUT], name: 'output.Identity' });
+  }
+  // the last layer's output is the graph output, not an intermediate
+  b.valueInfo = b.valueInfo.filter((v) => v.name !== x || x === ONNX_INPUT);
+  if (x !== ONNX_INPUT) b.valueInfo.push(valueInfo(x, outDims));
+
+  // LeCun's RBF output: a second output "scores", −½‖y − code_c‖² per class (the nearest code wins)
+  const outputs: onnxProto.onnx.IValueInfoProto[] = [valueInfo(ONNX_OUTPUT, outDims)];
+  if (description.codes) {
+    const codes = description.codes;
+    const n = codes[0].length;
+    b.initializers.push(
+      tensor('codes.C', [codes.length, n], codes.flat()),
+      tensor('codes.minusHalf', [], [-0.5]),
+      { name: 'codes.axis1', dims: [1], dataType: onnx.TensorProto.DataType.INT64, int64Data: [1] },
+      { name: 'codes.axis2', dims: [1], dataType: onnx.TensorProto.DataType.INT64, int64Data: [2] },
+    );
+    b.nodes.push(
+      { opType: 'Unsqueeze', input: [ONNX_OUTPUT, 'codes.axis1'], output: ['codes.y'], name: 'codes.Unsqueeze' },
+      { opType: 'Sub', input: ['codes.y', 'codes.C'], output: ['codes.diff'], name: 'codes.Sub' },
+      { opType: 'Mul', input: ['codes.diff', 'codes.diff'], output: ['codes.square'], name: 'codes.Square' },
+      { opType: 'ReduceSum', input: ['codes.square', 'codes.axis2'], output: ['codes.distance'], name: 'codes.ReduceSum', attribute: [attrInt('keepdims', 0)] },
+      { opType: 'Mul', input: ['codes.distance', 'codes.minusHalf'], output: [ONNX_SCORES], name: 'codes.Scale' },
+    );
+    b.valueInfo.push(
+      valueInfo('codes.y', [batch, 1, n]), valueInfo('codes.diff', [batch, codes.length, n]),
+      valueInfo('codes.square', [batch, codes.length, n]), valueInfo('codes.distance', [batch, codes.length]),
+    );
+    outputs.push(valueInfo(ONNX_SCORES, [batch, codes.length]));
+  }
+
+  const model: onnxProto.onnx.IModelProto = {
+    irVersion: onnx.Version.IR_VERSION,
+    producerName: 'convnotes',
+    producerVersion: '0.1.0',
+    docString: options.doc ?? `${description.name}: exported by convnotes (Bouvrie's notes on CNNs)`,
+    opsetImport: [{ domain: '', version: ONNX_OPSET }],
+    graph: {
+      name: options.name ?? description.name,
+      node: b.nodes,
+      initializer: b.initializers,
+      input: [valueInfo(ONNX_INPUT, [batch, ...description.input])],
+      output: outputs,
+      valueInfo: b.valueInfo,
+    },
+  };
+  return onnx.ModelProto.encode(onnx.ModelProto.create(model)).finish();
+}
+
+function slice(a: ArrayLike<number>, offset: number, length: number): Float64Array {
+  const out = new Float64Array(length);
+  for (let i = 0; i < length; i++) out[i] = a[offset + i];
+  return out;
+}
+
+/**
+ * The structural rules of the ONNX checker that can be verified without it: IR and opset declared,
+ * unique node and value names, every node input produced earlier (a graph input, an initializer or a
+ * previous node's output: the nodes are topologically sorted), every initializer's data matching its
+ * dims, every output produced, shapes declared for every intermediate. Returns the problems found.
+ */
+export function checkOnnxModel(bytes: Uint8Array): string[] {
+  const problems: string[] = [];
+  let m: onnxProto.onnx.ModelProto;
+  try {
+    m = onnx.ModelProto.decode(bytes);
+  } catch (e) {
+    return [`not an ONNX ModelProto (${(e as Error).message})`];
+  }
+  const g = m.graph;
+  if (!g) return ['no graph'];
+  if (Number(m.irVersion) < 7) problems.push(`ir_version ${m.irVersion} is older than 7 (opset 13 needs 7)`);
+  const opset = (m.opsetImport ?? []).find((o) => (o.domain ?? '') === '');
+  if (!opset || Number(opset.version) < 13) problems.push(`default-domain opset ${opset?.version ?? 'missing'}, expected ≥ 13`);
+  const known = new Set<string>();
+  const name = (x: { name?: string | null }): string => x.name ?? '';
+  for (const i of g.input ?? []) {
+    if (known.has(name(i))) problems.push(`input ${name(i)} declared twice`);
+    known.add(name(i));
+  }
+  for (const t of g.initializer ?? []) {
+    if (known.has(name(t))) problems.push(`initializer ${name(t)} declared twice (or shadows an input)`);
+    known.add(name(t));
+    const dims = (t.dims ?? []).map(Number);
+    const size = dims.reduce((n, d) => n * d, 1);
+    const values = t.dataType === onnx.TensorProto.DataType.INT64 ? (t.int64Data ?? []).length : (t.floatData ?? []).length;
+    if (values !== size) problems.push(`initializer ${name(t)}: ${values} values for dims [${dims.join(', ')}]`);
+  }
+  const nodeNames = new Set<string>();
+  const outputs = new Set((g.output ?? []).map(name));
+  const declared = new Set((g.valueInfo ?? []).map(name));
+  for (const n of g.node ?? []) {
+    const label = `${name(n)} (${n.opType})`;
+    if (n.name) {
+      if (nodeNames.has(n.name)) problems.push(`node name ${n.name} used twice`);
+      nodeNames.add(n.name);
+    }
+    for (const i of n.input ?? []) if (i !== '' && !known.has(i)) problems.push(`node ${label} reads ${i}, which nothing before it produces`);
+    for (const o of n.output ?? []) {
+      if (known.has(o)) problems.push(`node ${label} writes ${o}, which already exists`);
+      known.add(o);
+      if (!declared.has(o) && !outputs.has(o)) problems.push(`intermediate ${o} has no declared shape`);
+    }
+  }
+  for (const o of outputs) if (!known.has(o)) problems.push(`graph output ${o} is never produced`);
+  return problems;
+}

