@@ -365,13 +365,17 @@ function drawCurves(): void {
 
 // ---------------------------------------------------------------- inspection
 
+const MAX_KERNELS_SHOWN = 96;
+
 function renderInspection(ins: Inspection): void {
   const kernels = $('kernels');
   kernels.replaceChildren(...ins.kernels.map((k) => {
     const div = document.createElement('div');
     div.className = 'layer';
-    div.innerHTML = `<div class="name">${k.layer}: ${k.count} kernels ${k.size}×${k.size}</div>`;
-    div.append(drawMaps(k.values, k.count, k.size, k.size, 4, true));
+    // a layer of thousands of kernels (LeNet-5's C5 has 1,920) would bury the rest: show the first 96
+    const shown = Math.min(k.count, MAX_KERNELS_SHOWN);
+    div.innerHTML = `<div class="name">${k.layer}: ${k.count} kernels ${k.size}×${k.size}${shown < k.count ? ` (the first ${shown})` : ''}</div>`;
+    div.append(drawMaps(k.values.subarray(0, shown * k.size * k.size), shown, k.size, k.size, 4, true));
     return div;
   }));
   const maps = $('maps');

@@ -1,0 +1,81 @@
+// Renders docs/playground.png: the playground (web/) after training the `learned` recipe for two
+// epochs on 5,000 MNIST images, so the picture has everything the page shows: curves, kernels, feature
+// maps, the learned α matrix and β, a drawn digit and its scores, the confusion matrix.
+//
+//   npm run build && node scripts/screenshot-playground.mjs [--data DIR] [--out FILE]
+//
+// Drives Debian's Chromium with playwright-core (CONVNOTES_CHROMIUM overrides /usr/bin/chromium).
+import { spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const arg = (name, fallback) => {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : fallback;
+};
+const out = arg('--out', join(ROOT, 'docs', 'playground.png'));
+const data = arg('--data', process.env.CONVNOTES_DATA ?? join(ROOT, '..', 'shared', 'datasets', 'mnist'));
+
+const server = spawn(process.execPath, [join(ROOT, 'scripts', 'play.mjs'), '--data', data, '--port', '0', '--no-hmr'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+const origin = await new Promise((resolve, reject) => {
+  let log = '';
+  const timer = setTimeout(() => reject(new Error(`the playground's server did not start:\n${log}`)), 30_000);
+  const read = (b) => {
+    log += b.toString();
+    const m = /convnotes playground: (http:\/\/\S+?)\/?\s/.exec(log);
+    if (m) {
+      clearTimeout(timer);
+      resolve(m[1]);
+    }
+  };
+  server.stdout.on('data', read);
+  server.stderr.on('data', read);
+  server.once('exit', (code) => reject(new Error(`the playground's server exited (${code}):\n${log}`)));
+});
+
+const browser = await chromium.launch({
+  executablePath: process.env.CONVNOTES_CHROMIUM ?? '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+try {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  const state = () => page.evaluate(() => window.playground.state);
+  await page.goto(`${origin}/`);
+  await page.waitForFunction(() => window.playground?.state.ready, null, { timeout: 30_000 });
+  await page.selectOption('#recipe-select', 'learned');
+  const recipe = JSON.parse(await page.locator('#recipe-json').inputValue());
+  recipe.training.epochs = 2;
+  await page.locator('#recipe-json').fill(JSON.stringify(recipe, null, 2));
+  await page.click('#apply');
+  await page.waitForFunction(() => window.playground.state.ready);
+  await page.locator('#limit').fill('5000');
+  await page.locator('#test-limit').fill('1000');
+  await page.click('#served');
+  await page.waitForFunction(() => window.playground.state.trainCount === 5000, null, { timeout: 30_000 });
+  await page.click('#start');
+  await page.waitForFunction(() => window.playground.state.done && !window.playground.state.running, null, { timeout: 120_000 });
+  const box = await page.locator('#draw').boundingBox();
+  // a 3: two bows down the right side
+  await page.mouse.move(box.x + 70, box.y + 50);
+  await page.mouse.down();
+  for (let k = 0; k <= 16; k++) {
+    const t = (Math.PI * k) / 16 - Math.PI / 2;
+    await page.mouse.move(box.x + 110 + 50 * Math.cos(t), box.y + 95 + 45 * Math.sin(t));
+  }
+  for (let k = 0; k <= 16; k++) {
+    const t = (Math.PI * k) / 16 - Math.PI / 2;
+    await page.mouse.move(box.x + 110 + 55 * Math.cos(t), box.y + 190 + 50 * Math.sin(t));
+  }
+  await page.mouse.up();
+  await page.waitForFunction(() => window.playground.state.drawnScores?.length === 10);
+  await page.waitForTimeout(500);
+  await page.screenshot({ path: out, fullPage: true });
+  const s = await state();
+  const last = s.points[s.points.length - 1];
+  console.log(`${out}: learned, ${last.images} images, test error ${(100 * last.testError).toFixed(2)} % on ${s.testCount} test images`);
+} finally {
+  await browser.close();
+  server.kill();
+}
