@@ -10,11 +10,12 @@
 // comma-separated list of base URLs (http:, https: or file:).
 
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
+import { writeFileAtomic } from '../atomic.js';
 import { CliError } from './errors.js';
 
 export interface DatasetSource {
@@ -144,12 +145,9 @@ export async function downloadDataset(o: DownloadOptions): Promise<{ dir: string
       break;
     }
     if (bytes === null) throw new CliError(`${target}: could not download a valid ${file}; tried ${tried.join(', ')}`);
-    const temp = `${target}.tmp-${process.pid}`;
     try {
-      writeFileSync(temp, bytes);
-      renameSync(temp, target);
+      writeFileAtomic(target, bytes);
     } catch (e) {
-      try { unlinkSync(temp); } catch { /* never created */ }
       throw new CliError(`${target}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
     }
     fetched.push(file);

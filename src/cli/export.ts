@@ -1,8 +1,8 @@
 // `convnotes export --model FILE --onnx OUT.onnx`: a model file as a standard ONNX graph (src/onnx/export.ts),
 // written to a temporary name and renamed.
 
-import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { writeFileAtomic } from '../atomic.js';
 import { loadModel } from '../model/model-io.js';
 import { checkOnnxModel, exportOnnx, ONNX_OPSET } from '../onnx/export.js';
 import { CliError } from './errors.js';
@@ -13,12 +13,9 @@ export function runExport(o: { model: string; onnx: string; json: boolean }): nu
   const problems = checkOnnxModel(bytes);
   if (problems.length) throw new Error(`the exported graph breaks ONNX's rules (a convnotes bug): ${problems.join('; ')}`);
   const out = resolve(o.onnx);
-  const temp = `${out}.tmp-${process.pid}`;
   try {
-    writeFileSync(temp, bytes);
-    renameSync(temp, out);
+    writeFileAtomic(out, bytes);
   } catch (e) {
-    try { unlinkSync(temp); } catch { /* never created */ }
     throw new CliError(`${out}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
   const say = (s: string) => (o.json ? process.stderr : process.stdout).write(`${s}\n`);
