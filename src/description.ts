@@ -162,7 +162,8 @@ function at(path: string, key: string): string {
 function positiveInt(o: Obj, key: string, path: string): number {
   const v = o[key];
   if (v === undefined) throw new DescriptionError(at(path, key), 'expected a positive integer, but the field is missing');
-  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) {
+  // sizes beyond 2^53 are not integers a size can be computed with (and no network has them)
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0) {
     throw new DescriptionError(at(path, key), `expected a positive integer, got ${str(v)}`);
   }
   return v;
@@ -247,7 +248,7 @@ function resolveUnchecked(value: unknown): ResolvedDescription {
   if (typeof name !== 'string') throw new DescriptionError('name', `expected a string, got ${str(name)}`);
 
   const input = value.input;
-  if (!Array.isArray(input) || input.length !== 3 || !input.every((v) => typeof v === 'number' && Number.isInteger(v) && v > 0)) {
+  if (!Array.isArray(input) || input.length !== 3 || !input.every((v) => typeof v === 'number' && Number.isSafeInteger(v) && v > 0)) {
     throw new DescriptionError('input', `expected [maps, height, width] as three positive integers, got ${str(input)}`);
   }
   const seed = value.seed === undefined ? 1 : value.seed;

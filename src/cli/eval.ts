@@ -2,6 +2,7 @@
 
 import { createNetwork, type BackendName } from '../backend.js';
 import { classCount } from '../loss.js';
+import { assertFiniteParams } from '../model/finite.js';
 import { loadModel } from '../model/model-io.js';
 import { resolveRecipe } from '../train/recipe.js';
 import { evaluate, range } from '../train/evaluate.js';
@@ -19,6 +20,7 @@ export interface EvalOptions {
 
 export async function runEval(o: EvalOptions): Promise<number> {
   const m = loadModel(o.model);
+  assertFiniteParams(o.model, m.description, m.params);
   const normalise = m.recipe ? resolveRecipe(m.recipe).normalise : 'unit';
   const classes = classCount(m.description, m.description.shapes[m.description.shapes.length - 1].reduce((a, b) => a * b, 1));
   const data = loadTrainingData(o.data, classes);

@@ -3,12 +3,14 @@
 
 import { resolve } from 'node:path';
 import { writeFileAtomic } from '../atomic.js';
+import { assertFiniteParams } from '../model/finite.js';
 import { loadModel } from '../model/model-io.js';
 import { checkOnnxModel, exportOnnx, ONNX_OPSET } from '../onnx/export.js';
 import { CliError } from './errors.js';
 
 export function runExport(o: { model: string; onnx: string; json: boolean }): number {
   const m = loadModel(o.model);
+  assertFiniteParams(o.model, m.description, m.params);
   const bytes = exportOnnx(m.description, m.params, { doc: `${m.description.name}, exported by convnotes from ${o.model}` });
   const problems = checkOnnxModel(bytes);
   if (problems.length) throw new Error(`the exported graph breaks ONNX's rules (a convnotes bug): ${problems.join('; ')}`);

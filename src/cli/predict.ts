@@ -11,6 +11,7 @@ import { createNetwork, type BackendName } from '../backend.js';
 import { fillBatch, LECUN, UNIT, type Dataset } from '../data/dataset.js';
 import { readIdx } from '../data/files.js';
 import { DataError } from '../data/idx.js';
+import { assertFiniteParams } from '../model/finite.js';
 import { loadModel } from '../model/model-io.js';
 import { classCount, classScores, predictClass } from '../loss.js';
 import { resolveRecipe } from '../train/recipe.js';
@@ -114,6 +115,7 @@ export async function runPredict(o: PredictOptions): Promise<number> {
   if ((o.input === undefined) === (o.png === undefined)) throw new CliError('predict: give either --input FILE.idx[.gz] or --png FILE.png');
   if (o.png !== undefined && (o.index !== undefined || o.count !== undefined)) throw new CliError('predict: --index and --count go with --input, not --png');
   const m = loadModel(o.model);
+  assertFiniteParams(o.model, m.description, m.params);
   const normalise = m.recipe ? resolveRecipe(m.recipe).normalise : 'unit';
   const d = m.description;
   const [, height, width] = d.input;

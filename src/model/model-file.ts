@@ -135,8 +135,10 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** Any positive integer, as resolveDescription accepts: one beyond 2^53 (1.8e19 from a corrupt digit
+ *  run, say) must meet the size checks below, not slip past them into an endless enumeration. */
 function isCount(v: unknown): v is number {
-  return typeof v === 'number' && Number.isSafeInteger(v) && v > 0;
+  return typeof v === 'number' && Number.isInteger(v) && v > 0;
 }
 
 /**

@@ -72,8 +72,8 @@ export interface TrainerOptions {
 
 /** The loss went NaN or infinite: which epoch and step, and the loss. */
 export class DivergenceError extends Error {
-  constructor(readonly epoch: number, readonly step: number, readonly loss: number) {
-    super(`training diverged in epoch ${epoch}, update ${step}: the loss is ${loss} (lower the rate, or check the input for NaN/Inf)`);
+  constructor(readonly epoch: number, readonly step: number, readonly loss: number, what?: string) {
+    super(`training diverged in epoch ${epoch}, update ${step}: ${what ?? `the loss is ${loss}`} (lower the rate, or check the input for NaN/Inf)`);
     this.name = 'DivergenceError';
   }
 }
@@ -167,6 +167,12 @@ export async function train(o: TrainerOptions): Promise<TrainingState> {
       if (o.signal?.stop) return state;
     }
     const seconds = (performance.now() - started) / 1000;
+    // the last update may have left non-finite weights with no later loss to show it: never checkpoint them
+    for (let k = 0; k < net.params.length; k++) {
+      if (Number.isFinite(net.params[k])) continue;
+      const v = net.views.find((w) => k >= w.offset && k < w.offset + w.length);
+      throw new DivergenceError(epoch, updates, lossSum, `parameter ${v ? `${v.name}[${k - v.offset}]` : k} is ${net.params[k]} after the update`);
+    }
 
     o.onProgress?.({ phase: 'evaluate', epoch, epochs: t.epochs, done: 0, total: 0, loss: lossSum / Math.max(1, updates), imagesPerSecond: patterns / seconds });
     const evalTrain = Math.min(o.evalTrain ?? data.count, data.count);

@@ -8,7 +8,7 @@ import { combinationPenalty, softmaxBackwardRow, softmaxRows } from '../layers/c
 import type { Labels } from '../loss.js';
 import { Network } from '../network.js';
 import { createMemory, instantiate, loadKernelsModule, sharedMemorySupported, type WasmExports, type WasmKernelsModule } from './module.js';
-import { backwardLayer, chunkCount, CTRL, forwardLayer, INFER_CHUNK, initialiseMemory, JOB, makePlan, MAX_CHUNKS, runShare, type Plan } from './plan.js';
+import { backwardLayer, checkPlanFits, chunkCount, CTRL, forwardLayer, INFER_CHUNK, initialiseMemory, JOB, makePlan, MAX_CHUNKS, runShare, type Plan } from './plan.js';
 
 export interface FastNetworkOptions {
   /** Largest batch the network will be given (memory is laid out for it once). */
@@ -156,6 +156,7 @@ export class FastNetwork {
     const reference = new Network(d, options.seed === undefined ? {} : { seed: options.seed });
     const layout = d.layers.map((_, l) => reference.views.filter((v) => v.layerIndex === l));
     const plan = makePlan(d, options.batch, layout);
+    checkPlanFits(plan, d.name);
 
     const wanted = options.threads ?? (await defaultThreads());
     if (!Number.isInteger(wanted) || wanted <= 0) throw new RangeError(`threads: expected a positive integer, got ${wanted}`);

@@ -90,7 +90,21 @@ export interface Plan {
   constants: { at: number; value: number; count: number }[];
 }
 
-const align = (n: number): number => (n + 63) & ~63;
+// arithmetic, not `(n + 63) & ~63`: bitwise operators wrap at 2^31 and made plans over 2 GiB overlap
+const align = (n: number): number => Math.ceil(n / 64) * 64;
+
+/** wasm32's address space: 65536 pages of 64 KiB, 4 GiB. */
+export const MAX_WASM_BYTES = 65536 * 65536;
+
+/** Refuses, before any memory is asked for, a plan that cannot fit in one wasm32 memory; the message gives the estimate. */
+export function checkPlanFits(plan: Plan, name: string): void {
+  if (plan.bytes <= MAX_WASM_BYTES) return;
+  const mb = (n: number): string => String(Math.ceil(n / 2 ** 20));
+  throw new RangeError(
+    `network "${name}" with batch ${plan.batch}: its memory plan needs an estimated ${mb(plan.bytes)} MB of WebAssembly memory, ` +
+    `more than wasm32's limit of ${mb(MAX_WASM_BYTES)} MB (65536 pages); use a smaller batch or smaller layers`,
+  );
+}
 
 /** Lays out every tensor of `d` for batches of up to `batch` patterns. */
 export function makePlan(d: ResolvedDescription, batch: number, paramOffsets: { offset: number; length: number }[][]): Plan {
