@@ -7,6 +7,7 @@ import { runDownload } from './download.js';
 import { runInspect } from './inspect.js';
 import { runPredict } from './predict.js';
 import { CliError, report } from './errors.js';
+import { runAugmentGrid } from './augment-grid.js';
 import { runEval } from './eval.js';
 import { runExport } from './export.js';
 import { runGradcheck } from './gradcheck.js';
@@ -123,8 +124,14 @@ program
   .option('--model <file>', 'a model file written by convnotes train')
   .option('--recipe <name|file>', `a built-in recipe (${Object.keys(builtinRecipes).join(', ')}) or a JSON recipe: its initial network`)
   .option('--json', 'end stdout with one line of JSON: {name, layers: [...], params}', false)
+  .option('--augment <name|file>', 'instead: draw a recipe\'s training distortions (data.augment) as a PNG grid into --out')
+  .option('--out <file>', 'the PNG for --augment')
+  .option('--data <dir>', 'for --augment: the IDX folder (default as for train)')
+  .option('--rows <n>', 'for --augment: digits shown', positiveInt, 6)
+  .option('--columns <n>', 'for --augment: distortions of each', positiveInt, 8)
+  .option('--seed <s>', 'for --augment: seed of the digits and distortions', nonNegativeInt, 1)
   .action(async (o) => {
-    exitCode = await runInspect(o);
+    exitCode = o.augment !== undefined ? runAugmentGrid(o) : await runInspect(o);
   });
 
 program

@@ -6,6 +6,7 @@
 // Validation mirrors the description's: a RecipeError names the field by its path
 // (`training.rate[2].epochs`) and says what was expected.
 
+import type { AugmentSpec } from '../data/augment.js';
 import { DescriptionError, resolveDescription, type NetworkDescription, type ResolvedDescription } from '../description.js';
 import bouvrie from '../recipes/bouvrie.json' with { type: 'json' };
 import dlt from '../recipes/dlt.json' with { type: 'json' };
@@ -47,6 +48,8 @@ export interface Recipe {
   name: string;
   network: ResolvedDescription;
   normalise: NormalisationName;
+  /** Distortions of the training images, drawn afresh for every pattern (none: null). */
+  augment: AugmentSpec | null;
   training: TrainingSpec;
 }
 
@@ -99,9 +102,37 @@ export function resolveRecipe(raw: unknown, networks: Record<string, NetworkDesc
 
   const data = raw.data ?? {};
   if (!isObj(data)) throw new RecipeError('data', `expected an object, got ${show(data)}`);
-  checkKeys(data, 'data', ['normalise']);
+  checkKeys(data, 'data', ['normalise', 'augment']);
   const normalise = data.normalise ?? 'unit';
   if (normalise !== 'unit' && normalise !== 'lecun') throw new RecipeError('data.normalise', `expected "unit" ([0, 1]) or "lecun" (background −0.1, foreground 1.175), got ${show(normalise)}`);
+  let augment: AugmentSpec | null = null;
+  if (data.augment !== undefined && data.augment !== null) {
+    const a = data.augment;
+    if (!isObj(a)) throw new RecipeError('data.augment', `expected {elastic?: {sigma, alpha}, affine?: {rotate, scale, shear, translate}}, got ${show(a)}`);
+    checkKeys(a, 'data.augment', ['elastic', 'affine']);
+    let elastic: AugmentSpec['elastic'] = null;
+    if (a.elastic !== undefined && a.elastic !== null) {
+      if (!isObj(a.elastic)) throw new RecipeError('data.augment.elastic', `expected {sigma, alpha}, got ${show(a.elastic)}`);
+      checkKeys(a.elastic, 'data.augment.elastic', ['sigma', 'alpha']);
+      elastic = {
+        sigma: number(a.elastic, 'sigma', 'data.augment.elastic', undefined, (v) => v > 0 && v <= 32, 'a Gaussian width in pixels, in (0, 32]'),
+        alpha: number(a.elastic, 'alpha', 'data.augment.elastic', undefined, (v) => v >= 0, 'a non-negative scale in pixels'),
+      };
+    }
+    let affine: AugmentSpec['affine'] = null;
+    if (a.affine !== undefined && a.affine !== null) {
+      if (!isObj(a.affine)) throw new RecipeError('data.augment.affine', `expected {rotate, scale, shear, translate}, got ${show(a.affine)}`);
+      checkKeys(a.affine, 'data.augment.affine', ['rotate', 'scale', 'shear', 'translate']);
+      const p = 'data.augment.affine';
+      affine = {
+        rotate: number(a.affine, 'rotate', p, 0, (v) => v >= 0 && v <= 180, 'degrees in [0, 180]'),
+        scale: number(a.affine, 'scale', p, 0, (v) => v >= 0 && v < 1, 'a fraction in [0, 1)'),
+        shear: number(a.affine, 'shear', p, 0, (v) => v >= 0 && v < 90, 'degrees in [0, 90)'),
+        translate: number(a.affine, 'translate', p, 0, (v) => v >= 0, 'a non-negative number of pixels'),
+      };
+    }
+    augment = elastic || affine ? { elastic, affine } : null;
+  }
 
   const t = raw.training ?? {};
   if (!isObj(t)) throw new RecipeError('training', `expected an object, got ${show(t)}`);
@@ -151,7 +182,7 @@ export function resolveRecipe(raw: unknown, networks: Record<string, NetworkDesc
   }
   const shuffle = t.shuffle ?? true;
   if (typeof shuffle !== 'boolean') throw new RecipeError('training.shuffle', `expected true or false, got ${show(shuffle)}`);
-  return { name, network, normalise, training: { epochs, batch, schedule, layerRates, momentum, weightDecay, sdlm, shuffle } };
+  return { name, network, normalise, augment, training: { epochs, batch, schedule, layerRates, momentum, weightDecay, sdlm, shuffle } };
 }
 
 /** The rate of epoch e (0-based) under a schedule. */
@@ -177,7 +208,7 @@ export function recipeToJson(r: Recipe): unknown {
   return {
     name: r.name,
     network,
-    data: { normalise: r.normalise },
+    data: r.augment ? { normalise: r.normalise, augment: r.augment } : { normalise: r.normalise },
     training: {
       epochs: t.epochs,
       batch: t.batch === 0 ? 'full' : t.batch,

@@ -7,6 +7,7 @@
 // state is saved at every epoch end, and the wasm engine gives the same bits at any thread count. So a
 // run resumed from an epoch-end checkpoint ends with exactly the weights of an uninterrupted run.
 
+import { Augmenter, fillDistortedBatch } from '../data/augment.js';
 import { fillBatch, LECUN, UNIT, type Dataset, type Normalisation } from '../data/dataset.js';
 import type { TrainableNetwork } from '../backend.js';
 import { Network } from '../network.js';
@@ -115,6 +116,10 @@ export async function train(o: TrainerOptions): Promise<TrainingState> {
   const scratch = net.params instanceof Float64Array ? new Float64Array(batch * net.inputSize) : new Float32Array(batch * net.inputSize);
   const inputView = (net as { inputView?: (b: number) => Float32Array }).inputView?.bind(net);
   const accumulated = t.batch === 0 ? new Float64Array(net.params.length) : null;
+  // distortions: their own stream, seeded from the trainer's at each epoch start (so resumable)
+  const augmenter = recipe.augment ? new Augmenter(data.rows, data.cols, recipe.augment) : null;
+  const augmentRng = new Rng(1);
+  const distorted = new Float64Array(data.rows * data.cols);
 
   while (state.epoch < t.epochs) {
     rng.setState(state.rng);
@@ -125,6 +130,7 @@ export async function train(o: TrainerOptions): Promise<TrainingState> {
       for (let i = 0; i < order.length; i++) order[i] = i;
       rng.shuffle(order);
     }
+    if (augmenter) augmentRng.setState(new Rng(rng.nextUint32()).getState());
     if (t.sdlm && curvatureNet) {
       o.onProgress?.({ phase: 'curvature', epoch, epochs: t.epochs, done: 0, total: t.sdlm.samples, loss: 0, imagesPerSecond: 0 });
       const h = estimateCurvature(curvatureNet, net.params, data, rng, t.sdlm.samples, norm, height, width);
@@ -139,7 +145,8 @@ export async function train(o: TrainerOptions): Promise<TrainingState> {
     for (let start = 0; start < patterns; start += batch) {
       const b = Math.min(batch, patterns - start);
       const input = inputView ? inputView(b) : scratch;
-      fillBatch(data, order, start, b, height, width, norm, input, labels);
+      if (augmenter) fillDistortedBatch(data, order, start, b, height, width, norm, input, labels, augmenter, augmentRng, distorted);
+      else fillBatch(data, order, start, b, height, width, norm, input, labels);
       const loss = net.computeGradients(input, labels.subarray(0, b), b);
       if (!Number.isFinite(loss)) throw new DivergenceError(epoch, updates + 1, loss);
       if (accumulated) {
