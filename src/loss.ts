@@ -114,15 +114,17 @@ export function classScores(
     for (let k = 0; k < outputs; k++) scores[k] = y[o + k];
     return;
   }
-  for (let c = 0; c < codes.length; c++) {
-    const code = codes[c];
-    let d = 0;
-    for (let k = 0; k < outputs; k++) {
-      const r = y[o + k] - code[k];
-      d += r * r;
-    }
-    scores[c] = -0.5 * d;
+  for (let c = 0; c < codes.length; c++) scores[c] = -0.5 * squaredDistance(codes[c], y, o, outputs);
+}
+
+/** ‖y[o .. o+n) − code‖². */
+function squaredDistance(code: readonly number[], y: ArrayLike<number>, o: number, n: number): number {
+  let d = 0;
+  for (let k = 0; k < n; k++) {
+    const r = y[o + k] - code[k];
+    d += r * r;
   }
+  return d;
 }
 
 /** The predicted class of output row `row`: the largest output, or the nearest code (first on ties). */
@@ -136,12 +138,7 @@ export function predictClass(codes: readonly (readonly number[])[] | null, y: Ar
   let best = 0;
   let bestD = Infinity;
   for (let c = 0; c < codes.length; c++) {
-    const code = codes[c];
-    let d = 0;
-    for (let k = 0; k < outputs; k++) {
-      const r = y[o + k] - code[k];
-      d += r * r;
-    }
+    const d = squaredDistance(codes[c], y, o, outputs);
     if (d < bestD) {
       bestD = d;
       best = c;

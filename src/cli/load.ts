@@ -5,19 +5,21 @@ import { builtinNetwork, builtinNetworks } from '../networks/builtin.js';
 import { builtinRecipe, builtinRecipes, RecipeError, resolveRecipe, type Recipe } from '../train/recipe.js';
 import { CliError } from './errors.js';
 
-/** A built-in name, or a path to a JSON description; errors name the file and the field. */
-export function loadDescription(arg: string): ResolvedDescription {
-  if (Object.hasOwn(builtinNetworks, arg)) return resolveDescription(builtinNetwork(arg));
-  if (!existsSync(arg)) {
-    throw new CliError(`--recipe ${arg}: not a built-in network (${Object.keys(builtinNetworks).join(', ')}) and no such file`);
-  }
-  if (statSync(arg).isDirectory()) throw new CliError(`${arg}: is a directory, expected a JSON network description`);
-  let json: unknown;
+/** The JSON in file `arg` (named by --recipe), with one-line errors for a missing file, a folder, bad JSON. */
+function readJsonArg(arg: string, builtins: string[], kind: string, what: string): unknown {
+  if (!existsSync(arg)) throw new CliError(`--recipe ${arg}: not a built-in ${kind} (${builtins.join(', ')}) and no such file`);
+  if (statSync(arg).isDirectory()) throw new CliError(`${arg}: is a directory, expected ${what}`);
   try {
-    json = JSON.parse(readFileSync(arg, 'utf8'));
+    return JSON.parse(readFileSync(arg, 'utf8'));
   } catch (e) {
     throw new CliError(`${arg}: invalid JSON (${(e as Error).message})`);
   }
+}
+
+/** A built-in name, or a path to a JSON description; errors name the file and the field. */
+export function loadDescription(arg: string): ResolvedDescription {
+  if (Object.hasOwn(builtinNetworks, arg)) return resolveDescription(builtinNetwork(arg));
+  const json = readJsonArg(arg, Object.keys(builtinNetworks), 'network', 'a JSON network description');
   try {
     return resolveDescription(json);
   } catch (e) {
@@ -29,16 +31,7 @@ export function loadDescription(arg: string): ResolvedDescription {
 /** `--recipe NAME|FILE` as a training recipe: a built-in recipe, or a JSON file (a recipe or a bare description). */
 export function loadRecipe(arg: string): Recipe {
   if (Object.hasOwn(builtinRecipes, arg)) return builtinRecipe(arg);
-  if (!existsSync(arg)) {
-    throw new CliError(`--recipe ${arg}: not a built-in recipe (${Object.keys(builtinRecipes).join(', ')}) and no such file`);
-  }
-  if (statSync(arg).isDirectory()) throw new CliError(`${arg}: is a directory, expected a JSON recipe`);
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(arg, 'utf8'));
-  } catch (e) {
-    throw new CliError(`${arg}: invalid JSON (${(e as Error).message})`);
-  }
+  const json = readJsonArg(arg, Object.keys(builtinRecipes), 'recipe', 'a JSON recipe');
   try {
     // a bare network description trains with the default settings
     const isDescription = typeof json === 'object' && json !== null && 'layers' in json;

@@ -10,7 +10,7 @@
 // with the background outside the image. Browser-safe; no allocation per pattern.
 
 import type { Rng } from '../rng.js';
-import { type Dataset, type Normalisation } from './dataset.js';
+import { placePattern, type Dataset, type Normalisation } from './dataset.js';
 import { DataError } from './idx.js';
 
 export interface ElasticSpec {
@@ -158,19 +158,10 @@ export function fillDistortedBatch(
 ): void {
   const { rows, cols } = data;
   if (rows > height || cols > width) throw new DataError(data.source, `images are ${rows}×${cols}, larger than the network's ${height}×${width} input`);
-  const top = (height - rows) >> 1;
-  const left = (width - cols) >> 1;
-  const scale = (norm.foreground - norm.background) / 255;
-  const size = height * width;
   for (let b = 0; b < batch; b++) {
     const n = order[start + b];
     labels[b] = data.labels[n];
     augmenter.distort(data, n, rng, scratch, 0);
-    const o = b * size;
-    out.fill(norm.background, o, o + size);
-    for (let r = 0; r < rows; r++) {
-      const orow = o + (top + r) * width + left;
-      for (let c = 0; c < cols; c++) out[orow + c] = norm.background + scale * scratch[r * cols + c];
-    }
+    placePattern(scratch, 0, rows, cols, height, width, norm, out, b * height * width);
   }
 }

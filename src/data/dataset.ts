@@ -60,20 +60,29 @@ export function fillBatch(
   if (rows > height || cols > width) {
     throw new DataError(data.source, `images are ${rows}×${cols}, larger than the network's ${height}×${width} input`);
   }
-  const top = (height - rows) >> 1;
-  const left = (width - cols) >> 1;
-  const scale = (norm.foreground - norm.background) / 255;
   const size = height * width;
   for (let b = 0; b < batch; b++) {
     const n = order[start + b];
     labels[b] = data.labels[n];
-    const o = b * size;
-    out.fill(norm.background, o, o + size);
-    const src = n * rows * cols;
-    for (let r = 0; r < rows; r++) {
-      const orow = o + (top + r) * width + left;
-      const irow = src + r * cols;
-      for (let c = 0; c < cols; c++) out[orow + c] = norm.background + scale * data.images[irow + c];
-    }
+    placePattern(data.images, n * rows * cols, rows, cols, height, width, norm, out, b * size);
+  }
+}
+
+/**
+ * One rows×cols image of grey levels (grey[src …]) normalised and centred in the height×width input
+ * at out[o …], the margin filled with the background value.
+ */
+export function placePattern(
+  grey: ArrayLike<number>, src: number, rows: number, cols: number, height: number, width: number,
+  norm: Normalisation, out: Float64Array | Float32Array, o: number,
+): void {
+  const top = (height - rows) >> 1;
+  const left = (width - cols) >> 1;
+  const scale = (norm.foreground - norm.background) / 255;
+  out.fill(norm.background, o, o + height * width);
+  for (let r = 0; r < rows; r++) {
+    const orow = o + (top + r) * width + left;
+    const irow = src + r * cols;
+    for (let c = 0; c < cols; c++) out[orow + c] = norm.background + scale * grey[irow + c];
   }
 }
