@@ -2,3 +2,4 @@
 // linear memory the host lays out; nothing here allocates.
 export * from './primitives';
 export * from './layers';
+export * from './augment';

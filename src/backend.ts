@@ -6,6 +6,8 @@
 import type { NetworkDescription, ResolvedDescription } from './description.js';
 import type { ParamView } from './layers/layer.js';
 import type { Labels } from './loss.js';
+import type { Dataset, Normalisation } from './data/dataset.js';
+import type { DistortShape } from './wasm/plan.js';
 import { Network } from './network.js';
 import { applyUpdate } from './train/update.js';
 
@@ -40,12 +42,28 @@ export interface TrainableNetwork {
   dispose(): Promise<void>;
 }
 
+/** A backend whose threads distort the training patterns themselves (the wasm engine made with `distort`). */
+export interface DistortingNetwork extends TrainableNetwork {
+  readonly canDistort: boolean;
+  stageDistortedBatch(
+    data: Dataset, order: ArrayLike<number>, start: number, batch: number, norm: Normalisation,
+    draws: Float64Array, alpha: number, kernel: Float64Array,
+  ): void;
+  computeGradients(input: Float32Array | Float64Array | null, labels: Labels, batch: number): number;
+}
+
+export function distortsItself(net: TrainableNetwork): net is DistortingNetwork {
+  return (net as Partial<DistortingNetwork>).canDistort === true;
+}
+
 export interface BackendOptions {
   backend?: BackendName;
   /** Largest batch (wasm lays its memory out for it). */
   batch: number;
   threads?: number;
   seed?: number;
+  /** wasm: room for the threads to distort rows×cols patterns themselves (see DistortingNetwork). */
+  distort?: DistortShape;
 }
 
 /** True where this engine runs 128-bit WebAssembly SIMD. */

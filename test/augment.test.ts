@@ -2,8 +2,8 @@
 // same images, elastic and affine distortions move ink by about what they say, and the recipe checks
 // its fields.
 import { describe, expect, it } from 'vitest';
-import { Augmenter, fillDistortedBatch } from '../src/data/augment.js';
-import { fillBatch, UNIT, type Dataset } from '../src/data/dataset.js';
+import { Augmenter, fillDistortedBatch, smoothingRadius } from '../src/data/augment.js';
+import { fillBatch, LECUN, UNIT, type Dataset } from '../src/data/dataset.js';
 import { Rng } from '../src/rng.js';
 import { RecipeError, resolveRecipe } from '../src/train/recipe.js';
 import { head, realDigits } from './helpers/mnist.js';
@@ -93,8 +93,68 @@ function realDigitsNet() {
   };
 }
 
+describe('distortions made by the wasm engine\'s threads (assembly/augment.ts)', () => {
+  const data = head(realDigits().train, 40);
+  const spec = { elastic: { sigma: 4, alpha: 34 }, affine: { rotate: 15, scale: 0.15, shear: 10, translate: 2 } };
+  const description = {
+    input: [1, 32, 32], loss: 'cross-entropy', layers: [
+      { type: 'conv', name: 'C1', maps: 2, kernel: 5, activation: 'tanh' },
+      { type: 'full', name: 'F', units: 10, activation: 'identity' },
+    ],
+  };
+
+  /** The batch the threads write into the input slot, from draws of stream `seed`. */
+  async function threadBatch(threads: number, seed: number, s: typeof spec, norm = LECUN): Promise<Float32Array> {
+    const { FastNetwork } = await import('../src/wasm/engine.js');
+    const augmenter = new Augmenter(28, 28, s);
+    const net = await FastNetwork.create(description, { batch: 40, threads, distort: { rows: 28, cols: 28, radius: smoothingRadius(s) } });
+    const rng = new Rng(seed);
+    const draws = new Float64Array(40 * Augmenter.DRAW);
+    for (let b = 0; b < 40; b++) augmenter.draw(rng, draws, b * Augmenter.DRAW);
+    const order = Array.from({ length: 40 }, (_, i) => 39 - i);
+    net.stageDistortedBatch(data, order, 0, 40, norm, draws, s.elastic?.alpha ?? 0, augmenter.kernel);
+    net.computeGradients(null, order.map((n) => data.labels[n]), 40);
+    const out = Float32Array.from(net.inputView(40));
+    await net.dispose();
+    return out;
+  }
+
+  it('match the float64 distortions of the same draws to float32 rounding, at 1 and 2 threads alike', async () => {
+    for (const s of [spec, { elastic: null, affine: spec.affine }, { elastic: spec.elastic, affine: null }]) {
+      const want = new Float64Array(40 * 32 * 32);
+      const order = Array.from({ length: 40 }, (_, i) => 39 - i);
+      fillDistortedBatch(data, order, 0, 40, 32, 32, LECUN, want, new Uint8Array(40), new Augmenter(28, 28, s), new Rng(5), new Float64Array(28 * 28));
+      const one = await threadBatch(1, 5, s as typeof spec);
+      const two = await threadBatch(2, 5, s as typeof spec);
+      expect(Buffer.compare(Buffer.from(one.buffer), Buffer.from(two.buffer))).toBe(0);
+      let worst = 0;
+      let moved = 0;
+      const plain = new Float64Array(40 * 32 * 32);
+      fillBatch(data, order, 0, 40, 32, 32, LECUN, plain, new Uint8Array(40));
+      for (let i = 0; i < want.length; i++) {
+        worst = Math.max(worst, Math.abs(one[i] - want[i]));
+        moved += Math.abs(want[i] - plain[i]);
+      }
+      expect(worst).toBeLessThan(1e-3);
+      expect(moved / want.length).toBeGreaterThan(0.01); // the distortion is not the identity
+    }
+  });
+
+  it('are refused with a clear message for images the arena was not laid out for', async () => {
+    const { FastNetwork } = await import('../src/wasm/engine.js');
+    const net = await FastNetwork.create(description, { batch: 4, threads: 1, distort: { rows: 20, cols: 20, radius: 12 } });
+    const augmenter = new Augmenter(28, 28, spec);
+    expect(() => net.stageDistortedBatch(data, [0, 1], 0, 2, LECUN, new Float64Array(20), 34, augmenter.kernel)).toThrow(/images are 28×28; the network's distortion arena was laid out for 20×20/);
+    await net.dispose();
+    const plain = await FastNetwork.create(description, { batch: 4, threads: 1 });
+    expect(plain.canDistort).toBe(false);
+    expect(() => plain.stageDistortedBatch(data, [0, 1], 0, 2, LECUN, new Float64Array(20), 34, augmenter.kernel)).toThrow(/not laid out for distortions/);
+    await plain.dispose();
+  });
+});
+
 describe('training on distorted images', () => {
-  it('a small net still learns with distortions, and the same seed gives the same weights', async () => {
+  it('a small net still learns with distortions made by the engine\'s threads; 1 and 2 threads give the same weights, and so does a second run', async () => {
     const { createNetwork } = await import('../src/backend.js');
     const { train } = await import('../src/train/trainer.js');
     const { train: all, test } = realDigits();
@@ -111,17 +171,19 @@ describe('training on distorted images', () => {
         ],
       },
     });
-    const run = async () => {
-      const net = await createNetwork(recipe().network, { batch: 250, threads: 2 });
+    const run = async (threads: number) => {
+      const net = await createNetwork(recipe().network, { batch: 250, threads, distort: { rows: 28, cols: 28, radius: 12 } });
       const state = await train({ net, recipe: recipe(), train: head(all, 3000), test: head(test, 1000), seed: 4, evalTrain: 0 });
       const params = Float32Array.from(net.params);
       await net.dispose();
       return { params, error: state.history[1].testError! };
     };
-    const a = await run();
-    const b = await run();
+    const a = await run(2);
+    const b = await run(1);
+    const c = await run(2);
     expect(a.error).toBeLessThan(0.2);
     expect(Buffer.compare(Buffer.from(a.params.buffer), Buffer.from(b.params.buffer))).toBe(0);
+    expect(Buffer.compare(Buffer.from(a.params.buffer), Buffer.from(c.params.buffer))).toBe(0);
   }, 60_000);
 });
 

@@ -4,6 +4,7 @@
 import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { SingleBar } from 'cli-progress';
+import { smoothingRadius } from '../data/augment.js';
 import { createNetwork, type BackendName, type TrainableNetwork } from '../backend.js';
 import { IDX_FILES, type Dataset } from '../data/dataset.js';
 import { BUNDLED_SOURCE, loadBundledDigits } from '../data/bundled.js';
@@ -121,7 +122,9 @@ export async function runTrain(o: TrainCommandOptions): Promise<number> {
   }
   const t = recipe.training;
   const capacity = Math.max(t.batch === 0 ? 500 : t.batch, 250);
-  const net: TrainableNetwork = await createNetwork(recipe.network, { backend: o.backend, batch: capacity, threads: o.threads, seed: recipe.network.seed });
+  // with distortions, the engine's threads distort their own patterns (room for it is laid out here)
+  const distort = recipe.augment ? { rows: data.train.rows, cols: data.train.cols, radius: smoothingRadius(recipe.augment) } : undefined;
+  const net: TrainableNetwork = await createNetwork(recipe.network, { backend: o.backend, batch: capacity, threads: o.threads, seed: recipe.network.seed, distort });
   try {
     if (resumeFrom) {
       net.setParams(resumeFrom.params);

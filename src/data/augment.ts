@@ -9,7 +9,7 @@
 // Every output pixel p reads the source at A(p − c) + c + t + elastic(p) by bilinear interpolation,
 // with the background outside the image. Browser-safe; no allocation per pattern.
 
-import type { Rng } from '../rng.js';
+import { Rng } from '../rng.js';
 import { placePattern, type Dataset, type Normalisation } from './dataset.js';
 import { DataError } from './idx.js';
 
@@ -34,12 +34,22 @@ export interface AugmentSpec {
   affine: AffineSpec | null;
 }
 
+/** Taps each side of the Gaussian that smooths the elastic field: ⌈3σ⌉ (at least 1). */
+export function smoothingRadius(spec: AugmentSpec): number {
+  return Math.max(1, Math.ceil(3 * (spec.elastic?.sigma ?? 1)));
+}
+
 export class Augmenter {
   private readonly dx: Float64Array;
   private readonly dy: Float64Array;
   private readonly tmp: Float64Array;
-  private readonly kernel: Float64Array;
-  private readonly radius: number;
+  readonly radius: number;
+  readonly kernel: Float64Array;
+  /** Values per pattern of draw(). */
+  static readonly DRAW = 10;
+  private readonly drawn = new Float64Array(Augmenter.DRAW);
+  private readonly noise = new Rng(1);
+  private readonly state = [0, 0, 0, 0];
 
   constructor(readonly rows: number, readonly cols: number, readonly spec: AugmentSpec) {
     const n = rows * cols;
@@ -47,60 +57,51 @@ export class Augmenter {
     this.dy = new Float64Array(n);
     this.tmp = new Float64Array(n);
     const sigma = spec.elastic?.sigma ?? 1;
-    this.radius = Math.max(1, Math.ceil(3 * sigma));
+    this.radius = smoothingRadius(spec);
     this.kernel = new Float64Array(2 * this.radius + 1);
     let sum = 0;
     for (let k = -this.radius; k <= this.radius; k++) sum += (this.kernel[k + this.radius] = Math.exp(-(k * k) / (2 * sigma * sigma)));
     for (let k = 0; k < this.kernel.length; k++) this.kernel[k] /= sum;
   }
 
-  /** Smooths `field` [rows][cols] in place with the separable Gaussian (zero outside). */
+  /**
+   * Smooths `field` [rows][cols] in place with the separable Gaussian (zero outside). Each output
+   * sums only the taps inside the image, so the loops carry no bounds tests; the vertical pass runs
+   * row-wise (out row r += k·row r') for contiguous access.
+   */
   private smooth(field: Float64Array): void {
     const { rows, cols, kernel, radius, tmp } = this;
     for (let r = 0; r < rows; r++) {
+      const base = r * cols;
       for (let c = 0; c < cols; c++) {
+        const lo = c - radius < 0 ? 0 : c - radius;
+        const hi = c + radius >= cols ? cols - 1 : c + radius;
         let s = 0;
-        for (let k = -radius; k <= radius; k++) {
-          const cc = c + k;
-          if (cc >= 0 && cc < cols) s += kernel[k + radius] * field[r * cols + cc];
-        }
-        tmp[r * cols + c] = s;
+        for (let cc = lo, k = lo - c + radius; cc <= hi; cc++, k++) s += kernel[k] * field[base + cc];
+        tmp[base + c] = s;
       }
     }
+    field.fill(0);
     for (let r = 0; r < rows; r++) {
-      for (let c = 0; c < cols; c++) {
-        let s = 0;
-        for (let k = -radius; k <= radius; k++) {
-          const rr = r + k;
-          if (rr >= 0 && rr < rows) s += kernel[k + radius] * tmp[rr * cols + c];
-        }
-        field[r * cols + c] = s;
+      const lo = r - radius < 0 ? 0 : r - radius;
+      const hi = r + radius >= rows ? rows - 1 : r + radius;
+      const out = r * cols;
+      for (let rr = lo; rr <= hi; rr++) {
+        const w = kernel[rr - r + radius];
+        const src = rr * cols;
+        for (let c = 0; c < cols; c++) field[out + c] += w * tmp[src + c];
       }
     }
   }
 
   /**
-   * Writes a distorted copy of image `n` of `data` into `out` at `o`, as grey levels 0–255 (float),
-   * [rows][cols]. Draws its random numbers from `rng`.
+   * Draws pattern's distortion from `rng` into draw[o … o+10): the affine map a00 a01 a10 a11, the
+   * translation tx ty (identity and 0 without affine ranges), and the 128-bit xoshiro128** state its
+   * elastic noise comes from (four uint32; zeros without elastic). The wasm path (assembly/augment.ts)
+   * distorts from the same draws, so the two paths give the same images up to float32 rounding.
    */
-  distort(data: Dataset, n: number, rng: Rng, out: Float64Array, o: number): void {
-    const { rows, cols, dx, dy, spec } = this;
-    const size = rows * cols;
-    dx.fill(0);
-    dy.fill(0);
-    if (spec.elastic) {
-      for (let i = 0; i < size; i++) {
-        dx[i] = rng.range(-1, 1);
-        dy[i] = rng.range(-1, 1);
-      }
-      this.smooth(dx);
-      this.smooth(dy);
-      const a = spec.elastic.alpha;
-      for (let i = 0; i < size; i++) {
-        dx[i] *= a;
-        dy[i] *= a;
-      }
-    }
+  draw(rng: Rng, draw: Float64Array, o: number): void {
+    const { spec } = this;
     // A maps an output offset from the centre to a source offset
     let a00 = 1, a01 = 0, a10 = 0, a11 = 1, tx = 0, ty = 0;
     if (spec.affine) {
@@ -118,6 +119,50 @@ export class Augmenter {
       a10 = -sin;
       a11 = cos + -sin * -shear;
     }
+    draw[o] = a00; draw[o + 1] = a01; draw[o + 2] = a10; draw[o + 3] = a11; draw[o + 4] = tx; draw[o + 5] = ty;
+    for (let k = 0; k < 4; k++) draw[o + 6 + k] = 0;
+    if (spec.elastic) {
+      // a nonzero state: xoshiro128** cannot start from all zeros
+      do {
+        for (let k = 0; k < 4; k++) draw[o + 6 + k] = rng.nextUint32();
+      } while (draw[o + 6] === 0 && draw[o + 7] === 0 && draw[o + 8] === 0 && draw[o + 9] === 0);
+    }
+  }
+
+  /**
+   * Writes a distorted copy of image `n` of `data` into `out` at `o`, as grey levels 0–255 (float),
+   * [rows][cols]. Draws its random numbers from `rng`.
+   */
+  distort(data: Dataset, n: number, rng: Rng, out: Float64Array, o: number): void {
+    this.draw(rng, this.drawn, 0);
+    this.distortDrawn(data, n, this.drawn, 0, out, o);
+  }
+
+  /** distort() from the draws at draw[d … d+10) (see draw()). */
+  distortDrawn(data: Dataset, n: number, draw: Float64Array, d: number, out: Float64Array, o: number): void {
+    const { rows, cols, dx, dy, spec, noise, state } = this;
+    const size = rows * cols;
+    if (spec.elastic) {
+      for (let k = 0; k < 4; k++) state[k] = draw[d + 6 + k];
+      noise.setState(state);
+      for (let i = 0; i < size; i++) {
+        // one 32-bit draw per value: uniform on a grid of 2⁻³¹ in [−1, 1), ample for a field
+        // that is smoothed and scaled next
+        dx[i] = noise.nextUint32() * 4.656612873077393e-10 - 1;
+        dy[i] = noise.nextUint32() * 4.656612873077393e-10 - 1;
+      }
+      this.smooth(dx);
+      this.smooth(dy);
+      const a = spec.elastic.alpha;
+      for (let i = 0; i < size; i++) {
+        dx[i] *= a;
+        dy[i] *= a;
+      }
+    } else {
+      dx.fill(0);
+      dy.fill(0);
+    }
+    const a00 = draw[d], a01 = draw[d + 1], a10 = draw[d + 2], a11 = draw[d + 3], tx = draw[d + 4], ty = draw[d + 5];
     const cy = (rows - 1) / 2;
     const cx = (cols - 1) / 2;
     const src = n * size;

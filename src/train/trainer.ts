@@ -9,7 +9,7 @@
 
 import { Augmenter, fillDistortedBatch } from '../data/augment.js';
 import { fillBatch, LECUN, UNIT, type Dataset, type Normalisation } from '../data/dataset.js';
-import type { TrainableNetwork } from '../backend.js';
+import { distortsItself, type TrainableNetwork } from '../backend.js';
 import { Network } from '../network.js';
 import { Rng } from '../rng.js';
 import { evaluate, range } from './evaluate.js';
@@ -120,6 +120,11 @@ export async function train(o: TrainerOptions): Promise<TrainingState> {
   const augmenter = recipe.augment ? new Augmenter(data.rows, data.cols, recipe.augment) : null;
   const augmentRng = new Rng(1);
   const distorted = new Float64Array(data.rows * data.cols);
+  // the wasm engine's threads distort their own chunks from draws made here (the same stream as the
+  // float64 path's, so the two give the same distortions up to float32 rounding)
+  const threadsDistort = augmenter !== null && distortsItself(net);
+  const draws = new Float64Array(threadsDistort ? batch * Augmenter.DRAW : 0);
+  const alpha = recipe.augment?.elastic?.alpha ?? 0;
 
   while (state.epoch < t.epochs) {
     rng.setState(state.rng);
@@ -145,9 +150,19 @@ export async function train(o: TrainerOptions): Promise<TrainingState> {
     for (let start = 0; start < patterns; start += batch) {
       const b = Math.min(batch, patterns - start);
       const input = inputView ? inputView(b) : scratch;
-      if (augmenter) fillDistortedBatch(data, order, start, b, height, width, norm, input, labels, augmenter, augmentRng, distorted);
-      else fillBatch(data, order, start, b, height, width, norm, input, labels);
-      const loss = net.computeGradients(input, labels.subarray(0, b), b);
+      let loss: number;
+      if (threadsDistort && augmenter && distortsItself(net)) {
+        for (let k = 0; k < b; k++) {
+          labels[k] = data.labels[order[start + k]];
+          augmenter.draw(augmentRng, draws, k * Augmenter.DRAW);
+        }
+        net.stageDistortedBatch(data, order, start, b, norm, draws, alpha, augmenter.kernel);
+        loss = net.computeGradients(null, labels.subarray(0, b), b);
+      } else {
+        if (augmenter) fillDistortedBatch(data, order, start, b, height, width, norm, input, labels, augmenter, augmentRng, distorted);
+        else fillBatch(data, order, start, b, height, width, norm, input, labels);
+        loss = net.computeGradients(input, labels.subarray(0, b), b);
+      }
       if (!Number.isFinite(loss)) throw new DivergenceError(epoch, updates + 1, loss);
       if (accumulated) {
         // full batch: the mean gradient over the whole set, gathered a capacity-sized chunk at a time

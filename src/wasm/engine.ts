@@ -8,7 +8,10 @@ import { combinationPenalty, softmaxBackwardRow, softmaxRows } from '../layers/c
 import type { Labels } from '../loss.js';
 import { Network } from '../network.js';
 import { createMemory, instantiate, loadKernelsModule, sharedMemorySupported, type WasmExports, type WasmKernelsModule } from './module.js';
-import { backwardLayer, checkPlanFits, chunkCount, CTRL, forwardLayer, INFER_CHUNK, initialiseMemory, JOB, makePlan, MAX_CHUNKS, runShare, type Plan } from './plan.js';
+import { backwardLayer, checkPlanFits, chunkCount, CTRL, DISTORT_PARAM_BYTES, forwardLayer, INFER_CHUNK, initialiseMemory, JOB, makePlan, MAX_CHUNKS, runShare, type DistortShape, type Plan } from './plan.js';
+import { Augmenter } from '../data/augment.js';
+import type { Dataset, Normalisation } from '../data/dataset.js';
+import { DataError } from '../data/idx.js';
 
 export interface FastNetworkOptions {
   /** Largest batch the network will be given (memory is laid out for it once). */
@@ -19,6 +22,8 @@ export interface FastNetworkOptions {
   seed?: number;
   /** Use the relaxed-SIMD (fused multiply-add) kernels where the engine has them (default true). */
   relaxedSimd?: boolean;
+  /** Lay out room for the threads to distort rows×cols patterns themselves (stageDistortedBatch). */
+  distort?: DistortShape;
 }
 
 interface CombinationState {
@@ -90,6 +95,7 @@ export class FastNetwork {
   private readonly labelSlot: Uint8Array;
   private workers: WorkerLike[] = [];
   private lastBatch = 0;
+  private distortStaged = false;
 
   private constructor(
     d: ResolvedDescription, views: ParamView[], plan: Plan, memory: WebAssembly.Memory,
@@ -155,7 +161,7 @@ export class FastNetwork {
     if (!Number.isInteger(options.batch) || options.batch <= 0) throw new RangeError(`batch: expected a positive integer, got ${options.batch}`);
     const reference = new Network(d, options.seed === undefined ? {} : { seed: options.seed });
     const layout = d.layers.map((_, l) => reference.views.filter((v) => v.layerIndex === l));
-    const plan = makePlan(d, options.batch, layout);
+    const plan = makePlan(d, options.batch, layout, options.distort ?? null);
     checkPlanFits(plan, d.name);
 
     const wanted = options.threads ?? (await defaultThreads());
@@ -249,6 +255,53 @@ export class FastNetwork {
     return new Float32Array(this.memory.buffer, this.plan.acts[layer + 1], this.lastBatch * size);
   }
 
+  /** Whether stageDistortedBatch can be used (the network was created with `distort`). */
+  get canDistort(): boolean {
+    return this.plan.distort !== null;
+  }
+
+  /**
+   * Stages patterns order[start … start+batch) of `data` with their distortions' draws
+   * (draws[b·Augmenter.DRAW …], see Augmenter.draw) and the Gaussian taps: the next computeGradients
+   * with input null has every thread distort its own chunk into the input (assembly/augment.ts) before
+   * its forward pass. Normalised and centred as fillBatch does.
+   */
+  stageDistortedBatch(
+    data: Dataset, order: ArrayLike<number>, start: number, batch: number, norm: Normalisation,
+    draws: Float64Array, alpha: number, kernel: Float64Array,
+  ): void {
+    const A = this.plan.distort;
+    if (!A) throw new Error('stageDistortedBatch: this network was not laid out for distortions (create it with the distort option)');
+    const [maps, height, width] = this.description.input;
+    const { rows, cols } = data;
+    if (rows !== A.rows || cols !== A.cols) throw new DataError(data.source, `images are ${rows}×${cols}; the network's distortion arena was laid out for ${A.rows}×${A.cols}`);
+    if (maps !== 1 || rows > height || cols > width) throw new DataError(data.source, `images are 1×${rows}×${cols}, which do not fit the network's ${maps}×${height}×${width} input`);
+    if (kernel.length !== 2 * A.radius + 1) throw new RangeError(`kernel: expected ${2 * A.radius + 1} taps, got ${kernel.length}`);
+    if (!Number.isInteger(batch) || batch <= 0 || batch > this.plan.batch) throw new RangeError(`batch: expected 1 … ${this.plan.batch}, got ${batch}`);
+    const buf = this.memory.buffer;
+    const head = new Int32Array(buf, A.arena, 16);
+    const headF = new Float32Array(buf, A.arena, 16);
+    head[0] = rows; head[1] = cols; head[2] = height; head[3] = width;
+    head[4] = (height - rows) >> 1; head[5] = (width - cols) >> 1; head[6] = A.radius; head[7] = alpha !== 0 ? 1 : 0;
+    headF[8] = norm.background; headF[9] = (norm.foreground - norm.background) / 255;
+    head[10] = A.kernel; head[11] = A.params; head[12] = A.sources; head[13] = A.scratch; head[14] = A.scratchStride; head[15] = A.paddedCols;
+    new Float32Array(buf, A.kernel, kernel.length).set(kernel);
+    const size = rows * cols;
+    const sources = new Uint8Array(buf, A.sources, batch * size);
+    const pf = new Float32Array(buf, A.params, (batch * DISTORT_PARAM_BYTES) / 4);
+    const pu = new Uint32Array(buf, A.params, (batch * DISTORT_PARAM_BYTES) / 4);
+    const D = Augmenter.DRAW;
+    for (let b = 0; b < batch; b++) {
+      const n = order[start + b];
+      sources.set(data.images.subarray(n * size, (n + 1) * size), b * size);
+      const p = (b * DISTORT_PARAM_BYTES) / 4;
+      for (let k = 0; k < 6; k++) pf[p + k] = draws[b * D + k];
+      pf[p + 6] = alpha;
+      for (let k = 0; k < 4; k++) pu[p + 8 + k] = draws[b * D + 6 + k];
+    }
+    this.distortStaged = true;
+  }
+
   /** ∂Ẽ/∂input of the last computeGradients({inputGradient: true}). */
   inputGradient(): Float32Array {
     return new Float32Array(this.memory.buffer, this.plan.dActs[0], this.lastBatch * this.plan.inputSize);
@@ -288,7 +341,9 @@ export class FastNetwork {
       if (!Number.isInteger(label) || label < 0 || label >= classes) throw new RangeError(`labels[${b}]: expected a class index in [0, ${classes - 1}], got ${label}`);
       slot[b] = label;
     }
-    this.run(options.inputGradient ? JOB.trainWithInput : JOB.train, batch);
+    if (this.distortStaged && (input !== null || options.inputGradient)) throw new Error('computeGradients: a staged distorted batch takes input null and no input gradient');
+    this.run(this.distortStaged ? JOB.trainDistorted : options.inputGradient ? JOB.trainWithInput : JOB.train, batch);
+    this.distortStaged = false;
     const n = chunkCount(batch);
     let loss = 0;
     for (let c = 0; c < n; c++) loss += this.losses[c];

@@ -88,7 +88,31 @@ export interface Plan {
   classes: number;
   /** Written once into a fresh memory: constant β / b arrays. */
   constants: { at: number; value: number; count: number }[];
+  /** Where the threads distort their own patterns (assembly/augment.ts), if laid out for it. */
+  distort: DistortArena | null;
 }
+
+/** Patterns of rows×cols distorted with a Gaussian of radius R: what the arena is sized for. */
+export interface DistortShape {
+  rows: number;
+  cols: number;
+  radius: number;
+}
+
+/** The distortion arena (layout in assembly/augment.ts): header, Gaussian taps, per-pattern draws, sources, per-chunk scratch. */
+export interface DistortArena extends DistortShape {
+  arena: number;
+  kernel: number;
+  params: number;
+  sources: number;
+  scratch: number;
+  scratchStride: number;
+  /** cols rounded up to a multiple of 4. */
+  paddedCols: number;
+}
+
+/** Bytes of one pattern's draws in the arena. */
+export const DISTORT_PARAM_BYTES = 64;
 
 // arithmetic, not `(n + 63) & ~63`: bitwise operators wrap at 2^31 and made plans over 2 GiB overlap
 const align = (n: number): number => Math.ceil(n / 64) * 64;
@@ -107,7 +131,7 @@ export function checkPlanFits(plan: Plan, name: string): void {
 }
 
 /** Lays out every tensor of `d` for batches of up to `batch` patterns. */
-export function makePlan(d: ResolvedDescription, batch: number, paramOffsets: { offset: number; length: number }[][]): Plan {
+export function makePlan(d: ResolvedDescription, batch: number, paramOffsets: { offset: number; length: number }[][], distortShape: DistortShape | null = null): Plan {
   let top = HEAP_BASE;
   const take = (bytes: number): number => {
     const p = align(top);
@@ -204,10 +228,24 @@ export function makePlan(d: ResolvedDescription, batch: number, paramOffsets: { 
   const losses = take(8 * MAX_CHUNKS);
   const outputSize = shapeSize(d.shapes[d.shapes.length - 1]);
   const codes = d.codes ? take(4 * d.codes.length * outputSize) : 0;
+  let distort: DistortArena | null = null;
+  if (distortShape) {
+    const { rows, cols, radius } = distortShape;
+    const paddedCols = Math.ceil(cols / 4) * 4;
+    const stride = (paddedCols + 2 * radius + 3) & ~3;
+    // noise Nx, Ny with R zero rows each side; the vertical pass T with R zero columns each side; fields Fx, Fy
+    const floats = 2 * (rows + 2 * radius) * paddedCols + rows * stride + 2 * rows * paddedCols;
+    const perChunk = align(4 * floats);
+    distort = {
+      rows, cols, radius, paddedCols, arena: take(64), kernel: take(4 * (2 * radius + 1)),
+      params: take(DISTORT_PARAM_BYTES * batch), sources: take(batch * rows * cols),
+      scratch: take(perChunk * MAX_CHUNKS), scratchStride: perChunk,
+    };
+  }
   const plan: Plan = {
     bytes: align(top), batch, inputSize: shapeSize(d.input), outputSize: shapeSize(d.shapes[d.shapes.length - 1]),
     params, grads, paramCount, rates, velocity, chunks, chunkStride, chunkFloats, reduced, scratch, scratchStride, acts, dActs, labels, losses, control,
-    layers, loss: d.loss === 'mse' ? 0 : 1, targets: d.targets, codes, classes: d.codes ? d.codes.length : outputSize, constants,
+    layers, loss: d.loss === 'mse' ? 0 : 1, targets: d.targets, codes, classes: d.codes ? d.codes.length : outputSize, constants, distort,
   };
   return plan;
 }
@@ -287,7 +325,9 @@ export function forwardChunk(x: WasmExports, plan: Plan, c: number, b0: number, 
  * Forward, loss and backward of chunk c (patterns [b0, b1) of a batch of B) into chunk c's gradient
  * buffer, which it zeroes first. Returns nothing: the chunk's loss sum goes to losses[c].
  */
-export function trainChunk(x: WasmExports, plan: Plan, memory: WebAssembly.Memory, c: number, b0: number, b1: number, B: number, inputGradient: boolean): void {
+export function trainChunk(x: WasmExports, plan: Plan, memory: WebAssembly.Memory, c: number, b0: number, b1: number, B: number, inputGradient: boolean, distort = false): void {
+  // each thread distorts its own chunk's patterns into the input first (the host staged their draws)
+  if (distort && plan.distort) x.distort_patterns(b0, b1, plan.distort.arena, plan.acts[0], c);
   forwardChunk(x, plan, c, b0, b1);
   const L = plan.layers.length;
   const [off, on] = plan.targets;
@@ -300,7 +340,7 @@ export function trainChunk(x: WasmExports, plan: Plan, memory: WebAssembly.Memor
 }
 
 /** Job codes of the control block. */
-export const JOB = { train: 1, trainWithInput: 2, infer: 3, exit: 4 } as const;
+export const JOB = { train: 1, trainWithInput: 2, infer: 3, exit: 4, trainDistorted: 5 } as const;
 /** Control block words. */
 export const CTRL = { generation: 0, job: 1, batch: 2, threads: 3, done: 4, error: 5 } as const;
 
@@ -320,7 +360,7 @@ export function runShare(x: WasmExports, plan: Plan, memory: WebAssembly.Memory,
   const n = chunkCount(B);
   for (let c = t; c < n; c += T) {
     const [b0, b1] = chunkRange(c, n, B);
-    trainChunk(x, plan, memory, c, b0, b1, B, job === JOB.trainWithInput);
+    trainChunk(x, plan, memory, c, b0, b1, B, job === JOB.trainWithInput, job === JOB.trainDistorted);
   }
 }
 
