@@ -42,7 +42,7 @@ function expectClose(what: string, a: ArrayLike<number>, r: ArrayLike<number>, t
 }
 
 const NETWORKS: NetworkDescription[] = [
-  ...['bouvrie', 'dlt', 'lenet5', 'learned'].map(builtinNetwork),
+  ...['bouvrie', 'dlt', 'lenet5', 'learned', 'lenet5-distort', 'simard', 'simard-wide'].map(builtinNetwork),
   ...Array.from({ length: 24 }, (_, n) => randomNetwork(n)),
   lenetTableNetwork(),
 ];

@@ -6,6 +6,9 @@ import bouvrieRecipe from '../recipes/bouvrie.json' with { type: 'json' };
 import dltRecipe from '../recipes/dlt.json' with { type: 'json' };
 import learnedRecipe from '../recipes/learned.json' with { type: 'json' };
 import lenet5Recipe from '../recipes/lenet5.json' with { type: 'json' };
+import lenet5DistortRecipe from '../recipes/lenet5-distort.json' with { type: 'json' };
+import simardRecipe from '../recipes/simard.json' with { type: 'json' };
+import simardWideRecipe from '../recipes/simard-wide.json' with { type: 'json' };
 
 /** The notes' network: §3.1 convolutions and §3.2 subsampling with trainable β, b and activation. */
 export const bouvrie = bouvrieRecipe.network as NetworkDescription;
@@ -27,7 +30,18 @@ export const lenet5 = lenet5Recipe.network as NetworkDescription;
  *  maps) and the entropy penalty, which does make α sparse (§3.3.1). */
 export const learned = learnedRecipe.network as NetworkDescription;
 
-export const builtinNetworks: Record<string, NetworkDescription> = { bouvrie, dlt, lenet5, learned };
+/** LeNet-5 with 10 softmax outputs on F6 (cross-entropy) in place of the digit-specific RBF codes. */
+export const lenet5Distort = lenet5DistortRecipe.network as NetworkDescription;
+
+/** Simard et al. 2003: two 5×5 convolutions at stride 2 (convolution + decimation), 5 and 50 maps, 100 hidden, softmax. */
+export const simard = simardRecipe.network as NetworkDescription;
+
+/** The same plan at LeNet-class widths: 20 and 50 maps with ReLU and mean pooling, 500 hidden ReLU units, softmax. */
+export const simardWide = simardWideRecipe.network as NetworkDescription;
+
+export const builtinNetworks: Record<string, NetworkDescription> = {
+  bouvrie, dlt, lenet5, learned, 'lenet5-distort': lenet5Distort, simard, 'simard-wide': simardWide,
+};
 
 export function builtinNetwork(name: string): NetworkDescription {
   const d = builtinNetworks[name];

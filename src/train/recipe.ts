@@ -11,9 +11,12 @@ import { DescriptionError, resolveDescription, type NetworkDescription, type Res
 import bouvrie from '../recipes/bouvrie.json' with { type: 'json' };
 import dlt from '../recipes/dlt.json' with { type: 'json' };
 import learned from '../recipes/learned.json' with { type: 'json' };
+import lenet5Distort from '../recipes/lenet5-distort.json' with { type: 'json' };
+import simard from '../recipes/simard.json' with { type: 'json' };
+import simardWide from '../recipes/simard-wide.json' with { type: 'json' };
 import lenet5 from '../recipes/lenet5.json' with { type: 'json' };
 
-export const builtinRecipes: Record<string, unknown> = { dlt, bouvrie, lenet5, learned };
+export const builtinRecipes: Record<string, unknown> = { dlt, bouvrie, lenet5, learned, 'lenet5-distort': lenet5Distort, simard, 'simard-wide': simardWide };
 
 export type NormalisationName = 'unit' | 'lecun';
 
