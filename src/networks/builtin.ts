@@ -33,7 +33,7 @@ export const learned = learnedRecipe.network as NetworkDescription;
 /** LeNet-5 with 10 softmax outputs on F6 (cross-entropy) in place of the digit-specific RBF codes. */
 export const lenet5Distort = lenet5DistortRecipe.network as NetworkDescription;
 
-/** Simard et al. 2003: two 5×5 convolutions at stride 2 (convolution + decimation), 5 and 50 maps, 100 hidden, softmax. */
+/** Simard et al. 2003: two 5×5 convolutions at stride 2 (convolution + decimation), 5 and 50 maps, 100 hidden, ReLU, softmax. */
 export const simard = simardRecipe.network as NetworkDescription;
 
 /** The same plan at LeNet-class widths: 20 and 50 maps with ReLU and mean pooling, 500 hidden ReLU units, softmax. */
