@@ -8,6 +8,7 @@ import type { ParamView } from './layers/layer.js';
 import type { Labels } from './loss.js';
 import type { Dataset, Normalisation } from './data/dataset.js';
 import type { DistortShape } from './wasm/plan.js';
+import type { Augmenter } from './data/augment.js';
 import { Network } from './network.js';
 import { applyUpdate } from './train/update.js';
 
@@ -47,7 +48,7 @@ export interface DistortingNetwork extends TrainableNetwork {
   readonly canDistort: boolean;
   stageDistortedBatch(
     data: Dataset, order: ArrayLike<number>, start: number, batch: number, norm: Normalisation,
-    draws: Float64Array, alpha: number, kernel: Float64Array,
+    draws: Float64Array, augmenter: Augmenter,
   ): void;
   computeGradients(input: Float32Array | Float64Array | null, labels: Labels, batch: number): number;
 }

@@ -112,7 +112,7 @@ describe('distortions made by the wasm engine\'s threads (assembly/augment.ts)',
     const draws = new Float64Array(40 * Augmenter.DRAW);
     for (let b = 0; b < 40; b++) augmenter.draw(rng, draws, b * Augmenter.DRAW);
     const order = Array.from({ length: 40 }, (_, i) => 39 - i);
-    net.stageDistortedBatch(data, order, 0, 40, norm, draws, s.elastic?.alpha ?? 0, augmenter.kernel);
+    net.stageDistortedBatch(data, order, 0, 40, norm, draws, augmenter);
     net.computeGradients(null, order.map((n) => data.labels[n]), 40);
     const out = Float32Array.from(net.inputView(40));
     await net.dispose();
@@ -144,11 +144,11 @@ describe('distortions made by the wasm engine\'s threads (assembly/augment.ts)',
     const { FastNetwork } = await import('../src/wasm/engine.js');
     const net = await FastNetwork.create(description, { batch: 4, threads: 1, distort: { rows: 20, cols: 20, radius: 12 } });
     const augmenter = new Augmenter(28, 28, spec);
-    expect(() => net.stageDistortedBatch(data, [0, 1], 0, 2, LECUN, new Float64Array(20), 34, augmenter.kernel)).toThrow(/images are 28×28; the network's distortion arena was laid out for 20×20/);
+    expect(() => net.stageDistortedBatch(data, [0, 1], 0, 2, LECUN, new Float64Array(20), augmenter)).toThrow(/images are 28×28; the network's distortion arena was laid out for 20×20/);
     await net.dispose();
     const plain = await FastNetwork.create(description, { batch: 4, threads: 1 });
     expect(plain.canDistort).toBe(false);
-    expect(() => plain.stageDistortedBatch(data, [0, 1], 0, 2, LECUN, new Float64Array(20), 34, augmenter.kernel)).toThrow(/not laid out for distortions/);
+    expect(() => plain.stageDistortedBatch(data, [0, 1], 0, 2, LECUN, new Float64Array(20), augmenter)).toThrow(/not laid out for distortions/);
     await plain.dispose();
   });
 });

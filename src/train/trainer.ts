@@ -122,9 +122,8 @@ export async function train(o: TrainerOptions): Promise<TrainingState> {
   const distorted = new Float64Array(data.rows * data.cols);
   // the wasm engine's threads distort their own chunks from draws made here (the same stream as the
   // float64 path's, so the two give the same distortions up to float32 rounding)
-  const threadsDistort = augmenter !== null && distortsItself(net);
-  const draws = new Float64Array(threadsDistort ? batch * Augmenter.DRAW : 0);
-  const alpha = recipe.augment?.elastic?.alpha ?? 0;
+  const distorting = augmenter && distortsItself(net) ? net : null;
+  const draws = new Float64Array(distorting ? batch * Augmenter.DRAW : 0);
 
   while (state.epoch < t.epochs) {
     rng.setState(state.rng);
@@ -151,13 +150,13 @@ export async function train(o: TrainerOptions): Promise<TrainingState> {
       const b = Math.min(batch, patterns - start);
       const input = inputView ? inputView(b) : scratch;
       let loss: number;
-      if (threadsDistort && augmenter && distortsItself(net)) {
+      if (distorting && augmenter) {
         for (let k = 0; k < b; k++) {
           labels[k] = data.labels[order[start + k]];
           augmenter.draw(augmentRng, draws, k * Augmenter.DRAW);
         }
-        net.stageDistortedBatch(data, order, start, b, norm, draws, alpha, augmenter.kernel);
-        loss = net.computeGradients(null, labels.subarray(0, b), b);
+        distorting.stageDistortedBatch(data, order, start, b, norm, draws, augmenter);
+        loss = distorting.computeGradients(null, labels.subarray(0, b), b);
       } else {
         if (augmenter) fillDistortedBatch(data, order, start, b, height, width, norm, input, labels, augmenter, augmentRng, distorted);
         else fillBatch(data, order, start, b, height, width, norm, input, labels);

@@ -96,6 +96,10 @@ export class FastNetwork {
   private workers: WorkerLike[] = [];
   private lastBatch = 0;
   private distortStaged = false;
+  /** The distortion arena's header, taps, sources and per-pattern draws (null: no arena). */
+  private readonly distortViews: {
+    head: Int32Array; headF: Float32Array; taps: Float32Array; sources: Uint8Array; pf: Float32Array; pu: Uint32Array;
+  } | null;
 
   private constructor(
     d: ResolvedDescription, views: ParamView[], plan: Plan, memory: WebAssembly.Memory,
@@ -118,6 +122,15 @@ export class FastNetwork {
     this.inputSlot = new Float32Array(memory.buffer, plan.acts[0], plan.batch * plan.inputSize);
     this.outputSlot = new Float32Array(memory.buffer, plan.acts[plan.layers.length], plan.batch * plan.outputSize);
     this.labelSlot = new Uint8Array(memory.buffer, plan.labels, plan.batch);
+    const A = plan.distort;
+    this.distortViews = A && {
+      head: new Int32Array(memory.buffer, A.arena, 16),
+      headF: new Float32Array(memory.buffer, A.arena, 16),
+      taps: new Float32Array(memory.buffer, A.kernel, 2 * A.radius + 1),
+      sources: new Uint8Array(memory.buffer, A.sources, plan.batch * A.rows * A.cols),
+      pf: new Float32Array(memory.buffer, A.params, (plan.batch * DISTORT_PARAM_BYTES) / 4),
+      pu: new Uint32Array(memory.buffer, A.params, (plan.batch * DISTORT_PARAM_BYTES) / 4),
+    };
     this.combinations = [];
     this.sparse = [];
     this.segments = [];
@@ -262,42 +275,40 @@ export class FastNetwork {
 
   /**
    * Stages patterns order[start … start+batch) of `data` with their distortions' draws
-   * (draws[b·Augmenter.DRAW …], see Augmenter.draw) and the Gaussian taps: the next computeGradients
-   * with input null has every thread distort its own chunk into the input (assembly/augment.ts) before
-   * its forward pass. Normalised and centred as fillBatch does.
+   * (draws[b·Augmenter.DRAW …], see Augmenter.draw) and the augmenter's Gaussian taps and α: the next
+   * computeGradients with input null has every thread distort its own chunk into the input
+   * (assembly/augment.ts) before its forward pass. Normalised and centred as fillBatch does.
    */
   stageDistortedBatch(
     data: Dataset, order: ArrayLike<number>, start: number, batch: number, norm: Normalisation,
-    draws: Float64Array, alpha: number, kernel: Float64Array,
+    draws: Float64Array, augmenter: Augmenter,
   ): void {
     const A = this.plan.distort;
-    if (!A) throw new Error('stageDistortedBatch: this network was not laid out for distortions (create it with the distort option)');
+    const views = this.distortViews;
+    if (!A || !views) throw new Error('stageDistortedBatch: this network was not laid out for distortions (create it with the distort option)');
     const [maps, height, width] = this.description.input;
     const { rows, cols } = data;
     if (rows !== A.rows || cols !== A.cols) throw new DataError(data.source, `images are ${rows}×${cols}; the network's distortion arena was laid out for ${A.rows}×${A.cols}`);
     if (maps !== 1 || rows > height || cols > width) throw new DataError(data.source, `images are 1×${rows}×${cols}, which do not fit the network's ${maps}×${height}×${width} input`);
-    if (kernel.length !== 2 * A.radius + 1) throw new RangeError(`kernel: expected ${2 * A.radius + 1} taps, got ${kernel.length}`);
+    const { kernel } = augmenter;
+    if (kernel.length !== 2 * A.radius + 1) throw new RangeError(`the augmenter's Gaussian has ${kernel.length} taps; the arena was laid out for ${2 * A.radius + 1}`);
     if (!Number.isInteger(batch) || batch <= 0 || batch > this.plan.batch) throw new RangeError(`batch: expected 1 … ${this.plan.batch}, got ${batch}`);
-    const buf = this.memory.buffer;
-    const head = new Int32Array(buf, A.arena, 16);
-    const headF = new Float32Array(buf, A.arena, 16);
+    const alpha = augmenter.spec.elastic?.alpha ?? 0;
+    const { head, headF, taps, sources, pf, pu } = views;
     head[0] = rows; head[1] = cols; head[2] = height; head[3] = width;
     head[4] = (height - rows) >> 1; head[5] = (width - cols) >> 1; head[6] = A.radius; head[7] = alpha !== 0 ? 1 : 0;
     headF[8] = norm.background; headF[9] = (norm.foreground - norm.background) / 255;
     head[10] = A.kernel; head[11] = A.params; head[12] = A.sources; head[13] = A.scratch; head[14] = A.scratchStride; head[15] = A.paddedCols;
-    new Float32Array(buf, A.kernel, kernel.length).set(kernel);
+    taps.set(kernel);
     const size = rows * cols;
-    const sources = new Uint8Array(buf, A.sources, batch * size);
-    const pf = new Float32Array(buf, A.params, (batch * DISTORT_PARAM_BYTES) / 4);
-    const pu = new Uint32Array(buf, A.params, (batch * DISTORT_PARAM_BYTES) / 4);
     const D = Augmenter.DRAW;
+    const P = DISTORT_PARAM_BYTES / 4;
     for (let b = 0; b < batch; b++) {
       const n = order[start + b];
       sources.set(data.images.subarray(n * size, (n + 1) * size), b * size);
-      const p = (b * DISTORT_PARAM_BYTES) / 4;
-      for (let k = 0; k < 6; k++) pf[p + k] = draws[b * D + k];
-      pf[p + 6] = alpha;
-      for (let k = 0; k < 4; k++) pu[p + 8 + k] = draws[b * D + 6 + k];
+      for (let k = 0; k < 6; k++) pf[b * P + k] = draws[b * D + k];
+      pf[b * P + 6] = alpha;
+      for (let k = 0; k < 4; k++) pu[b * P + 8 + k] = draws[b * D + 6 + k];
     }
     this.distortStaged = true;
   }
