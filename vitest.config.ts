@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -5,5 +6,9 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
+    // Every test, and every CLI a test starts, reads the digits convnotes ships (data/digits): what a
+    // user's cache holds (empty, partial or corrupt) or where CONVNOTES_DATA points never changes what
+    // the tests see. Tests of the defaults themselves set their own environment.
+    env: { CONVNOTES_DATA: fileURLToPath(new URL('./data/digits', import.meta.url)) },
   },
 });

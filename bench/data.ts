@@ -2,7 +2,9 @@
 // [count][28][28] (what TF.js, PyTorch and ConvNetJS read), plus the same images zero-padded to a larger
 // side for the convnotes descriptions whose first convolution is padded (N2, lenet5: 32×32).
 
-import { datasetModule } from './project.js';
+import { pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+import { datasetModule, ROOT } from './project.js';
 
 export interface Pool {
   /** [count][side][side], [0, 1]. */
@@ -15,7 +17,8 @@ export interface Pool {
 
 export async function loadPool(dir: string | undefined, count: number): Promise<Pool> {
   const ds = await datasetModule();
-  const data = ds.loadSplit(dir ?? ds.defaultDataDir(), 'train');
+  const { devDataDir } = (await import(pathToFileURL(join(ROOT, 'scripts', 'dev-data.mjs')).href)) as { devDataDir(): string };
+  const data = ds.loadSplit(dir ?? devDataDir(), 'train');
   const n = Math.min(count, data.count);
   if (data.rows !== data.cols) throw new Error(`${data.source}: expected square images, got ${data.rows}×${data.cols}`);
   const side = data.rows;

@@ -37,7 +37,7 @@ const USAGE = `usage: npm run bench -- [options]
   --warmup S         minimum warm-up before each measurement (default: min(1, seconds/2))
   --systems LIST     from ${SYSTEMS.join(',')} (default: all; convnotes always runs)
   --images N         size of the MNIST training-image pool the batches cycle through (default: 10000)
-  --data DIR         MNIST folder (default: $CONVNOTES_DATA, else ../shared/datasets/mnist)
+  --data DIR         MNIST folder (default: $CONVNOTES_DATA, else ../shared/datasets/mnist beside the checkout, else the user cache)
   --json             end stdout with one JSON line of the results
   --check            only check that every system computes the same function (and the registered
                      TF.js filter gradient); exit 1 on a mismatch

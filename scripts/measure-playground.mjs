@@ -14,7 +14,6 @@ const opt = (name, dflt) => (args.includes(name) ? args[args.indexOf(name) + 1] 
 const { playDataDir } = await import('../web/data-dir.mjs');
 const data = opt('--data', playDataDir());
 const runs = Number(opt('--runs', '3'));
-const chromiumPath = process.env.CONVNOTES_CHROMIUM ?? '/usr/bin/chromium';
 const temp = mkdtempSync(join(tmpdir(), 'convnotes-measure-'));
 
 const server = spawn(process.execPath, [join(ROOT, 'scripts', 'play.mjs'), '--data', data, '--port', '0', '--no-hmr'], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -26,11 +25,8 @@ const origin = await new Promise((resolve) => {
     if (m) resolve(m[1]);
   });
 });
-const { chromium } = await import('playwright-core');
-const browser = await chromium.launch({
-  executablePath: chromiumPath,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const { launchChromium } = await import('./chromium.mjs');
+const browser = await launchChromium();
 
 async function page1() {
   const page = await browser.newPage();

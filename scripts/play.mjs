@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run play [-- --data DIR] [--port N] [--host H] [--preview] [--no-hmr]`: the playground's dev server (or,
 // with --preview, a server for the built site in web/dist), serving the MNIST IDX files of DIR under
-// /data/ (default: the CLI's folder, $CONVNOTES_DATA or ../shared/datasets/mnist). --no-hmr: no file
+// /data/ (default: scripts/dev-data.mjs: $CONVNOTES_DATA, ../shared/datasets/mnist, the user cache). --no-hmr: no file
 // watching and no reloads (tests: a rebuild of dist/ mid-test would otherwise reload the page).
 import { resolve } from 'node:path';
 import { createServer, preview } from 'vite';

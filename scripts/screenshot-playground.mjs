@@ -4,11 +4,13 @@
 //
 //   npm run build && node scripts/screenshot-playground.mjs [--data DIR] [--out FILE]
 //
-// Drives Debian's Chromium with playwright-core (CONVNOTES_CHROMIUM overrides /usr/bin/chromium).
+// Drives Chromium with playwright-core, launched by scripts/chromium.mjs (the one the npm package
+// @sparticuz/chromium ships, or the one CONVNOTES_CHROMIUM names).
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './chromium.mjs';
+import { devDataDir } from './dev-data.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const arg = (name, fallback) => {
@@ -16,7 +18,7 @@ const arg = (name, fallback) => {
   return i >= 0 ? process.argv[i + 1] : fallback;
 };
 const out = arg('--out', join(ROOT, 'docs', 'playground.png'));
-const data = arg('--data', process.env.CONVNOTES_DATA ?? join(ROOT, '..', 'shared', 'datasets', 'mnist'));
+const data = arg('--data', devDataDir());
 
 const server = spawn(process.execPath, [join(ROOT, 'scripts', 'play.mjs'), '--data', data, '--port', '0', '--no-hmr'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
 const origin = await new Promise((resolve, reject) => {
@@ -35,10 +37,7 @@ const origin = await new Promise((resolve, reject) => {
   server.once('exit', (code) => reject(new Error(`the playground's server exited (${code}):\n${log}`)));
 });
 
-const browser = await chromium.launch({
-  executablePath: process.env.CONVNOTES_CHROMIUM ?? '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launchChromium();
 try {
   const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
   const state = () => page.evaluate(() => window.playground.state);

@@ -11,6 +11,10 @@ import type { DistortShape } from './wasm/plan.js';
 import type { Augmenter } from './data/augment.js';
 import { Network } from './network.js';
 import { applyUpdate } from './train/update.js';
+import * as check from './validate.js';
+// Static (engine.ts imports this module back; neither uses the other at load): a dynamic import would be
+// a chunk of its own in a bundle, which a worker bundled as one classic script (Vite's default) cannot have.
+import { FastNetwork } from './wasm/engine.js';
 
 export type BackendName = 'wasm' | 'reference';
 
@@ -33,6 +37,7 @@ export interface TrainableNetwork {
   /** Threads it runs on, and why fewer than asked for, if so. */
   readonly threads: number;
   readonly notice: string | null;
+  /** The last layer's values [batch][outputs]: logits for cross-entropy (predict() gives probabilities). */
   forward(input: Float32Array | Float64Array, batch: number): Float32Array | Float64Array;
   computeGradients(input: Float32Array | Float64Array, labels: Labels, batch: number): number;
   trainStep(input: Float32Array | Float64Array, labels: Labels, batch: number, rate: number): number;
@@ -67,6 +72,32 @@ export interface BackendOptions {
   distort?: DistortShape;
 }
 
+/** Checks that `v` is a network a trainer can drive (createNetwork's, or a FastNetwork). */
+export function checkTrainable(v: unknown, path: string): TrainableNetwork {
+  const what = 'a network made by createNetwork (or a FastNetwork)';
+  const n = check.object(v, path, what);
+  for (const f of ['forward', 'computeGradients', 'update', 'setParams'] as const) if (typeof n[f] !== 'function') check.fail(path, what, v);
+  if (!check.isObject(n.description) || typeof n.maxBatch !== 'number' || !Array.isArray(n.views)
+    || !(n.rates instanceof Float32Array || n.rates instanceof Float64Array)) check.fail(path, what, v);
+  return v as unknown as TrainableNetwork;
+}
+
+/** Checks createNetwork's and FastNetwork.create's options (ArgumentError naming the field). */
+export function checkBackendOptions(v: unknown, path = 'options'): void {
+  const o = check.object(v, path, 'an object {batch, backend?, threads?, seed?}');
+  check.batchSize(o.batch, `${path}.batch`);
+  if (o.backend !== undefined) check.oneOf(o.backend, `${path}.backend`, ['wasm', 'reference'] as const);
+  if (o.threads !== undefined) check.integer(o.threads, `${path}.threads`, 1);
+  if (o.seed !== undefined) check.integer(o.seed, `${path}.seed`, 0, 0xffffffff);
+  if (o.relaxedSimd !== undefined && typeof o.relaxedSimd !== 'boolean') check.fail(`${path}.relaxedSimd`, 'true or false', o.relaxedSimd);
+  if (o.distort !== undefined) {
+    const d = check.object(o.distort, `${path}.distort`, 'an object {rows, cols, radius} (the images and the Gaussian\'s smoothingRadius)');
+    check.integer(d.rows, `${path}.distort.rows`, 1);
+    check.integer(d.cols, `${path}.distort.cols`, 1);
+    check.integer(d.radius, `${path}.distort.radius`, 1);
+  }
+}
+
 /** True where this engine runs 128-bit WebAssembly SIMD. */
 export function wasmSimdSupported(): boolean {
   // (module (func (result v128) v128.const i32x4 0 0 0 0)) — the smallest SIMD module
@@ -76,14 +107,19 @@ export function wasmSimdSupported(): boolean {
 
 /** Builds a network on the chosen backend (wasm unless told otherwise or unavailable). */
 export async function createNetwork(description: NetworkDescription | ResolvedDescription | unknown, options: BackendOptions): Promise<TrainableNetwork> {
+  checkBackendOptions(options);
   const wanted = options.backend ?? 'wasm';
   if (wanted === 'wasm' && wasmSimdSupported()) {
-    const { FastNetwork } = await import('./wasm/engine.js');
     const net = await FastNetwork.create(description, options);
     return Object.assign(net, { backend: 'wasm' as const });
   }
   const net = new Network(description, options.seed === undefined ? {} : { seed: options.seed });
   const f64 = (a: Float32Array | Float64Array): Float64Array => (a instanceof Float64Array ? a : Float64Array.from(a));
+  // the input is checked before it is converted to float64 (Network checks the rest)
+  const checkInput = (input: Float32Array | Float64Array, batch: number): Float32Array | Float64Array => {
+    check.batchSize(batch, 'batch');
+    return check.floats(input, 'input', batch * net.inputSize, `a Float32Array or Float64Array of batch × ${net.inputShape.join('×')} = ${batch * net.inputSize} values`);
+  };
   const notice = wanted === 'wasm' ? 'this engine has no WebAssembly SIMD: running the float64 reference kernels' : null;
   const rates = new Float64Array(net.params.length).fill(1);
   const velocity = new Float64Array(net.params.length);
@@ -94,14 +130,26 @@ export async function createNetwork(description: NetworkDescription | ResolvedDe
     rates,
     velocity,
     maxBatch: Infinity,
-    update: (rate: number, momentum = 0, decay = 0) => applyUpdate(net.params, net.grads, rates, velocity, rate, momentum, decay),
+    update: (rate: number, momentum = 0, decay = 0) => {
+      checkUpdate(rate, momentum, decay);
+      applyUpdate(net.params, net.grads, rates, velocity, rate, momentum, decay);
+    },
     setParams: (p: ArrayLike<number>) => {
-      if (p.length !== net.params.length) throw new RangeError(`params: expected ${net.params.length} values, got ${p.length}`);
+      check.numbers(p, 'params', 0, `${net.params.length} parameter values`);
+      if (p.length !== net.params.length) check.fail('params', `${net.params.length} parameter values`, p);
       net.params.set(p);
     },
-    forward: (input: Float32Array | Float64Array, batch: number) => Network.prototype.forward.call(net, f64(input), batch),
-    computeGradients: (input: Float32Array | Float64Array, labels: Labels, batch: number) => Network.prototype.computeGradients.call(net, f64(input), labels, batch),
-    trainStep: (input: Float32Array | Float64Array, labels: Labels, batch: number, rate: number) => Network.prototype.trainStep.call(net, f64(input), labels, batch, rate),
+    forward: (input: Float32Array | Float64Array, batch: number) => Network.prototype.forward.call(net, f64(checkInput(input, batch)), batch),
+    computeGradients: (input: Float32Array | Float64Array, labels: Labels, batch: number) => Network.prototype.computeGradients.call(net, f64(checkInput(input, batch)), labels, batch),
+    trainStep: (input: Float32Array | Float64Array, labels: Labels, batch: number, rate: number) => Network.prototype.trainStep.call(net, f64(checkInput(input, batch)), labels, batch, rate),
     dispose: async () => {},
   });
+}
+
+/** Checks update()'s rate, momentum and decay (both backends). */
+export function checkUpdate(rate: number, momentum: number, decay: number): void {
+  check.finite(rate, 'rate');
+  check.finite(momentum, 'momentum', 0, 1, 'a number in [0, 1)');
+  if (momentum === 1) check.fail('momentum', 'a number in [0, 1)', momentum);
+  check.finite(decay, 'decay', 0, Infinity, 'a non-negative number');
 }

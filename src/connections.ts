@@ -1,4 +1,5 @@
-// §3.1 connection tables: which input maps M_j each output map j of a convolution layer combines.
+// §3.1 connection tables: which input maps M_j each output map j of a convolution layer combines
+// (docs/SPEC.md §3.1).
 //
 // A table is stored as a boolean matrix table[i][j] (rows: input maps i, columns: output maps j),
 // the way LeCun et al. (1998, Table I) print C3's, and compiled into a compact list of connections

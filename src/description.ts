@@ -5,6 +5,7 @@
 // and valid. Errors name the field by its path (`layers[2].kernel`) and say what was expected.
 
 import { CONNECTION_NAMES, inputSets, type ConnectionSpec } from './connections.js';
+import { show } from './validate.js';
 
 export const ACTIVATIONS = ['sigmoid', 'tanh', 'lecun', 'identity', 'relu'] as const;
 export type ActivationName = (typeof ACTIVATIONS)[number];
@@ -150,9 +151,8 @@ function isObj(v: unknown): v is Obj {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function str(v: unknown): string {
-  return JSON.stringify(v) ?? String(v);
-}
+/** A value in a message, on one short line (validate.ts: the one form every error of the library uses). */
+const str = show;
 
 /** The path of field `key` of the object at `path` ('' is the description itself: `loss`, not `.loss`). */
 function at(path: string, key: string): string {
@@ -234,8 +234,9 @@ export function isResolvedDescription(d: unknown): d is ResolvedDescription {
   return typeof d === 'object' && d !== null && resolved.has(d);
 }
 
-/** Validates a description, fills in defaults and infers every layer's output shape. */
+/** Validates a description, fills in defaults and infers every layer's output shape (a resolved one is returned as it is). */
 export function resolveDescription(value: unknown): ResolvedDescription {
+  if (isResolvedDescription(value)) return value;
   const r = resolveUnchecked(value);
   resolved.add(r);
   return r;

@@ -2,7 +2,7 @@
 //
 //     ∂Ẽ/∂w ≈ (Ẽ(w+h) − Ẽ(w−h)) / 2h
 //
-// and compare it with backpropagation's. Everything runs in float64.
+// and compare it with backpropagation's. Everything runs in float64. Specification: docs/SPEC.md §4.4.
 //
 // A single difference has two errors: truncation, ≈ h²·|E‴|/6, and rounding, ≈ 1e-16·|E|/h. No one h
 // makes both small enough to check a gradient of 1e-8 to a relative 1e-6 (measured on LeNet-5: worst
@@ -29,6 +29,7 @@ import { Act } from './kernels/kernels.js';
 import type { Labels } from './loss.js';
 import type { Network } from './network.js';
 import { Rng } from './rng.js';
+import * as arg from './validate.js';
 
 export interface GradCheckOptions {
   /** `extrapolated` (default): central differences extrapolated to h → 0; `central`: one difference. */
@@ -87,6 +88,18 @@ function sampleIndices(length: number, max: number, rng: Rng): number[] {
  * (`input` [batch][maps][h][w], `labels` [batch]). Parameters are restored exactly afterwards.
  */
 export function gradientCheck(net: Network, input: Float64Array, labels: Labels, batch: number, options: GradCheckOptions = {}): GradCheckResult {
+  if (!arg.isObject(net) || typeof (net as Partial<Network>).forwardFrom !== 'function') arg.fail('net', 'a float64 Network (gradient checks run in float64)', net);
+  arg.batchSize(batch, 'batch');
+  arg.floats(input, 'input', batch * net.inputSize, `a Float64Array of batch × ${net.inputShape.join('×')} = ${batch * net.inputSize} values`);
+  if (!(input instanceof Float64Array)) arg.fail('input', 'a Float64Array (gradient checks run in float64)', input);
+  arg.labels(labels, 'labels', batch, net.classes);
+  arg.object(options, 'options', 'an object {method?, epsilon?, maxPerGroup?, seed?, floor?, input?}');
+  if (options.method !== undefined) arg.oneOf(options.method, 'options.method', ['extrapolated', 'central'] as const);
+  if (options.epsilon !== undefined) arg.finite(options.epsilon, 'options.epsilon', Number.MIN_VALUE, Infinity, 'a positive number');
+  if (options.maxPerGroup !== undefined && options.maxPerGroup !== Infinity) arg.integer(options.maxPerGroup, 'options.maxPerGroup', 1);
+  if (options.seed !== undefined) arg.integer(options.seed, 'options.seed', 0, 0xffffffff);
+  if (options.floor !== undefined) arg.finite(options.floor, 'options.floor', Number.MIN_VALUE, Infinity, 'a positive number');
+  if (options.input !== undefined && typeof options.input !== 'boolean') arg.fail('options.input', 'true or false', options.input);
   const method = options.method ?? 'extrapolated';
   const h = options.epsilon ?? (method === 'central' ? 1e-5 : 1e-2);
   const max = options.maxPerGroup ?? Infinity;

@@ -1,5 +1,6 @@
 // convnotes: convolutional networks exactly as derived in Bouvrie's "Notes on Convolutional Neural
-// Networks". The library's public entry point (Node and browsers; the data/ loaders use node:fs).
+// Networks". The library's public entry point (Node and browsers); what reads and writes files is in
+// `convnotes/node` (src/node.ts).
 
 export { Network, type NetworkOptions } from './network.js';
 export {
@@ -10,7 +11,7 @@ export {
 } from './description.js';
 export { compileConnections, inputSets, LENET5_C3, type Connections, type ConnectionSpec } from './connections.js';
 export { gradientCheck, relativeError, centralDifference, extrapolatedDifference, type GradCheckOptions, type GradCheckResult, type GradCheckGroup } from './gradcheck.js';
-export { lossAndGradient, type Labels } from './loss.js';
+export { lossAndGradient, classScores, predictClass, classCount, type Labels } from './loss.js';
 export { Rng } from './rng.js';
 export { Act, type Kernels, type Vec } from './kernels/kernels.js';
 export { referenceKernels } from './kernels/reference.js';
@@ -21,11 +22,13 @@ export { SubsampleLayer } from './layers/subsample.js';
 export { FullLayer } from './layers/full.js';
 export { builtinNetwork, builtinNetworks, bouvrie, dlt, lenet5, learned } from './networks/builtin.js';
 export { summary } from './summary.js';
+export { VERSION } from './version.js';
+export { exportOnnx, checkOnnxModel, ONNX_OPSET, ONNX_INPUT, ONNX_OUTPUT, type ExportOptions } from './onnx/export.js';
 export { sgdStep, sgdStepPerLayer } from './train/sgd.js';
 export { createNetwork, wasmSimdSupported, type BackendName, type BackendOptions, type TrainableNetwork } from './backend.js';
 export { FastNetwork, createFastNetwork, type FastNetworkOptions } from './wasm/engine.js';
-// Model files (docs/MODEL-FORMAT.md). saveModel/loadModel use node:fs and live in model/model-io.ts,
-// outside this browser-safe entry point, like the data/ loaders.
+// Model files (docs/MODEL-FORMAT.md). saveModel/loadModel use node:fs: they are in `convnotes/node`
+// (src/node.ts), outside this browser-safe entry point, like the data/ loaders and checkpoints.
 export { ModelFileError } from './model/errors.js';
 export {
   encodeSafetensors, decodeSafetensors, MAX_HEADER_BYTES, type Dtype, type Tensor, type TensorData, type Safetensors,
@@ -36,7 +39,7 @@ export {
 } from './model/model-file.js';
 export { paramViews, paramCount } from './model/views.js';
 // Recipes, training, evaluation and data (all browser-safe: the node:fs loaders, data/files.ts and
-// data/bundled.ts, and model/model-io.ts stay outside this entry point).
+// data/bundled.ts, model/model-io.ts and train/checkpoint.ts are in `convnotes/node`).
 export {
   builtinRecipes, builtinRecipe, resolveRecipe, recipeToJson, scheduledRate, RecipeError,
   type Recipe, type TrainingSpec, type RateStage, type SdlmSpec, type NormalisationName,
@@ -46,6 +49,14 @@ export {
   type EpochLog, type TrainingState, type Progress, type TrainerOptions,
 } from './train/trainer.js';
 export { evaluate, argmax, range, type Evaluable, type Evaluation } from './train/evaluate.js';
+// What a network says about patterns, as `convnotes predict` prints it and the ONNX graph outputs it:
+// classes, scores, and a cross-entropy network's probabilities (forward gives its logits).
+export { predict, probabilities, type Predictions } from './predict.js';
+// The error every public function throws for an argument that is not what it takes (`path: expected …, got …`).
+export { ArgumentError } from './validate.js';
 export { applyUpdate } from './train/update.js';
 export { parseIdx, DataError, type IdxArray } from './data/idx.js';
 export { datasetFromIdx, fillBatch, UNIT, LECUN, IDX_FILES, type Dataset, type Normalisation } from './data/dataset.js';
+export {
+  Augmenter, fillDistortedBatch, smoothingRadius, type AugmentSpec, type ElasticSpec, type AffineSpec,
+} from './data/augment.js';

@@ -1,4 +1,4 @@
-// §4.3 Error functions.
+// §4.3 Error functions (docs/SPEC.md §4.3; the batch mean: §4.1).
 //
 // ONE CONVENTION, used everywhere (training, evaluation, gradient checks): the error of a batch is
 // the MEAN over its B patterns of the per-pattern error E^n. The notes write the sum; the mean keeps a
@@ -12,7 +12,8 @@
 // tanh) and as probabilities 0/1 for cross-entropy (whose softmax is part of the loss, so the last
 // layer's activation is usually the identity).
 
-import type { LossName } from './description.js';
+import { LOSSES, type LossName } from './description.js';
+import * as check from './validate.js';
 
 export type Labels = ArrayLike<number>;
 
@@ -24,6 +25,14 @@ export function lossAndGradient(
   loss: LossName, targets: readonly [number, number], y: Float64Array, labels: Labels,
   batch: number, classes: number, dy: Float64Array | null, codes: readonly (readonly number[])[] | null = null,
 ): number {
+  check.oneOf(loss, 'loss', LOSSES);
+  check.batchSize(batch, 'batch');
+  check.integer(classes, 'classes', 1);
+  if (!Array.isArray(targets) || targets.length !== 2 || !targets.every(Number.isFinite)) check.fail('targets', '[off, on] as two finite numbers', targets);
+  check.floats(y, 'y', batch * classes, `a Float64Array of batch × classes = ${batch * classes} outputs`);
+  if (dy !== null) check.floats(dy, 'dy', batch * classes, `null or a Float64Array of batch × classes = ${batch * classes} values`);
+  if (codes !== null && (!Array.isArray(codes) || !codes.every((c) => Array.isArray(c) && c.length === classes))) check.fail('codes', `null or class codes of ${classes} values each`, codes);
+  if (!((ArrayBuffer.isView(labels) && !(labels instanceof DataView)) || Array.isArray(labels)) || labels.length < batch) check.fail('labels', `${batch} class labels (one per pattern of the batch)`, labels);
   let total = 0;
   const invB = 1 / batch;
   const [off, on] = targets;
@@ -31,7 +40,7 @@ export function lossAndGradient(
   for (let b = 0; b < batch; b++) {
     const label = labels[b];
     if (!Number.isInteger(label) || label < 0 || label >= labelCount) {
-      throw new RangeError(`labels[${b}]: expected a class index in [0, ${labelCount - 1}], got ${label}`);
+      throw new check.ArgumentError(`labels[${b}]`, `expected a class index in [0, ${labelCount - 1}], got ${label}`);
     }
     const o = b * classes;
     if (loss === 'mse') {
@@ -75,7 +84,7 @@ export function lossCurvature(
   for (let b = 0; b < batch; b++) {
     const label = labels[b];
     if (!Number.isInteger(label) || label < 0 || label >= classes) {
-      throw new RangeError(`labels[${b}]: expected a class index in [0, ${classes - 1}], got ${label}`);
+      throw new check.ArgumentError(`labels[${b}]`, `expected a class index in [0, ${classes - 1}], got ${label}`);
     }
     const o = b * classes;
     if (loss === 'mse') {

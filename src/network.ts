@@ -19,6 +19,7 @@ import type { Layer, ParamView } from './layers/layer.js';
 import { SubsampleLayer } from './layers/subsample.js';
 import { classCount, lossAndGradient, lossCurvature, type Labels } from './loss.js';
 import { Rng } from './rng.js';
+import * as check from './validate.js';
 
 export interface NetworkOptions {
   /** The kernel implementation (default: the float64 reference). */
@@ -48,6 +49,9 @@ export class Network {
 
   constructor(description: NetworkDescription | ResolvedDescription | unknown, options: NetworkOptions = {}) {
     const d = isResolvedDescription(description) ? description : resolveDescription(description);
+    check.object(options, 'options', 'an object {kernels?, seed?}');
+    if (options.seed !== undefined) check.integer(options.seed, 'options.seed', 0, 0xffffffff);
+    if (options.kernels !== undefined) check.object(options.kernels, 'options.kernels', 'a Kernels implementation (referenceKernels)');
     this.description = d;
     this.kernels = options.kernels ?? referenceKernels;
     this.inputShape = d.input;
@@ -97,13 +101,13 @@ export class Network {
 
   view(name: string): Float64Array {
     const v = this.views.find((x) => x.name === name);
-    if (!v) throw new Error(`no parameter view named ${name}; have ${this.views.map((x) => x.name).join(', ')}`);
+    if (!v) check.fail('name', `the name of a parameter view: one of ${this.views.map((x) => x.name).join(', ')}`, name);
     return this.params.subarray(v.offset, v.offset + v.length);
   }
 
   gradView(name: string): Float64Array {
     const v = this.views.find((x) => x.name === name);
-    if (!v) throw new Error(`no parameter view named ${name}`);
+    if (!v) check.fail('name', `the name of a parameter view: one of ${this.views.map((x) => x.name).join(', ')}`, name);
     return this.grads.subarray(v.offset, v.offset + v.length);
   }
 
@@ -121,11 +125,16 @@ export class Network {
     this.capacity = batch;
   }
 
-  /** Forward pass over `batch` patterns of input [batch][maps][h][w]; returns the output [batch][classes] (a view, valid until the next call). */
+  /**
+   * Forward pass over `batch` patterns of input [batch][maps][h][w]; returns the output [batch][outputs]
+   * (a view, valid until the next call): the last layer's values, which for a cross-entropy network
+   * are the logits (the softmax is part of its loss). `predict` (predict.ts) gives what the CLI
+   * prints and the ONNX graph outputs: classes, scores and, for cross-entropy, probabilities.
+   */
   forward(input: Float64Array, batch: number): Float64Array {
-    if (!Number.isInteger(batch) || batch <= 0) throw new RangeError(`batch: expected a positive integer, got ${batch}`);
-    if (input.length < batch * this.inputSize) {
-      throw new RangeError(`input: expected ${batch}×${this.inputShape.join('×')} = ${batch * this.inputSize} values, got ${input.length}`);
+    check.batchSize(batch, 'batch');
+    if (!(input instanceof Float64Array) || input.length < batch * this.inputSize) {
+      check.fail('input', `a Float64Array of batch × ${this.inputShape.join('×')} = ${batch * this.inputSize} values`, input);
     }
     this.reserve(batch);
     this.batch = batch;
@@ -140,6 +149,7 @@ export class Network {
    */
   forwardFrom(from: number): Float64Array {
     if (this.batch === 0) throw new Error('forwardFrom: call forward first');
+    check.integer(from, 'from', 0, this.layers.length - 1);
     for (let l = from; l < this.layers.length; l++) this.layers[l].forward(this.kernels, this.batch, this.acts[l], this.acts[l + 1]);
     return this.acts[this.layers.length].subarray(0, this.batch * this.outputSize);
   }
@@ -153,6 +163,8 @@ export class Network {
 
   /** Ẽ = mean error of the last forward pass + penalties, without touching gradients. */
   loss(labels: Labels): number {
+    if (this.batch === 0) throw new Error('loss: call forward first');
+    check.labels(labels, 'labels', this.batch, this.classes);
     const d = this.description;
     const y = this.acts[this.layers.length];
     return lossAndGradient(d.loss, d.targets, y, labels, this.batch, this.outputSize, null, d.codes) + this.penalty();
@@ -172,6 +184,8 @@ export class Network {
     const L = this.layers.length;
     const batch = this.batch;
     if (batch === 0) throw new Error('backward: call forward first');
+    check.labels(labels, 'labels', batch, this.classes);
+    check.object(options, 'options', 'an object {inputGradient?}');
     let e = lossAndGradient(d.loss, d.targets, this.acts[L], labels, batch, this.outputSize, this.dActs[L], d.codes);
     for (let l = L - 1; l >= 0; l--) {
       const dx = l > 0 || options.inputGradient ? this.dActs[l] : null;
@@ -195,6 +209,7 @@ export class Network {
 
   /** §4.1 one step of gradient descent, θ ← θ − rate·∂Ẽ/∂θ; returns Ẽ before the step. */
   trainStep(input: Float64Array, labels: Labels, batch: number, rate: number): number {
+    check.finite(rate, 'rate');
     const e = this.computeGradients(input, labels, batch);
     for (let i = 0; i < this.params.length; i++) this.params[i] -= rate * this.grads[i];
     return e;
@@ -227,6 +242,7 @@ export class Network {
     const d = this.description;
     const L = this.layers.length;
     this.forward(input, batch);
+    check.labels(labels, 'labels', batch, this.classes);
     this.zeroGrads();
     lossCurvature(d.loss, this.acts[L], labels, batch, this.outputSize, this.dActs[L]);
     for (let l = L - 1; l >= 0; l--) {
@@ -247,6 +263,7 @@ export class Network {
 
   /** Output of layer ℓ for the last forward pass, [batch][maps][h][w]. */
   activation(layer: number): Float64Array {
+    check.integer(layer, 'layer', 0, this.layers.length - 1);
     const n = this.batch * shapeSize(this.layers[layer].outShape);
     return this.acts[layer + 1].subarray(0, n);
   }

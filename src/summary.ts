@@ -1,7 +1,10 @@
 // A network as a table a person reads: each layer, its output shape and its parameters.
 import type { Network } from './network.js';
+import * as check from './validate.js';
 
 export function summary(net: Network): string {
+  const n = check.object(net, 'net', 'a Network');
+  if (!check.isObject(n.description) || !Array.isArray(n.layers) || !Array.isArray(n.views)) check.fail('net', 'a Network', net);
   const d = net.description;
   const rows: string[][] = [['layer', 'type', 'output', 'parameters', 'details']];
   rows.push(['input', '', d.input.join('×'), '', '']);

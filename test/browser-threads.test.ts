@@ -1,29 +1,23 @@
-// The fast path in a real browser (Debian's Chromium, driven by playwright-core): threads on Web
+// The fast path in a real browser (Chromium from scripts/chromium.mjs, driven by playwright-core): threads on Web
 // Workers over one shared memory in a cross-origin-isolated page, weights bit-identical at 1 and 2
 // threads, and bit-identical to the same run in Node. Serves the built package (npm test builds it).
 import { createServer, type Server } from 'node:http';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { extname, join, normalize } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../scripts/chromium.mjs';
 import { FastNetwork } from '../src/wasm/engine.js';
 import { builtinNetwork } from '../src/networks/builtin.js';
 // @ts-expect-error: plain JavaScript shared with the browser page
 import { trainAndHash } from './browser/train-and-hash.js';
 
 const ROOT = join(import.meta.dirname, '..');
-const CHROMIUM = process.env.CONVNOTES_CHROMIUM ?? '/usr/bin/chromium';
 const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json', '.map': 'application/json' };
 
 let server: Server;
 let origin = '';
 
-// CI (.ci/run installs Chromium) must run this test; elsewhere it is skipped, loudly, without Chromium.
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
-if (!HAVE_CHROMIUM && process.env.CI) throw new Error(`${CHROMIUM}: no Chromium in CI (.ci/run installs Debian's chromium), or set CONVNOTES_CHROMIUM`);
-if (!HAVE_CHROMIUM) console.warn(`browser test skipped: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CONVNOTES_CHROMIUM)`);
-
 beforeAll(async () => {
-  if (!HAVE_CHROMIUM) return;
   server = createServer((req, res) => {
     const path = normalize(decodeURIComponent((req.url ?? '/').split('?')[0]));
     const file = join(ROOT, path);
@@ -48,13 +42,9 @@ afterAll(async () => {
   await new Promise((resolve) => server?.close(resolve));
 });
 
-describe.skipIf(!HAVE_CHROMIUM)('fast path in Chromium', () => {
+describe('fast path in Chromium', () => {
   it('trains on 2 Web Worker threads, bit-identical to 1 thread and to Node', async () => {
-    const { chromium } = await import('playwright-core');
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
       await page.goto(`${origin}/test/browser/threads.html`);

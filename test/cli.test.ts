@@ -1,10 +1,11 @@
 // The command line as a user runs it: `convnotes gradcheck` on every built-in network, and the
 // one-line errors (exit 1, no stack trace) for bad input. Runs the built CLI (npm test builds first).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { VERSION } from '../src/version.js';
 import { resolveDescription } from '../src/description.js';
 
 const CLI = join(import.meta.dirname, '..', 'dist', 'cli', 'main.js');
@@ -102,6 +103,20 @@ describe('convnotes describe', () => {
       const r = run('describe', name);
       expect(r.code).toBe(0);
       expect(resolveDescription(JSON.parse(r.stdout)).name).toBe(name);
+    });
+  }
+});
+
+describe('convnotes --version', () => {
+  // src/version.ts, which the CLI prints, held equal to package.json
+  const { version } = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'package.json'), 'utf8')) as { version: string };
+  it('src/version.ts says what package.json says', () => expect(VERSION).toBe(version));
+  for (const flag of ['--version', '-V']) {
+    it(`${flag} prints package.json's version alone, exit 0`, () => {
+      const r = run(flag);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toBe(`${version}\n`);
+      expect(r.stderr).toBe('');
     });
   }
 });

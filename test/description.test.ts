@@ -363,7 +363,8 @@ describe('top-level fields', () => {
 
   it('rejects a description that is not an object', () => {
     for (const v of [null, 5, 'bouvrie', [builtinNetwork('bouvrie')]]) {
-      expectRejected(v, 'description', /expected a JSON object/, `got ${JSON.stringify(v)}`);
+      // long values are shown cut to their first 80 characters, so the message stays one line
+      expectRejected(v, 'description', /expected a JSON object/, `got ${JSON.stringify(v).slice(0, 60)}`);
     }
   });
 });

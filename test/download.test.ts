@@ -11,11 +11,10 @@ import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATASETS, downloadDataset, type DatasetSource } from '../src/cli/download.js';
+import { BUNDLED_DIR } from '../src/data/bundled.js';
 
 const CLI = join(import.meta.dirname, '..', 'dist', 'cli', 'main.js');
-const SHARED = '/work/shared/datasets/mnist';
 const FILES = Object.keys(DATASETS.mnist.md5);
-const haveShared = FILES.every((f) => existsSync(join(SHARED, f)));
 
 /** The CLI, asynchronously: the server runs in this process, so spawnSync would block it. */
 const run = (args: string[], env: Record<string, string> = {}) =>
@@ -43,26 +42,16 @@ describe('convnotes download', () => {
   let server: Server;
   let base = '';
   const requests: string[] = [];
-  /** The checksums the served files must match: the real MNIST table, or the synthetic files' own. */
+  /** The checksums the served files must match: their own (they are the shipped digits, not the full set). */
   let source: DatasetSource = DATASETS.mnist;
 
   beforeAll(async () => {
     mkdirSync(good);
     mkdirSync(bad);
+    // the shipped digits (real MNIST, gzipped IDX), with their own MD5 table injected through `source`
     const gz: Record<string, Buffer> = {};
-    if (haveShared) {
-      for (const f of FILES) gz[f] = readFileSync(join(SHARED, f));
-    } else {
-      // small synthetic IDX files, with their own MD5 table injected through `source`
-      const images = (n: number) => idx([n, 28, 28], Uint8Array.from({ length: n * 784 }, (_, i) => (i * 7) % 256));
-      const labels = (n: number) => idx([n], Uint8Array.from({ length: n }, (_, i) => i % 10));
-      const raw: Record<string, Buffer> = {
-        'train-images-idx3-ubyte.gz': images(30), 'train-labels-idx1-ubyte.gz': labels(30),
-        't10k-images-idx3-ubyte.gz': images(10), 't10k-labels-idx1-ubyte.gz': labels(10),
-      };
-      for (const f of FILES) gz[f] = gzipSync(raw[f]);
-      source = { ...DATASETS.mnist, md5: Object.fromEntries(FILES.map((f) => [f, md5(raw[f])])) };
-    }
+    for (const f of FILES) gz[f] = readFileSync(join(BUNDLED_DIR, f));
+    source = { ...DATASETS.mnist, md5: Object.fromEntries(FILES.map((f) => [f, md5(gunzipSync(gz[f]))])) };
     for (const f of FILES) {
       writeFileSync(join(good, f), gz[f]);
       writeFileSync(join(bad, f), gz[f]);
@@ -86,9 +75,8 @@ describe('convnotes download', () => {
   });
   afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
-  /** Through the CLI when the real MNIST files are served, through the API (with the synthetic table) otherwise. */
+  /** Through the API, with the served files' own MD5 table (the CLI's is real MNIST's, checked below by a failure). */
   const download = async (dir: string, mirror: string) => {
-    if (haveShared) return run(['download', 'mnist', '--dir', dir], { CONVNOTES_MIRROR: mirror });
     try {
       await downloadDataset({ name: 'mnist', dir, mirrors: mirror.split(','), source });
       return { code: 0, stdout: '', stderr: '' };
@@ -127,8 +115,8 @@ describe('convnotes download', () => {
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/t10k-labels-idx1-ubyte\.gz.*MD5/);
     expect(r.stderr).toContain(`${base}/bad/t10k-labels-idx1-ubyte.gz`);
-    expect(existsSync(join(dir, 't10k-labels-idx1-ubyte.gz'))).toBe(false);
-    expect(readdirSync(dir).filter((f) => f.includes('.tmp'))).toEqual([]);
+    // nothing behind: not the bad file, nor the three good ones fetched before it, nor the folder
+    expect(existsSync(dir)).toBe(false);
   });
 
   it('falls back to the next mirror, and names every URL tried when all fail', async () => {
@@ -145,13 +133,54 @@ describe('convnotes download', () => {
     expect(f.stderr).toContain('http://127.0.0.1:1/train-images-idx3-ubyte.gz');
   });
 
-  it.runIf(haveShared)('defaults to $XDG_CACHE_HOME/convnotes/mnist and reads file: mirrors', async () => {
+  it('defaults to $XDG_CACHE_HOME/convnotes/mnist and reads file: mirrors', async () => {
     const cache = join(root, 'cache');
-    const r = await run(['download', '--json'], { XDG_CACHE_HOME: cache, CONVNOTES_MIRROR: `file://${good}/` });
+    const saved = process.env.XDG_CACHE_HOME;
+    process.env.XDG_CACHE_HOME = cache;
+    try {
+      const r = await downloadDataset({ name: 'mnist', mirrors: [`file://${good}/`], source });
+      expect(r).toMatchObject({ dir: join(cache, 'convnotes', 'mnist'), kept: [] });
+      expect(r.fetched.sort()).toEqual([...FILES].sort());
+    } finally {
+      if (saved === undefined) delete process.env.XDG_CACHE_HOME;
+      else process.env.XDG_CACHE_HOME = saved;
+    }
+  });
+
+  it('a failed download leaves no folder behind, and a file fetched before the failure goes too', async () => {
+    const cache = join(root, 'cache-fail');
+    const dir = join(cache, 'convnotes', 'mnist');
+    // good/ serves every file, but the CLI's table is real MNIST's: the shipped digits fail its MD5
+    const r = await run(['download', 'mnist', '--dir', dir], { CONVNOTES_MIRROR: `${base}/good/` });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/train-images-idx3-ubyte\.gz.*MD5 of the uncompressed data is [0-9a-f]{32}, expected 6bbc9ace/);
+    expect(existsSync(cache)).toBe(false);
+    // one file fetched, the next one missing everywhere: the first is removed again with the folders
+    const partial = await downloadDataset({ name: 'mnist', dir, mirrors: [`${base}/good/`], source: { ...source, md5: { ...source.md5, 'missing.gz': 'x' } } }).catch((e: Error) => e);
+    expect(partial).toBeInstanceOf(Error);
+    expect((partial as Error).message).toContain(`${base}/good/missing.gz (HTTP 404`);
+    expect(existsSync(cache)).toBe(false);
+  });
+
+  it('npm start offline: says once why the download failed, leaves nothing behind, trains on the shipped digits', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'convnotes-home-'));
+    const env: Record<string, string> = { HOME: home, XDG_CACHE_HOME: '', CONVNOTES_DATA: '', CONVNOTES_MIRROR: `${base}/missing/` };
+    const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [CLI, 'train', '--recipe', 'dlt', '--download', '--epochs', '1', '--limit', '1000', '--no-progress', '--out', join(home, 'dlt.safetensors')], {
+        cwd: home, env: { ...process.env, ...env },
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => (stderr += d));
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
     expect(r.code, r.stderr).toBe(0);
-    const summary = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
-    expect(summary).toMatchObject({ dir: join(cache, 'convnotes', 'mnist'), kept: [] });
-    expect(summary.fetched.sort()).toEqual([...FILES].sort());
+    const said = r.stdout.split(`${base}/missing/train-images-idx3-ubyte.gz (HTTP 404`);
+    expect(said, r.stdout).toHaveLength(2);
+    expect(r.stdout).toContain('the 10,000 MNIST digits shipped with convnotes');
+    expect(r.stdout).toMatch(/test error \d+\.\d\d % after 1 epoch/);
+    expect(existsSync(join(home, '.cache'))).toBe(false);
   });
 
   it('rejects an unknown dataset in one line', async () => {

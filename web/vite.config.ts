@@ -66,7 +66,4 @@ export default defineConfig({
   preview: { headers: ISOLATION },
   worker: { format: 'es' },
   build: { outDir: 'dist', emptyOutDir: true, target: 'es2022' },
-  // dist/ is the package's own output: served as is, not pre-bundled (its workers and wasm are found
-  // relative to import.meta.url).
-  optimizeDeps: { exclude: ['convnotes'] },
 });

@@ -1,8 +1,6 @@
 // `npm start` (`convnotes demo`): the notes' network, built, gradient-checked and trained for a few
 // hundred steps on real MNIST digits, saying what it does at each stage.
-import { existsSync } from 'node:fs';
 import { UNIT, fillBatch } from '../data/dataset.js';
-import { defaultDataDir, loadSplit } from '../data/files.js';
 import { gradientCheck } from '../gradcheck.js';
 import { Network } from '../network.js';
 import { builtinNetwork } from '../networks/builtin.js';
@@ -10,6 +8,7 @@ import { Rng } from '../rng.js';
 import { summary } from '../summary.js';
 import { evaluate } from '../train/evaluate.js';
 import { CliError } from './errors.js';
+import { loadTrainingData } from './train.js';
 import { createNetwork, type BackendName } from '../backend.js';
 
 export interface DemoOptions {
@@ -39,17 +38,10 @@ export async function runDemo(o: DemoOptions): Promise<number> {
   out(`   largest: ${check.maxRelativeError.toExponential(2)} ${check.maxRelativeError <= 1e-6 ? '(≤ 1e-6: the gradients are right)' : '(ABOVE 1e-6: something is wrong)'}`);
   out();
 
-  const dir = o.data ?? defaultDataDir();
-  if (!existsSync(dir)) {
-    throw new CliError(
-      `no MNIST data in ${dir}: put the four IDX files (train-images-idx3-ubyte.gz, …) there, or point ` +
-      'CONVNOTES_DATA (or --data) at a folder that holds them',
-    );
-  }
-  const train = loadSplit(dir, 'train');
-  const test = loadSplit(dir, 'test');
+  const data = loadTrainingData(o.data, 10);
+  const { train, test } = data;
   const images = o.steps * o.batch;
-  out(`3. Training on real MNIST (${dir}): ${o.steps} steps of mini-batch gradient descent (§4.1),`);
+  out(`3. Training on real MNIST (${data.origin}): ${o.steps} steps of mini-batch gradient descent (§4.1),`);
   out(`   batch ${o.batch}, rate ${o.rate}, squared error averaged over the batch, ${images} training images`);
   out(`   drawn at random from ${train.count}; test error measured on the first 1,000 of ${test.count} test images.`);
   const testIdx = Array.from({ length: Math.min(1000, test.count) }, (_, i) => i);

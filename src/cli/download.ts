@@ -10,12 +10,12 @@
 // comma-separated list of base URLs (http:, https: or file:).
 
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, rmdirSync, statSync, unlinkSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { writeFileAtomic } from '../atomic.js';
+import { cacheDir } from '../data/files.js';
 import { CliError } from './errors.js';
 
 export interface DatasetSource {
@@ -62,11 +62,6 @@ export interface DownloadOptions {
   log?: (line: string) => void;
 }
 
-/** The per-user cache folder of a dataset: $XDG_CACHE_HOME/convnotes/<name>, else ~/.cache/convnotes/<name>. */
-export function cacheDir(name: string): string {
-  return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'convnotes', name);
-}
-
 const md5 = (bytes: Uint8Array): string => createHash('md5').update(bytes).digest('hex');
 
 /** Why `bytes` are not the expected file, or null when they are. */
@@ -96,7 +91,19 @@ function reason(e: unknown): string {
   return err.cause?.code ?? err.cause?.message ?? err.code ?? err.message;
 }
 
-/** Downloads what is missing; returns the folder. Throws CliError naming the file and the URLs tried. */
+/** Creates `dir` and its missing parents; returns the folders it created, deepest last. */
+function makeFolders(dir: string): string[] {
+  const missing: string[] = [];
+  for (let d = dir; !existsSync(d) && dirname(d) !== d; d = dirname(d)) missing.unshift(d);
+  mkdirSync(dir, { recursive: true });
+  return missing;
+}
+
+/**
+ * Downloads what is missing; returns the folder. Throws CliError naming the file and every URL tried
+ * with its error. A download that fails leaves nothing behind: the files it fetched and the folders it
+ * created are removed again, so a failed attempt never looks like a dataset.
+ */
 export async function downloadDataset(o: DownloadOptions): Promise<{ dir: string; fetched: string[]; kept: string[] }> {
   if (!o.source && !Object.hasOwn(DATASETS, o.name)) throw new CliError(`download ${o.name}: unknown dataset, expected one of ${Object.keys(DATASETS).join(', ')}`);
   const source = o.source ?? DATASETS[o.name];
@@ -105,52 +112,68 @@ export async function downloadDataset(o: DownloadOptions): Promise<{ dir: string
   const fetcher: Fetch = o.fetch ?? ((url) => fetch(url));
   const log = o.log ?? (() => {});
   const dir = o.dir ?? cacheDir(o.name);
+  let created: string[];
   try {
-    mkdirSync(dir, { recursive: true });
+    created = makeFolders(dir);
   } catch (e) {
     throw new CliError(`${dir}: cannot create the folder (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
   if (!statSync(dir).isDirectory()) throw new CliError(`${dir}: is not a folder`);
   const fetched: string[] = [];
   const kept: string[] = [];
-  for (const [file, expected] of Object.entries(source.md5)) {
-    const target = join(dir, file);
-    if (existsSync(target)) {
-      const why = invalid(readFileSync(target), expected, source);
-      if (why === null) {
-        log(`${file}: present and valid, kept`);
-        kept.push(file);
-        continue;
-      }
-      log(`${file}: present but ${why}; fetching it again`);
-    }
-    const tried: string[] = [];
-    let bytes: Uint8Array | null = null;
-    for (const base of mirrors) {
-      const url = base + file;
-      let got: Uint8Array;
+  const undo = (): void => {
+    for (const f of fetched) unlinkSync(join(dir, f));
+    for (const d of created.reverse()) {
       try {
-        got = await fetchBytes(url, fetcher);
+        rmdirSync(d);
+      } catch {
+        // not empty: something else was put there meanwhile; leave it
+      }
+    }
+  };
+  try {
+    for (const [file, expected] of Object.entries(source.md5)) {
+      const target = join(dir, file);
+      if (existsSync(target)) {
+        const why = invalid(readFileSync(target), expected, source);
+        if (why === null) {
+          log(`${file}: present and valid, kept`);
+          kept.push(file);
+          continue;
+        }
+        log(`${file}: present but ${why}; fetching it again`);
+      }
+      const tried: string[] = [];
+      let bytes: Uint8Array | null = null;
+      for (const base of mirrors) {
+        const url = base + file;
+        let got: Uint8Array;
+        try {
+          got = await fetchBytes(url, fetcher);
+        } catch (e) {
+          tried.push(`${url} (${reason(e)})`);
+          continue;
+        }
+        const why = invalid(got, expected, source);
+        if (why !== null) {
+          tried.push(`${url} (${why})`);
+          continue;
+        }
+        bytes = got;
+        log(`${file}: ${got.length} bytes from ${url}, MD5 verified`);
+        break;
+      }
+      if (bytes === null) throw new CliError(`${target}: could not download a valid ${file}; tried ${tried.join(', ')}`);
+      try {
+        writeFileAtomic(target, bytes);
       } catch (e) {
-        tried.push(`${url} (${reason(e)})`);
-        continue;
+        throw new CliError(`${target}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
       }
-      const why = invalid(got, expected, source);
-      if (why !== null) {
-        tried.push(`${url} (${why})`);
-        continue;
-      }
-      bytes = got;
-      log(`${file}: ${got.length} bytes from ${url}, MD5 verified`);
-      break;
+      fetched.push(file);
     }
-    if (bytes === null) throw new CliError(`${target}: could not download a valid ${file}; tried ${tried.join(', ')}`);
-    try {
-      writeFileAtomic(target, bytes);
-    } catch (e) {
-      throw new CliError(`${target}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-    }
-    fetched.push(file);
+  } catch (e) {
+    undo();
+    throw e;
   }
   return { dir, fetched, kept };
 }

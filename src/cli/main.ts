@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // The `convnotes` command line.
+import { VERSION } from '../version.js';
 import { Command, Option } from 'commander';
 import { builtinNetwork, builtinNetworks } from '../networks/builtin.js';
 import { runDemo } from './demo.js';
@@ -15,9 +16,11 @@ import { runTrain } from './train.js';
 import { builtinRecipe, builtinRecipes, recipeToJson } from '../train/recipe.js';
 import { nonNegativeInt, positiveInt, positiveNumber } from './options.js';
 
+
 const program = new Command();
 program
   .name('convnotes')
+  .version(VERSION, '-V, --version', 'print the version of convnotes')
   .description("Convolutional networks exactly as derived in Bouvrie's Notes on Convolutional Neural Networks")
   .option('--verbose', 'print stack traces with errors')
   .showHelpAfterError()
@@ -32,7 +35,7 @@ program
   .command('train')
   .description('train a recipe (§4) on an IDX dataset; writes a model file, checkpointed at every epoch end')
   .option('--recipe <name|file>', `a built-in recipe (${Object.keys(builtinRecipes).join(', ')}) or a JSON recipe or description`, 'bouvrie')
-  .option('--data <dir>', 'folder with the four IDX files (default: $CONVNOTES_DATA, ../shared/datasets/mnist, ~/.cache/convnotes/mnist)')
+  .option('--data <dir>', 'folder with the four IDX files (default: $CONVNOTES_DATA, else ~/.cache/convnotes/mnist when it holds them, else the 10,000 digits shipped with convnotes)')
   .option('--epochs <n>', 'epochs (default: the recipe\'s)', positiveInt)
   .option('--seed <s>', 'seed of the shuffling and sampling', nonNegativeInt, 1)
   .option('--threads <n>', 'threads for the wasm backend (default: the available cores)', positiveInt)
@@ -42,7 +45,7 @@ program
   .option('--eval-train <n>', 'training images whose error is measured after each epoch (default: all)', nonNegativeInt)
   .option('--limit <n>', 'train on the first n training images only', positiveInt)
   .option('--no-progress', 'no progress bar')
-  .option('--download', 'with no --data and no data in the default folder, download MNIST into ~/.cache/convnotes/mnist first (else: the bundled digits)', false)
+  .option('--download', 'with no --data and no data in the default folder, download MNIST into ~/.cache/convnotes/mnist first (if that fails: the 10,000 shipped digits)', false)
   .option('--json', 'end stdout with one line of JSON: {recipe, epochs, trainError, testError, seconds, imagesPerSecond, model}', false)
   .action(async (o) => {
     exitCode = await runTrain(o);
@@ -107,7 +110,7 @@ program
 program
   .command('demo')
   .description('build the notes\' network, gradient-check it and train it briefly on real MNIST (npm start)')
-  .option('--data <dir>', 'folder with the MNIST IDX files (default: $CONVNOTES_DATA, ../shared/datasets/mnist, ~/.cache/convnotes/mnist)')
+  .option('--data <dir>', 'folder with the MNIST IDX files (default: $CONVNOTES_DATA, else ~/.cache/convnotes/mnist when it holds them, else the 10,000 digits shipped with convnotes)')
   .option('--steps <n>', 'training steps', positiveInt, 200)
   .option('--batch <n>', 'patterns per step', positiveInt, 50)
   .option('--rate <r>', 'learning rate', positiveNumber, 1)

@@ -13,7 +13,8 @@ import { readIdx } from '../data/files.js';
 import { DataError } from '../data/idx.js';
 import { assertFiniteParams } from '../model/finite.js';
 import { loadModel } from '../model/model-io.js';
-import { classCount, classScores, predictClass } from '../loss.js';
+import { classCount } from '../loss.js';
+import { predict } from '../predict.js';
 import { resolveRecipe } from '../train/recipe.js';
 import { CliError } from './errors.js';
 
@@ -104,13 +105,6 @@ export function pngToDataset(file: string, inputHeight: number, inputWidth: numb
   return { images, labels: new Uint8Array(1), count: 1, rows: h, cols: w, source: file };
 }
 
-function softmax(y: number[]): number[] {
-  const max = Math.max(...y);
-  const e = y.map((v) => Math.exp(v - max));
-  const s = e.reduce((a, b) => a + b, 0);
-  return e.map((v) => v / s);
-}
-
 export async function runPredict(o: PredictOptions): Promise<number> {
   if ((o.input === undefined) === (o.png === undefined)) throw new CliError('predict: give either --input FILE.idx[.gz] or --png FILE.png');
   if (o.png !== undefined && (o.index !== undefined || o.count !== undefined)) throw new CliError('predict: --index and --count go with --input, not --png');
@@ -121,7 +115,6 @@ export async function runPredict(o: PredictOptions): Promise<number> {
   const [, height, width] = d.input;
   const outputs = d.shapes[d.shapes.length - 1].reduce((a, b) => a * b, 1);
   const classes = classCount(d, outputs);
-  const scoreRow = new Float64Array(classes);
 
   let data: Dataset;
   let indices: number[];
@@ -150,13 +143,13 @@ export async function runPredict(o: PredictOptions): Promise<number> {
     for (let start = 0; start < indices.length; start += capacity) {
       const b = Math.min(capacity, indices.length - start);
       fillBatch(data, indices, start, b, height, width, normalise === 'lecun' ? LECUN : UNIT, x, labels);
-      const y = net.forward(x, b);
+      // the library's predict: class scores (the outputs, or −½‖y − code‖² for a network with class
+      // codes) and, for cross-entropy, their softmax
+      const r = predict(net, x, b);
       for (let n = 0; n < b; n++) {
-        // class scores: the outputs, or −½‖y − code‖² for a network with class codes
-        classScores(d.codes, y, n, outputs, scoreRow);
-        const scores = Array.from(scoreRow);
-        const p: Prediction = { index: indices[start + n], class: predictClass(d.codes, y, n, outputs), scores };
-        if (d.loss === 'cross-entropy') p.probabilities = softmax(scores);
+        const row = (a: Float64Array) => Array.from(a.subarray(n * classes, (n + 1) * classes));
+        const p: Prediction = { index: indices[start + n], class: r.classes[n], scores: row(r.scores) };
+        if (r.probabilities) p.probabilities = row(r.probabilities);
         predictions.push(p);
       }
     }

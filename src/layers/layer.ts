@@ -1,5 +1,6 @@
 // What every layer is to the network: shapes, the parameters it declares, and a forward/backward pair
-// over a batch held in plain arrays laid out [batch][map][row][col].
+// over a batch held in plain arrays laid out [batch][map][row][col]. The mathematics of every layer,
+// by the notes' section numbers cited below and in each layer file, is docs/SPEC.md.
 //
 // Backward convention (llm.c's): `dy` arrives holding ∂E/∂y for the layer's outputs y = f(u); the layer
 // turns it, in place, into its sensitivities δ = ∂E/∂u (the notes' δ), adds its parameter gradients

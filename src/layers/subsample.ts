@@ -2,6 +2,8 @@
 //
 //     x_j = f( β_j down(x_j) + b_j )
 //
+// Specification: docs/SPEC.md §3.2 (forward), §3.2.1 and §3.1.1 (gradients).
+//
 // down() sums each distinct n×n block (or, the notes' alternative, keeps every n-th sample). β_j (the
 // multiplicative bias) and b_j (the additive one) are trainable per map; either can be switched off:
 // `beta: "fixed"` keeps β at betaInit, `bias: false` drops b. DeepLearnToolbox's mean pooling is

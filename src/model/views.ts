@@ -4,11 +4,17 @@
 // built-in and every random test network, so the two cannot drift apart unnoticed.
 
 import { inputSets } from '../connections.js';
-import type { ResolvedDescription } from '../description.js';
+import { isResolvedDescription, type ResolvedDescription } from '../description.js';
 import type { ParamKind, ParamView } from '../layers/layer.js';
+import * as check from '../validate.js';
 
 /** The named slices of the flat parameter array, in Network's order (layer by layer, paramSpecs order). */
 export function paramViews(d: ResolvedDescription): ParamView[] {
+  // resolved: every field present, and each layer's output shape (`shapes`) worked out
+  const o: unknown = d;
+  if (!isResolvedDescription(o) && !(check.isObject(o) && Array.isArray(o.input) && Array.isArray(o.layers) && Array.isArray(o.shapes) && o.shapes.length === o.layers.length)) {
+    check.fail('description', 'a resolved description (resolveDescription\'s)', d);
+  }
   const views: ParamView[] = [];
   let offset = 0;
   let inShape = d.input;
@@ -47,5 +53,6 @@ export function paramViews(d: ResolvedDescription): ParamView[] {
 
 /** Σ of the views' lengths: the length of the flat parameter array. */
 export function paramCount(views: readonly ParamView[]): number {
+  if (!Array.isArray(views) || !views.every((v) => check.isObject(v) && Number.isSafeInteger(v.length))) check.fail('views', 'an array of parameter views', views);
   return views.reduce((n, v) => n + v.length, 0);
 }

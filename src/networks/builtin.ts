@@ -2,6 +2,7 @@
 // (`convnotes describe NAME` prints it) and change what you like.
 
 import type { NetworkDescription } from '../description.js';
+import * as check from '../validate.js';
 import bouvrieRecipe from '../recipes/bouvrie.json' with { type: 'json' };
 import dltRecipe from '../recipes/dlt.json' with { type: 'json' };
 import learnedRecipe from '../recipes/learned.json' with { type: 'json' };
@@ -44,7 +45,7 @@ export const builtinNetworks: Record<string, NetworkDescription> = {
 };
 
 export function builtinNetwork(name: string): NetworkDescription {
+  if (typeof name !== 'string' || !Object.hasOwn(builtinNetworks, name)) check.fail('name', `a built-in network: one of ${Object.keys(builtinNetworks).join(', ')}`, name);
   const d = builtinNetworks[name];
-  if (!d) throw new Error(`unknown network "${name}": expected one of ${Object.keys(builtinNetworks).join(', ')}, or a path to a JSON description`);
   return structuredClone(d);
 }

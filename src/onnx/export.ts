@@ -1,5 +1,6 @@
-// ONNX export: a trained network as a standard ONNX graph (opset 13, symbolic batch dimension), built
-// with the official schema (the onnx-proto package: onnx.proto compiled for protobufjs).
+// ONNX export: a trained network as a standard ONNX graph (opset 13, symbolic batch dimension), written
+// with a small protobuf encoder of our own (src/onnx/protobuf.ts) and the subset of the official
+// onnx.proto the graph uses, its field numbers in one place (src/onnx/onnx-schema.ts).
 //
 // How each construct of the notes becomes ONNX operators:
 //   §3.1 conv         Conv over all input maps, the connection table folded in as zero kernels. The
@@ -18,13 +19,15 @@
 // The graph declares every initializer and the shape of every intermediate (value_info), so ONNX
 // Runtime and checkers can verify it; `checkOnnxModel` checks the same rules from Node.
 
-import onnxProto from 'onnx-proto';
 import { compileConnections } from '../connections.js';
 import type { ActivationName, ResolvedDescription, Shape } from '../description.js';
 import { softmaxRows } from '../layers/combination.js';
 import { paramViews } from '../model/views.js';
-
-const { onnx } = onnxProto;
+import { VERSION } from '../version.js';
+import {
+  AttributeType, DataType, decodeModel, encodeModel, IR_VERSION,
+  type AttributeProto, type ModelProto, type NodeProto, type TensorProto, type ValueInfoProto,
+} from './onnx-schema.js';
 
 /** LeCun's scaled tanh A·tanh(S·x) (src/kernels/reference.ts). */
 const LECUN_A = 1.7159;
@@ -46,33 +49,33 @@ export const ONNX_OUTPUT = 'output';
 export const ONNX_SCORES = 'scores';
 
 interface Builder {
-  nodes: onnxProto.onnx.INodeProto[];
-  initializers: onnxProto.onnx.ITensorProto[];
-  valueInfo: onnxProto.onnx.IValueInfoProto[];
+  nodes: NodeProto[];
+  initializers: TensorProto[];
+  valueInfo: ValueInfoProto[];
 }
 
-function tensor(name: string, dims: number[], values: ArrayLike<number>): onnxProto.onnx.ITensorProto {
-  return { name, dims, dataType: onnx.TensorProto.DataType.FLOAT, floatData: Array.from(values, (v) => Math.fround(v)) };
+function tensor(name: string, dims: number[], values: ArrayLike<number>): TensorProto {
+  return { name, dims, dataType: DataType.FLOAT, floatData: Float32Array.from(values) };
 }
 
-function valueInfo(name: string, dims: (number | string)[]): onnxProto.onnx.IValueInfoProto {
+function valueInfo(name: string, dims: (number | string)[]): ValueInfoProto {
   return {
     name,
     type: {
       tensorType: {
-        elemType: onnx.TensorProto.DataType.FLOAT,
+        elemType: DataType.FLOAT,
         shape: { dim: dims.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) },
       },
     },
   };
 }
 
-function attrInts(name: string, ints: number[]): onnxProto.onnx.IAttributeProto {
-  return { name, type: onnx.AttributeProto.AttributeType.INTS, ints };
+function attrInts(name: string, ints: number[]): AttributeProto {
+  return { name, type: AttributeType.INTS, ints };
 }
 
-function attrInt(name: string, i: number): onnxProto.onnx.IAttributeProto {
-  return { name, type: onnx.AttributeProto.AttributeType.INT, i };
+function attrInt(name: string, i: number): AttributeProto {
+  return { name, type: AttributeType.INT, i };
 }
 
 /** Appends f(x) and returns the output's name (x itself for the identity). */
@@ -214,15 +217,15 @@ export function exportOnnx(description: ResolvedDescription, params: ArrayLike<n
   if (x !== ONNX_INPUT) b.valueInfo.push(valueInfo(x, outDims));
 
   // LeCun's RBF output: a second output "scores", −½‖y − code_c‖² per class (the nearest code wins)
-  const outputs: onnxProto.onnx.IValueInfoProto[] = [valueInfo(ONNX_OUTPUT, outDims)];
+  const outputs: ValueInfoProto[] = [valueInfo(ONNX_OUTPUT, outDims)];
   if (description.codes) {
     const codes = description.codes;
     const n = codes[0].length;
     b.initializers.push(
       tensor('codes.C', [codes.length, n], codes.flat()),
       tensor('codes.minusHalf', [], [-0.5]),
-      { name: 'codes.axis1', dims: [1], dataType: onnx.TensorProto.DataType.INT64, int64Data: [1] },
-      { name: 'codes.axis2', dims: [1], dataType: onnx.TensorProto.DataType.INT64, int64Data: [2] },
+      { name: 'codes.axis1', dims: [1], dataType: DataType.INT64, int64Data: [1] },
+      { name: 'codes.axis2', dims: [1], dataType: DataType.INT64, int64Data: [2] },
     );
     b.nodes.push(
       { opType: 'Unsqueeze', input: [ONNX_OUTPUT, 'codes.axis1'], output: ['codes.y'], name: 'codes.Unsqueeze' },
@@ -238,10 +241,10 @@ export function exportOnnx(description: ResolvedDescription, params: ArrayLike<n
     outputs.push(valueInfo(ONNX_SCORES, [batch, codes.length]));
   }
 
-  const model: onnxProto.onnx.IModelProto = {
-    irVersion: onnx.Version.IR_VERSION,
+  const model: ModelProto = {
+    irVersion: IR_VERSION,
     producerName: 'convnotes',
-    producerVersion: '0.1.0',
+    producerVersion: VERSION,
     docString: options.doc ?? `${description.name}: exported by convnotes (Bouvrie's notes on CNNs)`,
     opsetImport: [{ domain: '', version: ONNX_OPSET }],
     graph: {
@@ -253,7 +256,7 @@ export function exportOnnx(description: ResolvedDescription, params: ArrayLike<n
       valueInfo: b.valueInfo,
     },
   };
-  return onnx.ModelProto.encode(onnx.ModelProto.create(model)).finish();
+  return encodeModel(model);
 }
 
 function slice(a: ArrayLike<number>, offset: number, length: number): Float64Array {
@@ -270,9 +273,9 @@ function slice(a: ArrayLike<number>, offset: number, length: number): Float64Arr
  */
 export function checkOnnxModel(bytes: Uint8Array): string[] {
   const problems: string[] = [];
-  let m: onnxProto.onnx.ModelProto;
+  let m: ModelProto;
   try {
-    m = onnx.ModelProto.decode(bytes);
+    m = decodeModel(bytes);
   } catch (e) {
     return [`not an ONNX ModelProto (${(e as Error).message})`];
   }
@@ -282,7 +285,7 @@ export function checkOnnxModel(bytes: Uint8Array): string[] {
   const opset = (m.opsetImport ?? []).find((o) => (o.domain ?? '') === '');
   if (!opset || Number(opset.version) < 13) problems.push(`default-domain opset ${opset?.version ?? 'missing'}, expected ≥ 13`);
   const known = new Set<string>();
-  const name = (x: { name?: string | null }): string => x.name ?? '';
+  const name = (x: { name?: string }): string => x.name ?? '';
   for (const i of g.input ?? []) {
     if (known.has(name(i))) problems.push(`input ${name(i)} declared twice`);
     known.add(name(i));
@@ -292,7 +295,7 @@ export function checkOnnxModel(bytes: Uint8Array): string[] {
     known.add(name(t));
     const dims = (t.dims ?? []).map(Number);
     const size = dims.reduce((n, d) => n * d, 1);
-    const values = t.dataType === onnx.TensorProto.DataType.INT64 ? (t.int64Data ?? []).length : (t.floatData ?? []).length;
+    const values = t.dataType === DataType.INT64 ? (t.int64Data ?? []).length : (t.floatData ?? []).length;
     if (values !== size) problems.push(`initializer ${name(t)}: ${values} values for dims [${dims.join(', ')}]`);
   }
   const nodeNames = new Set<string>();

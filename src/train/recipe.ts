@@ -2,12 +2,14 @@
 // batch, §4.1), a rate schedule, per-layer rates and LeCun's stochastic diagonal Levenberg-Marquardt
 // (§4.2), momentum, weight decay, and the input normalisation. Recipes are JSON; the built-in ones are
 // the files in src/recipes/, usable by name and as templates (`convnotes recipe NAME`).
+// Specification: docs/SPEC.md §4.
 //
 // Validation mirrors the description's: a RecipeError names the field by its path
 // (`training.rate[2].epochs`) and says what was expected.
 
 import type { AugmentSpec } from '../data/augment.js';
-import { DescriptionError, resolveDescription, type NetworkDescription, type ResolvedDescription } from '../description.js';
+import { DescriptionError, isResolvedDescription, resolveDescription, type NetworkDescription, type ResolvedDescription } from '../description.js';
+import { builtinNetworks } from '../networks/builtin.js';
 import bouvrie from '../recipes/bouvrie.json' with { type: 'json' };
 import dlt from '../recipes/dlt.json' with { type: 'json' };
 import learned from '../recipes/learned.json' with { type: 'json' };
@@ -15,6 +17,7 @@ import lenet5Distort from '../recipes/lenet5-distort.json' with { type: 'json' }
 import simard from '../recipes/simard.json' with { type: 'json' };
 import simardWide from '../recipes/simard-wide.json' with { type: 'json' };
 import lenet5 from '../recipes/lenet5.json' with { type: 'json' };
+import * as check from '../validate.js';
 
 export const builtinRecipes: Record<string, unknown> = { dlt, bouvrie, lenet5, learned, 'lenet5-distort': lenet5Distort, simard, 'simard-wide': simardWide };
 
@@ -65,7 +68,8 @@ export class RecipeError extends Error {
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-const show = (v: unknown): string => (typeof v === 'string' ? `"${v}"` : JSON.stringify(v) ?? String(v));
+/** A value in a message: the one form every error of the library uses (validate.ts). */
+const show = check.show;
 
 function checkKeys(o: Obj, path: string, allowed: string[]): void {
   for (const k of Object.keys(o)) {
@@ -82,8 +86,43 @@ function number(o: Obj, key: string, path: string, dflt: number | undefined, tes
 
 const positiveInt = (v: number): boolean => Number.isInteger(v) && v > 0;
 
-/** Checks and completes a recipe (a parsed JSON value); `builtin` resolves `"network": "NAME"`. */
-export function resolveRecipe(raw: unknown, networks: Record<string, NetworkDescription> = {}): Recipe {
+/**
+ * Checks and completes a distortion spec (a recipe's data.augment, or the Augmenter's): null or
+ * {elastic?: {sigma, alpha}, affine?: {rotate, scale, shear, translate}}; a RecipeError names the field.
+ */
+export function resolveAugment(a: unknown, path: string): AugmentSpec | null {
+  if (a === undefined || a === null) return null;
+  if (!isObj(a)) throw new RecipeError(path, `expected {elastic?: {sigma, alpha}, affine?: {rotate, scale, shear, translate}}, got ${show(a)}`);
+  checkKeys(a, path, ['elastic', 'affine']);
+  let elastic: AugmentSpec['elastic'] = null;
+  if (a.elastic !== undefined && a.elastic !== null) {
+    if (!isObj(a.elastic)) throw new RecipeError(`${path}.elastic`, `expected {sigma, alpha}, got ${show(a.elastic)}`);
+    checkKeys(a.elastic, `${path}.elastic`, ['sigma', 'alpha']);
+    elastic = {
+      sigma: number(a.elastic, 'sigma', `${path}.elastic`, undefined, (v) => v > 0 && v <= 32, 'a Gaussian width in pixels, in (0, 32]'),
+      alpha: number(a.elastic, 'alpha', `${path}.elastic`, undefined, (v) => v >= 0, 'a non-negative scale in pixels'),
+    };
+  }
+  let affine: AugmentSpec['affine'] = null;
+  if (a.affine !== undefined && a.affine !== null) {
+    if (!isObj(a.affine)) throw new RecipeError(`${path}.affine`, `expected {rotate, scale, shear, translate}, got ${show(a.affine)}`);
+    checkKeys(a.affine, `${path}.affine`, ['rotate', 'scale', 'shear', 'translate']);
+    const p = `${path}.affine`;
+    affine = {
+      rotate: number(a.affine, 'rotate', p, 0, (v) => v >= 0 && v <= 180, 'degrees in [0, 180]'),
+      scale: number(a.affine, 'scale', p, 0, (v) => v >= 0 && v < 1, 'a fraction in [0, 1)'),
+      shear: number(a.affine, 'shear', p, 0, (v) => v >= 0 && v < 90, 'degrees in [0, 90)'),
+      translate: number(a.affine, 'translate', p, 0, (v) => v >= 0, 'a non-negative number of pixels'),
+    };
+  }
+  return elastic || affine ? { elastic, affine } : null;
+}
+
+/**
+ * Checks and completes a recipe (a parsed JSON value); `"network": "NAME"` names one of `networks`
+ * (default: the built-in networks, builtinNetworks).
+ */
+export function resolveRecipe(raw: unknown, networks: Record<string, NetworkDescription> = builtinNetworks): Recipe {
   if (!isObj(raw)) throw new RecipeError('recipe', `expected a JSON object, got ${show(raw)}`);
   checkKeys(raw, '', ['name', 'network', 'data', 'training']);
   const name = raw.name ?? 'recipe';
@@ -91,7 +130,11 @@ export function resolveRecipe(raw: unknown, networks: Record<string, NetworkDesc
 
   let description: unknown = raw.network;
   if (typeof description === 'string') {
-    if (!Object.hasOwn(networks, description)) throw new RecipeError('network', `unknown network ${show(description)}; expected a description or one of ${Object.keys(networks).join(', ')}`);
+    if (!isObj(networks)) throw new RecipeError('network', `${show(description)} names a network, but no networks to look it up in were given`);
+    if (!Object.hasOwn(networks, description)) {
+      const names = Object.keys(networks);
+      throw new RecipeError('network', `unknown network ${show(description)}; expected a description${names.length ? ` or one of ${names.join(', ')}` : ' (no named networks were given)'}`);
+    }
     description = networks[description];
   }
   if (!isObj(description)) throw new RecipeError('network', `expected a network description (an object), got ${show(description)}`);
@@ -108,34 +151,7 @@ export function resolveRecipe(raw: unknown, networks: Record<string, NetworkDesc
   checkKeys(data, 'data', ['normalise', 'augment']);
   const normalise = data.normalise ?? 'unit';
   if (normalise !== 'unit' && normalise !== 'lecun') throw new RecipeError('data.normalise', `expected "unit" ([0, 1]) or "lecun" (background −0.1, foreground 1.175), got ${show(normalise)}`);
-  let augment: AugmentSpec | null = null;
-  if (data.augment !== undefined && data.augment !== null) {
-    const a = data.augment;
-    if (!isObj(a)) throw new RecipeError('data.augment', `expected {elastic?: {sigma, alpha}, affine?: {rotate, scale, shear, translate}}, got ${show(a)}`);
-    checkKeys(a, 'data.augment', ['elastic', 'affine']);
-    let elastic: AugmentSpec['elastic'] = null;
-    if (a.elastic !== undefined && a.elastic !== null) {
-      if (!isObj(a.elastic)) throw new RecipeError('data.augment.elastic', `expected {sigma, alpha}, got ${show(a.elastic)}`);
-      checkKeys(a.elastic, 'data.augment.elastic', ['sigma', 'alpha']);
-      elastic = {
-        sigma: number(a.elastic, 'sigma', 'data.augment.elastic', undefined, (v) => v > 0 && v <= 32, 'a Gaussian width in pixels, in (0, 32]'),
-        alpha: number(a.elastic, 'alpha', 'data.augment.elastic', undefined, (v) => v >= 0, 'a non-negative scale in pixels'),
-      };
-    }
-    let affine: AugmentSpec['affine'] = null;
-    if (a.affine !== undefined && a.affine !== null) {
-      if (!isObj(a.affine)) throw new RecipeError('data.augment.affine', `expected {rotate, scale, shear, translate}, got ${show(a.affine)}`);
-      checkKeys(a.affine, 'data.augment.affine', ['rotate', 'scale', 'shear', 'translate']);
-      const p = 'data.augment.affine';
-      affine = {
-        rotate: number(a.affine, 'rotate', p, 0, (v) => v >= 0 && v <= 180, 'degrees in [0, 180]'),
-        scale: number(a.affine, 'scale', p, 0, (v) => v >= 0 && v < 1, 'a fraction in [0, 1)'),
-        shear: number(a.affine, 'shear', p, 0, (v) => v >= 0 && v < 90, 'degrees in [0, 90)'),
-        translate: number(a.affine, 'translate', p, 0, (v) => v >= 0, 'a non-negative number of pixels'),
-      };
-    }
-    augment = elastic || affine ? { elastic, affine } : null;
-  }
+  const augment = resolveAugment(data.augment, 'data.augment');
 
   const t = raw.training ?? {};
   if (!isObj(t)) throw new RecipeError('training', `expected an object, got ${show(t)}`);
@@ -188,8 +204,55 @@ export function resolveRecipe(raw: unknown, networks: Record<string, NetworkDesc
   return { name, network, normalise, augment, training: { epochs, batch, schedule, layerRates, momentum, weightDecay, sdlm, shuffle } };
 }
 
+/**
+ * A recipe as train() takes it: a resolved Recipe (resolveRecipe's or builtinRecipe's, each field
+ * checked here, since it may have been edited or made by hand), or a recipe's JSON, which is resolved.
+ * Either way a field that is wrong is a RecipeError naming it.
+ */
+export function checkRecipe(v: unknown): Recipe {
+  if (!isObj(v)) throw new RecipeError('recipe', `expected a recipe (resolveRecipe's or builtinRecipe's, or its JSON), got ${show(v)}`);
+  const t = v.training;
+  // a recipe's JSON has training.rate; a resolved one training.schedule
+  if (!isObj(t) || !Array.isArray(t.schedule)) return resolveRecipe(v);
+  if (typeof v.name !== 'string') throw new RecipeError('name', `expected a string, got ${show(v.name)}`);
+  let network = v.network;
+  if (!isResolvedDescription(network)) {
+    // a resolved recipe's network is resolved; one made by hand is checked like any description
+    try {
+      network = resolveDescription(network);
+    } catch (e) {
+      if (e instanceof DescriptionError) throw new RecipeError(`network.${e.path}`, e.message.slice(e.path.length + 2));
+      throw e;
+    }
+  }
+  if (v.normalise !== 'unit' && v.normalise !== 'lecun') throw new RecipeError('normalise', `expected "unit" or "lecun", got ${show(v.normalise)}`);
+  if (v.augment !== null) resolveAugment(v.augment, 'augment');
+  number(t, 'epochs', 'training', undefined, positiveInt, 'a positive integer');
+  number(t, 'batch', 'training', undefined, (b) => Number.isInteger(b) && b >= 0, 'a positive integer (0: full batch)');
+  if (t.schedule.length === 0) throw new RecipeError('training.schedule', 'expected a non-empty list of {epochs, rate} stages, got []');
+  t.schedule.forEach((s: unknown, i: number) => {
+    const p = `training.schedule[${i}]`;
+    if (!isObj(s)) throw new RecipeError(p, `expected {epochs, rate}, got ${show(s)}`);
+    if (!(s.epochs === Infinity || (typeof s.epochs === 'number' && positiveInt(s.epochs)))) throw new RecipeError(`${p}.epochs`, `expected a positive integer or Infinity, got ${show(s.epochs)}`);
+    number(s, 'rate', p, undefined, (r) => r > 0, 'a positive number');
+  });
+  if (!isObj(t.layerRates)) throw new RecipeError('training.layerRates', `expected an object of layer name → multiplier, got ${show(t.layerRates)}`);
+  for (const k of Object.keys(t.layerRates)) number(t.layerRates, k, 'training.layerRates', undefined, (x) => x >= 0, 'a non-negative number');
+  number(t, 'momentum', 'training', undefined, (m) => m >= 0 && m < 1, 'a number in [0, 1)');
+  number(t, 'weightDecay', 'training', undefined, (d) => d >= 0, 'a non-negative number');
+  if (t.sdlm !== null) {
+    if (!isObj(t.sdlm)) throw new RecipeError('training.sdlm', `expected {mu, samples} or null, got ${show(t.sdlm)}`);
+    number(t.sdlm, 'mu', 'training.sdlm', undefined, (m) => m > 0, 'a positive number');
+    number(t.sdlm, 'samples', 'training.sdlm', undefined, positiveInt, 'a positive integer');
+  }
+  if (typeof t.shuffle !== 'boolean') throw new RecipeError('training.shuffle', `expected true or false, got ${show(t.shuffle)}`);
+  return (network === v.network ? v : { ...v, network }) as unknown as Recipe;
+}
+
 /** The rate of epoch e (0-based) under a schedule. */
 export function scheduledRate(schedule: readonly RateStage[], epoch: number): number {
+  if (!Array.isArray(schedule) || schedule.length === 0) check.fail('schedule', 'a non-empty list of {epochs, rate} stages', schedule);
+  check.integer(epoch, 'epoch', 0);
   let e = epoch;
   for (const s of schedule) {
     if (e < s.epochs) return s.rate;
@@ -206,6 +269,7 @@ export function builtinRecipe(name: string): Recipe {
 
 /** The recipe back as JSON (schedules with their finite stages; Infinity is dropped). */
 export function recipeToJson(r: Recipe): unknown {
+  r = checkRecipe(r);
   const t = r.training;
   const { shapes: _shapes, ...network } = r.network;
   return {

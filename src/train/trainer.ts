@@ -2,18 +2,20 @@
 // a rate schedule, per-layer rates, momentum, weight decay, and LeCun's stochastic diagonal
 // Levenberg-Marquardt (§4.2), on either backend. It owns no files: the caller checkpoints from
 // `onEpoch` (the CLI writes model files) and resumes by passing the saved state back.
+// Specification: docs/SPEC.md §4.1 and §4.2.
 //
 // Determinism: everything random (the order of each epoch, SDLM's sample) is drawn from one Rng whose
 // state is saved at every epoch end, and the wasm engine gives the same bits at any thread count. So a
 // run resumed from an epoch-end checkpoint ends with exactly the weights of an uninterrupted run.
 
 import { Augmenter, fillDistortedBatch } from '../data/augment.js';
-import { fillBatch, LECUN, UNIT, type Dataset, type Normalisation } from '../data/dataset.js';
-import { distortsItself, type TrainableNetwork } from '../backend.js';
+import { checkDataset, checkLabels, checkNormalisation, fillBatch, LECUN, UNIT, type Dataset, type Normalisation } from '../data/dataset.js';
+import { checkTrainable, distortsItself, type TrainableNetwork } from '../backend.js';
 import { Network } from '../network.js';
 import { Rng } from '../rng.js';
 import { evaluate, range } from './evaluate.js';
-import { scheduledRate, type Recipe } from './recipe.js';
+import { checkRecipe, RecipeError, scheduledRate, type Recipe } from './recipe.js';
+import * as check from '../validate.js';
 
 export interface EpochLog {
   /** 1-based. */
@@ -80,25 +82,60 @@ export class DivergenceError extends Error {
 }
 
 export function normalisation(recipe: Recipe): Normalisation {
+  check.object(recipe, 'recipe', 'a recipe');
+  if (recipe.normalise !== 'unit' && recipe.normalise !== 'lecun') throw new RecipeError('normalise', `expected "unit" or "lecun", got ${check.show(recipe.normalise)}`);
   return recipe.normalise === 'lecun' ? LECUN : UNIT;
 }
 
 /** The state of a fresh run. */
 export function initialState(seed: number): TrainingState {
+  check.integer(seed, 'seed', 0, 0xffffffff);
   return { seed, epoch: 0, rng: new Rng(seed).getState(), history: [] };
 }
 
 const PROGRESS_EVERY_MS = 100;
 
+/** Checks train()'s options once, before anything runs: ArgumentError or RecipeError naming the field. */
+function checkOptions(o: TrainerOptions): { recipe: Recipe; batch: number; evalBatch: number } {
+  check.object(o, 'options', 'an object {net, recipe, train, seed, …}');
+  const net = checkTrainable(o.net, 'options.net');
+  const recipe = checkRecipe(o.recipe);
+  const data = checkDataset(o.train, 'options.train');
+  if (data.count === 0) check.fail('options.train.count', 'at least one training pattern', 0);
+  const [maps, height, width] = net.description.input;
+  for (const [d, path] of [[data, 'options.train'], [o.test, 'options.test']] as const) {
+    if (d === undefined || d === null) continue;
+    checkDataset(d, path);
+    if (maps !== 1 || d.rows > height || d.cols > width) {
+      check.fail(`${path}.rows`, `images that fit the network's ${maps}×${height}×${width} input (one map, at most ${height}×${width})`, `${d.rows}×${d.cols}`);
+    }
+    checkLabels(d, path, net.classes);
+  }
+  if (o.state === undefined || o.state === null) check.integer(o.seed, 'options.seed', 0, 0xffffffff);
+  else {
+    const s = check.object(o.state, 'options.state', 'a TrainingState {seed, epoch, rng, history} (an onEpoch state)');
+    check.integer(s.seed, 'options.state.seed', 0, 0xffffffff);
+    check.integer(s.epoch, 'options.state.epoch', 0);
+    if (!Array.isArray(s.rng) || s.rng.length !== 4 || !s.rng.every((w) => Number.isInteger(w) && w >= 0 && w <= 0xffffffff)) check.fail('options.state.rng', 'four uint32 words', s.rng);
+    if (!Array.isArray(s.history)) check.fail('options.state.history', 'an array of epoch logs', s.history);
+  }
+  if (o.evalTrain !== undefined && o.evalTrain !== null) check.integer(o.evalTrain, 'options.evalTrain', 0);
+  if (o.evalBatch !== undefined && o.evalBatch !== null) check.batchSize(o.evalBatch, 'options.evalBatch');
+  for (const f of ['onProgress', 'onEpoch'] as const) if (o[f] !== undefined && o[f] !== null && typeof o[f] !== 'function') check.fail(`options.${f}`, 'a function', o[f]);
+  if (o.signal !== undefined && o.signal !== null && !check.isObject(o.signal)) check.fail('options.signal', 'an object {stop: boolean}', o.signal);
+  const capacity = net.maxBatch;
+  const t = recipe.training;
+  const batch = t.batch === 0 ? Math.min(data.count, capacity === Infinity ? 1000 : capacity) : t.batch;
+  if (batch > capacity) throw new RecipeError('training.batch', `expected at most ${capacity} (the batch the network was laid out for: createNetwork's batch option), got ${batch}`);
+  return { recipe, batch, evalBatch: Math.min(o.evalBatch ?? 250, capacity) };
+}
+
 export async function train(o: TrainerOptions): Promise<TrainingState> {
-  const { net, recipe, train: data } = o;
+  const { recipe, batch, evalBatch } = checkOptions(o);
+  const { net, train: data } = o;
   const t = recipe.training;
   const norm = normalisation(recipe);
   const [, height, width] = net.description.input;
-  const capacity = net.maxBatch;
-  const batch = t.batch === 0 ? Math.min(data.count, capacity === Infinity ? 1000 : capacity) : t.batch;
-  if (batch > capacity) throw new RangeError(`batch ${batch}: the network was laid out for at most ${capacity} patterns`);
-  const evalBatch = Math.min(o.evalBatch ?? 250, capacity);
   const state: TrainingState = o.state ? structuredClone(o.state) : initialState(o.seed);
   const rng = new Rng(state.seed);
 
@@ -219,6 +256,13 @@ export async function train(o: TrainerOptions): Promise<TrainingState> {
 export function estimateCurvature(
   ref: Network, params: ArrayLike<number>, data: Dataset, rng: Rng, samples: number, norm: Normalisation, height: number, width: number,
 ): Float64Array {
+  if (!check.isObject(ref) || typeof ref.computeCurvature !== 'function' || !(ref.params instanceof Float64Array)) check.fail('ref', 'a float64 Network (the curvature is computed in float64)', ref);
+  check.numbers(params, 'params', 0, `${ref.params.length} parameter values`);
+  if (params.length !== ref.params.length) check.fail('params', `${ref.params.length} parameter values`, params);
+  checkDataset(data, 'data');
+  if (!check.isObject(rng) || typeof rng.int !== 'function') check.fail('rng', 'an Rng', rng);
+  check.integer(samples, 'samples', 1);
+  checkNormalisation(norm, 'norm');
   ref.params.set(params);
   const chunk = 50;
   const picks = new Uint32Array(samples);

@@ -8,10 +8,14 @@ import { combinationPenalty, softmaxBackwardRow, softmaxRows } from '../layers/c
 import type { Labels } from '../loss.js';
 import { Network } from '../network.js';
 import { createMemory, instantiate, loadKernelsModule, sharedMemorySupported, type WasmExports, type WasmKernelsModule } from './module.js';
+import { nodeBuiltin } from './abi.js';
+import workerSource from '../../wasm/worker-web.js';
 import { backwardLayer, checkPlanFits, chunkCount, CTRL, DISTORT_PARAM_BYTES, forwardLayer, INFER_CHUNK, initialiseMemory, JOB, makePlan, MAX_CHUNKS, runShare, type DistortShape, type Plan } from './plan.js';
 import { Augmenter } from '../data/augment.js';
 import type { Dataset, Normalisation } from '../data/dataset.js';
 import { DataError } from '../data/idx.js';
+import { checkBackendOptions, checkUpdate } from '../backend.js';
+import * as check from '../validate.js';
 
 export interface FastNetworkOptions {
   /** Largest batch the network will be given (memory is laid out for it once). */
@@ -171,14 +175,14 @@ export class FastNetwork {
   /** Builds the fast network of a description: memory laid out, parameters initialised, threads started. */
   static async create(description: NetworkDescription | ResolvedDescription | unknown, options: FastNetworkOptions): Promise<FastNetwork> {
     const d = isResolvedDescription(description) ? description : resolveDescription(description);
-    if (!Number.isInteger(options.batch) || options.batch <= 0) throw new RangeError(`batch: expected a positive integer, got ${options.batch}`);
+    checkBackendOptions(options);
     const reference = new Network(d, options.seed === undefined ? {} : { seed: options.seed });
     const layout = d.layers.map((_, l) => reference.views.filter((v) => v.layerIndex === l));
     const plan = makePlan(d, options.batch, layout, options.distort ?? null);
     checkPlanFits(plan, d.name);
 
     const wanted = options.threads ?? (await defaultThreads());
-    if (!Number.isInteger(wanted) || wanted <= 0) throw new RangeError(`threads: expected a positive integer, got ${wanted}`);
+    check.integer(wanted, 'threads', 1);
     const shared = sharedMemorySupported();
     // More threads than chunks would idle (and each thread owns one scratch slot). The calling thread
     // waits for the others with Atomics.wait, which a browser's main thread may not do: there the
@@ -201,8 +205,8 @@ export class FastNetwork {
   private async startWorkers(module: WasmKernelsModule): Promise<void> {
     const ready: Promise<void>[] = [];
     if (isNode()) {
-      const { Worker } = await import('node:worker_threads');
-      const url = new URL('../../dist/wasm/worker.js', import.meta.url);
+      const { Worker } = await nodeBuiltin<typeof import('node:worker_threads')>('worker_threads');
+      const url = new URL(/* @vite-ignore */ '../../dist/wasm/worker.js', import.meta.url);
       // Not the parent's --input-type/--eval flags: they would apply to the worker's file too.
       const execArgv = process.execArgv.filter((a) => !/^--(input-type|eval|print)\b|^-[ep]$/.test(a));
       for (let t = 1; t < this.threads; t++) {
@@ -218,17 +222,25 @@ export class FastNetwork {
       for (const w of this.workers) (w as unknown as { unref(): void }).unref();
       return;
     }
-    // Browsers: module Web Workers (this file sits beside worker-web.js in dist/wasm/).
-    for (let t = 1; t < this.threads; t++) {
-      const w = new Worker(new URL('./worker-web.js', import.meta.url), { type: 'module' });
-      ready.push(new Promise((resolve, reject) => {
-        w.onmessage = () => resolve();
-        w.onerror = (e) => reject(new Error(`convnotes worker ${t}: ${e.message}`));
-      }));
-      w.postMessage({ module: module.module, memory: this.memory, plan: this.plan, t });
-      this.workers.push(w);
+    // Browsers: Web Workers running wasm/worker-web.js, src/wasm/worker-web.ts bundled into one script
+    // (scripts/build-wasm.mjs), started from a Blob URL. Its source is an ordinary import, so it is found
+    // wherever the package ends up (a Vite dev server's .vite/deps/, a bundle, a CDN on another origin),
+    // which a worker file beside this one, located with `new URL(…, import.meta.url)`, is not.
+    const url = URL.createObjectURL(new Blob([workerSource], { type: 'text/javascript' }));
+    try {
+      for (let t = 1; t < this.threads; t++) {
+        const w = new Worker(url, { name: `convnotes ${t}` });
+        ready.push(new Promise((resolve, reject) => {
+          w.onmessage = () => resolve();
+          w.onerror = (e) => reject(new Error(`convnotes worker ${t}: ${e.message}`));
+        }));
+        w.postMessage({ module: module.module, memory: this.memory, plan: this.plan, t });
+        this.workers.push(w);
+      }
+      await Promise.all(ready);
+    } finally {
+      URL.revokeObjectURL(url);
     }
-    await Promise.all(ready);
   }
 
   /** Values per pattern of input and of output; the largest batch the memory was laid out for. */
@@ -252,18 +264,21 @@ export class FastNetwork {
 
   /** Copies parameters in (from a reference Network's params, a saved model, …). */
   setParams(p: ArrayLike<number>): void {
-    if (p.length !== this.params.length) throw new RangeError(`params: expected ${this.params.length} values, got ${p.length}`);
+    check.numbers(p, 'params', 0, `${this.params.length} parameter values`);
+    if (p.length !== this.params.length) throw new check.ArgumentError('params', `expected ${this.params.length} values, got ${p.length}`);
     this.params.set(p);
     this.refreshEffectiveKernels();
   }
 
   /** The input slot of the memory, [batch][maps][h][w]: fill it in place to avoid a copy. */
   inputView(batch = this.plan.batch): Float32Array {
+    check.batchSize(batch, 'batch', this.plan.batch);
     return batch === this.plan.batch ? this.inputSlot : this.inputSlot.subarray(0, batch * this.plan.inputSize);
   }
 
   /** Output of layer ℓ for the last pass. */
   activation(layer: number): Float32Array {
+    check.integer(layer, 'layer', 0, this.plan.layers.length - 1);
     const size = this.plan.layers[layer].outShape.reduce((a, b) => a * b, 1);
     return new Float32Array(this.memory.buffer, this.plan.acts[layer + 1], this.lastBatch * size);
   }
@@ -292,7 +307,7 @@ export class FastNetwork {
     if (maps !== 1 || rows > height || cols > width) throw new DataError(data.source, `images are 1×${rows}×${cols}, which do not fit the network's ${maps}×${height}×${width} input`);
     const { kernel } = augmenter;
     if (kernel.length !== 2 * A.radius + 1) throw new RangeError(`the augmenter's Gaussian has ${kernel.length} taps; the arena was laid out for ${2 * A.radius + 1}`);
-    if (!Number.isInteger(batch) || batch <= 0 || batch > this.plan.batch) throw new RangeError(`batch: expected 1 … ${this.plan.batch}, got ${batch}`);
+    check.batchSize(batch, 'batch', this.plan.batch);
     const alpha = augmenter.spec.elastic?.alpha ?? 0;
     const { head, headF, taps, sources, pf, pu } = views;
     head[0] = rows; head[1] = cols; head[2] = height; head[3] = width;
@@ -320,11 +335,12 @@ export class FastNetwork {
 
   private load(input: ArrayLike<number> | null, batch: number): void {
     if (!Number.isInteger(batch) || batch <= 0 || batch > this.plan.batch) {
-      throw new RangeError(`batch: expected 1 … ${this.plan.batch} (the capacity this network was laid out for), got ${batch}`);
+      throw new check.ArgumentError('batch', `expected 1 … ${this.plan.batch} (the capacity this network was laid out for), got ${check.show(batch)}`);
     }
     if (input !== null) {
       const n = batch * this.plan.inputSize;
-      if (input.length < n) throw new RangeError(`input: expected ${n} values, got ${input.length}`);
+      check.numbers(input, 'input', 0, `an array of batch × ${this.description.input.join('×')} = ${n} values, or null (a staged batch)`);
+      if (input.length < n) throw new check.ArgumentError('input', `expected ${n} values, got ${input.length}`);
       const slot = this.inputSlot;
       const inPlace = input instanceof Float32Array && input.buffer === slot.buffer && input.byteOffset === slot.byteOffset;
       if (!inPlace) {
@@ -335,7 +351,10 @@ export class FastNetwork {
     this.lastBatch = batch;
   }
 
-  /** Forward pass; returns the outputs [batch][classes] (a view, valid until the next pass). */
+  /**
+   * Forward pass; returns the outputs [batch][outputs] (a view, valid until the next pass): the last
+   * layer's values, logits for a cross-entropy network (predict() in predict.ts gives probabilities).
+   */
   forward(input: ArrayLike<number> | null, batch: number): Float32Array {
     this.load(input, batch);
     this.run(JOB.infer, batch);
@@ -347,9 +366,12 @@ export class FastNetwork {
     this.load(input, batch);
     const classes = this.plan.classes;
     const slot = this.labelSlot;
+    if (!((ArrayBuffer.isView(labels) && !(labels instanceof DataView)) || Array.isArray(labels)) || labels.length < batch) {
+      check.fail('labels', `${batch} class labels (one per pattern of the batch)`, labels);
+    }
     for (let b = 0; b < batch; b++) {
       const label = labels[b];
-      if (!Number.isInteger(label) || label < 0 || label >= classes) throw new RangeError(`labels[${b}]: expected a class index in [0, ${classes - 1}], got ${label}`);
+      if (!Number.isInteger(label) || label < 0 || label >= classes) throw new check.ArgumentError(`labels[${b}]`, `expected a class index in [0, ${classes - 1}], got ${label}`);
       slot[b] = label;
     }
     if (this.distortStaged && (input !== null || options.inputGradient)) throw new Error('computeGradients: a staged distorted batch takes input null and no input gradient');
@@ -375,6 +397,7 @@ export class FastNetwork {
 
   /** One step of gradient descent: θ ← θ − rate·∂Ẽ/∂θ. Returns Ẽ before the step. */
   trainStep(input: ArrayLike<number> | null, labels: Labels, batch: number, rate: number): number {
+    check.finite(rate, 'rate');
     const loss = this.computeGradients(input, labels, batch);
     this.x.sgd_update(0, this.plan.paramCount, this.plan.params, this.plan.grads, rate);
     this.refreshEffectiveKernels();
@@ -386,6 +409,7 @@ export class FastNetwork {
    * through the velocities when momentum > 0 (v ← m·v − step; θ ← θ + v).
    */
   update(rate: number, momentum = 0, decay = 0): void {
+    checkUpdate(rate, momentum, decay);
     this.x.sgd_update_rates(0, this.plan.paramCount, this.plan.params, this.plan.grads, this.plan.rates, this.plan.velocity, rate, momentum, decay);
     this.refreshEffectiveKernels();
   }
@@ -546,7 +570,7 @@ function isNode(): boolean {
 /** The cores available: os.availableParallelism() in Node, navigator.hardwareConcurrency in browsers. */
 export async function defaultThreads(): Promise<number> {
   if (typeof process !== 'undefined' && process.versions?.node) {
-    const os = await import('node:os');
+    const os = await nodeBuiltin<typeof import('node:os')>('os');
     return Math.max(1, os.availableParallelism());
   }
   const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;

@@ -3,9 +3,20 @@
 // Two builds of the same code: `convnotes.wasm` imports a shared memory, so several threads can run it
 // over one address space; `convnotes-single.wasm` imports an ordinary one, for pages that are not
 // cross-origin isolated (no SharedArrayBuffer). Memory is always the host's: the kernels allocate nothing.
+//
+// The bytes come from JavaScript modules beside them (scripts/build-wasm.mjs): wasm/kernels.js and
+// wasm/kernels-relaxed.js, each a shared-memory build in base64 and the one byte (the memory import's
+// limits flags) that makes it the single-thread build. Static imports: Node, plain ES modules in a
+// browser, Vite's dev server (whose pre-bundling moves the package into .vite/deps/, where a file found
+// with `new URL(…, import.meta.url)` and fetched is not) and bundles (where a dynamic import would be a
+// chunk, which a worker bundled as one classic script, Vite's default, cannot have) all follow them with
+// no configuration. Both, 160 KB, are in every bundle that uses the fast path.
 
-/** The kernels' exports (see assembly/index.ts); every address is a byte offset into the memory. */
-export type WasmExports = Record<string, (...args: number[]) => number>;
+import { nodeBuiltin, PAGE, type WasmExports } from './abi.js';
+import * as plainKernels from '../../wasm/kernels.js';
+import * as relaxedKernels from '../../wasm/kernels-relaxed.js';
+
+export { HEAP_BASE, type WasmExports } from './abi.js';
 
 export interface WasmKernelsModule {
   module: WebAssembly.Module;
@@ -14,29 +25,26 @@ export interface WasmKernelsModule {
   relaxed: boolean;
 }
 
-const PAGE = 65536;
-
-/** First byte the host may lay tensors out from (below it: whatever static data the module has). */
-export const HEAP_BASE = PAGE;
-
 export function sharedMemorySupported(): boolean {
   return typeof SharedArrayBuffer !== 'undefined' && (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated !== false;
 }
 
-async function readWasm(name: string): Promise<Uint8Array<ArrayBuffer>> {
-  // Both src/wasm/module.ts (tests) and dist/wasm/module.js sit two folders below the package root.
-  const url = new URL(`../../wasm/${name}`, import.meta.url);
-  if (url.protocol === 'file:') {
-    const { readFile } = await import('node:fs/promises');
-    try {
-      return new Uint8Array(await readFile(url));
-    } catch (e) {
-      throw new Error(`${url.pathname}: cannot read the WebAssembly kernels (${(e as NodeJS.ErrnoException).code ?? e}); run \`npm run build\``);
-    }
-  }
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`${url}: cannot fetch the WebAssembly kernels (HTTP ${response.status})`);
-  return new Uint8Array(await response.arrayBuffer());
+function fromBase64(s: string): Uint8Array<ArrayBuffer> {
+  const native = (Uint8Array as unknown as { fromBase64?: (s: string) => Uint8Array<ArrayBuffer> }).fromBase64;
+  if (native) return native(s);
+  const B = (globalThis as { Buffer?: { from(s: string, e: 'base64'): Uint8Array } }).Buffer;
+  if (B) return new Uint8Array(B.from(s, 'base64'));
+  const bin = atob(s);
+  const bytes = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  return bytes;
+}
+
+/** The bytes of a build: shared memory, or with its one byte set, the single-thread one. */
+function kernelBytes(k: typeof plainKernels, shared: boolean): Uint8Array<ArrayBuffer> {
+  const bytes = fromBase64(k.base64);
+  if (!shared) bytes[k.singleFlags.at] = k.singleFlags.value;
+  return bytes;
 }
 
 const cache = new Map<string, Promise<WasmKernelsModule>>();
@@ -51,7 +59,7 @@ async function relaxedAvailable(bytes: Uint8Array<ArrayBuffer>): Promise<boolean
   if (env === '0') return false;
   if (WebAssembly.validate(bytes)) return true;
   if (typeof process !== 'undefined' && process.versions?.node) {
-    const v8 = await import('node:v8');
+    const v8 = await nodeBuiltin<typeof import('node:v8')>('v8');
     v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
     return WebAssembly.validate(bytes);
   }
@@ -64,12 +72,11 @@ export function loadKernelsModule(shared = sharedMemorySupported(), allowRelaxed
   let p = cache.get(key);
   if (!p) {
     p = (async () => {
-      const base = shared ? 'convnotes' : 'convnotes-single';
       if (allowRelaxed) {
-        const bytes = await readWasm(`${base}-relaxed.wasm`).catch(() => null);
-        if (bytes && (await relaxedAvailable(bytes))) return { module: await WebAssembly.compile(bytes), shared, relaxed: true };
+        const bytes = kernelBytes(relaxedKernels, shared);
+        if (await relaxedAvailable(bytes)) return { module: await WebAssembly.compile(bytes), shared, relaxed: true };
       }
-      const bytes = await readWasm(`${base}.wasm`);
+      const bytes = kernelBytes(plainKernels, shared);
       if (!WebAssembly.validate(bytes)) throw new Error('this WebAssembly engine cannot run the kernels (128-bit SIMD is required)');
       return { module: await WebAssembly.compile(bytes), shared, relaxed: false };
     })();

@@ -16,7 +16,7 @@ import { Act } from '../kernels/kernels.js';
 import { activationCode } from '../activation.js';
 import { compileConnections } from '../connections.js';
 import { shapeSize } from '../description.js';
-import { HEAP_BASE, type WasmExports } from './module.js';
+import { HEAP_BASE, type WasmExports } from './abi.js';
 
 export const MAX_CHUNKS = 8;
 

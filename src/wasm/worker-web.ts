@@ -1,5 +1,7 @@
-// A worker thread of the fast path in browsers (a module Web Worker): receives the compiled kernels,
-// the shared memory and the plan in its first message, then runs its share of every job.
+// A worker thread of the fast path in browsers: receives the compiled kernels, the shared memory and
+// the plan in its first message, then runs its share of every job. Not loaded as a file: it is the
+// entry point scripts/build-wasm.mjs bundles, with what it imports, into one classic script
+// (wasm/worker-web.js), which src/wasm/engine.ts starts from a Blob URL.
 import { workerLoop, type Plan } from './plan.js';
 
 const scope = globalThis as unknown as { onmessage: ((e: MessageEvent) => void) | null; postMessage(m: unknown): void };

@@ -1,9 +1,9 @@
 // An INDEPENDENT, deliberately slow reference implementation of the network described in
-// /work/shared/notes/bouvrie-cnn.md, for tests only. It shares no code with src/ (apart from the
+// docs/SPEC.md, for tests only. It shares no code with src/ (apart from the
 // description types): every sum of the notes is written out as plain nested loops over nested JS
 // arrays, element by element, for obviousness rather than speed.
 //
-// Conventions (see the notes and the test brief):
+// Conventions (see docs/SPEC.md):
 // - activations are laid out [batch][map][row][col]; a fully connected layer's output is [batch][units]
 //   (held here as [units][1][1] so every layer has the same nested shape);
 // - convolution is TRUE valid convolution: (x * k)[u][v] = Σ_{p,q} x[u+p][v+q] · k[K-1-p][K-1-q];

@@ -3,7 +3,7 @@
 // milliseconds so that pause, reset, predictions and inspection requests are answered between them,
 // and posts progress, curves and what the page draws. Every failure is posted back as an error.
 import {
-  argmax, builtinNetworks, createNetwork, datasetFromIdx, decodeModel, DescriptionError, encodeModel, estimateCurvature,
+  argmax, builtinNetworks, classScores as scoresOfRow, createNetwork, datasetFromIdx, decodeModel, DescriptionError, encodeModel, estimateCurvature,
   evaluate, fillBatch, Network, normalisation, parseIdx, range, RecipeError, recipeToJson, resolveRecipe, Rng, scheduledRate,
   shapeSize, softmaxRows, type Dataset, type Evaluation, type Normalisation, type Recipe, type TrainableNetwork,
 } from 'convnotes';
@@ -371,20 +371,15 @@ function inspectAndPost(confusion: boolean | Evaluation | null): void {
 }
 
 /**
- * Per-class scores of output row `row`: the outputs themselves (one per class), or, for a network with
- * class codes (LeCun's RBF output: `description.codes`), −½‖y − code‖² per class, the nearest code
- * scoring highest. The class is the argmax either way.
+ * Per-class scores of output row `row` (the library's classScores): the outputs themselves, or, for a
+ * network with class codes (LeCun's RBF output), −½‖y − code‖² per class, the nearest code scoring
+ * highest. The class is the argmax either way.
  */
 function classScores(y: ArrayLike<number>, row: number): number[] {
   const n = net!;
-  const outputs = n.outputSize;
-  const codes = (n.description as { codes?: number[][] | null }).codes;
-  if (!codes) return Array.from({ length: outputs }, (_, k) => y[row * outputs + k]);
-  return codes.map((code) => {
-    let d = 0;
-    for (let k = 0; k < outputs; k++) d += (y[row * outputs + k] - code[k]) ** 2;
-    return -0.5 * d;
-  });
+  const scores = new Float64Array(n.classes);
+  scoresOfRow(n.description.codes, y, row, n.outputSize, scores);
+  return Array.from(scores);
 }
 
 /** Class scores of a 28×28 grey image (0–255, bright digit on dark), placed and normalised like the data. */

@@ -1,0 +1,16 @@
+// convnotes/node: the parts of the library that read and write files (node:fs), kept out of the
+// browser-safe entry point `convnotes` (src/index.ts). Use both together:
+//
+//   import { createNetwork, train, builtinRecipe } from 'convnotes';
+//   import { loadBundledDigits, saveModel, loadModel } from 'convnotes/node';
+
+// IDX datasets on disk: a folder holding the four standard file names, gzipped or not.
+export { loadSplit, readIdx, defaultDataDir, holdsIdxSet, cacheDir, IDX_PATHS_HINT } from './data/files.js';
+// The 10,000 MNIST digits the package ships (data/digits/).
+export { loadBundledDigits, BUNDLED_DIR, BUNDLED_SOURCE } from './data/bundled.js';
+// MNIST and Fashion-MNIST from their public mirrors, MD5-checked.
+export { downloadDataset, DATASETS, type DownloadOptions, type DatasetSource, type Fetch } from './cli/download.js';
+// Model files (docs/MODEL-FORMAT.md), written atomically.
+export { saveModel, loadModel } from './model/model-io.js';
+// Checkpoints: a model file with its recipe and training state, to resume training exactly.
+export { saveCheckpoint, loadCheckpoint, restoreCheckpoint, type Checkpoint } from './train/checkpoint.js';
