@@ -9,6 +9,8 @@ export default defineConfig({
     // Every test, and every CLI a test starts, reads the digits convnotes ships (data/digits): what a
     // user's cache holds (empty, partial or corrupt) or where CONVNOTES_DATA points never changes what
     // the tests see. Tests of the defaults themselves set their own environment.
-    env: { CONVNOTES_DATA: fileURLToPath(new URL('./data/digits', import.meta.url)) },
+    // ONNX Runtime (the ONNX tests' checker) would otherwise write a telemetry device id into the
+    // user's ~/.cache: tests leave nothing in a user's home.
+    env: { CONVNOTES_DATA: fileURLToPath(new URL('./data/digits', import.meta.url)), ORT_DISABLE_TELEMETRY: '1' },
   },
 });

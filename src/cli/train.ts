@@ -114,7 +114,7 @@ export async function runTrain(o: TrainCommandOptions): Promise<number> {
   if (data.bundled && o.epochs === undefined && !o.resume) {
     // as many updates as one epoch of the full set would give, or the recipe cannot show what it does
     recipe.training.epochs = Math.ceil((recipe.training.epochs * 60_000) / data.train.count);
-    say(`the bundled digits are ${data.train.count} training images: training ${recipe.training.epochs} epochs, as many images as the recipe's epochs of full MNIST`);
+    say(`the shipped digits are ${data.train.count} training images: training ${recipe.training.epochs} epochs, as many images as the recipe's epochs of full MNIST`);
   }
   const t = recipe.training;
   const capacity = Math.max(t.batch === 0 ? 500 : t.batch, 250);
