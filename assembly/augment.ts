@@ -11,13 +11,17 @@
 // (uint8), the affine map and the 128-bit xoshiro128** state its noise is drawn from: the same
 // numbers src/data/augment.ts draws, so both paths give the same distortion up to float32 rounding.
 //
-// Arena header, i32 words:  0 rows  1 cols  2 height  3 width  4 top  5 left  6 radius  7 elastic?
-//   8 background (f32)  9 grey scale (f32)  10 kernel  11 params  12 sources  13 scratch
-//   14 scratch stride (bytes)  15 padded cols Sc (a multiple of 4)
-// Pattern params, 16 words: f32 a00 a01 a10 a11 tx ty α, _, u32 s0 s1 s2 s3, _ _ _ _.
+// The arena's header words and a pattern's draws (PATTERN_WORDS words each): ARENA_* and PATTERN_* in
+// src/wasm/abi-constants.ts, the one definition the host writes them by.
 // Chunk scratch, f32: Nx, Ny [rows + 2R][Sc] (noise, zero rows above and below, zero columns ≥ cols),
 //   T [rows][St = Sc + 2R rounded to 4] (vertical pass, data at columns R … R+Sc−1, zero elsewhere),
 //   Fx, Fy [rows][Sc] (the smoothed, scaled fields).
+
+import {
+  ARENA_BACKGROUND, ARENA_COLS, ARENA_ELASTIC, ARENA_HEIGHT, ARENA_KERNEL, ARENA_LEFT, ARENA_PADDED_COLS, ARENA_PARAMS,
+  ARENA_RADIUS, ARENA_ROWS, ARENA_SCALE, ARENA_SCRATCH, ARENA_SCRATCH_STRIDE, ARENA_SOURCES, ARENA_TOP, ARENA_WIDTH,
+  PATTERN_A00, PATTERN_A01, PATTERN_A10, PATTERN_A11, PATTERN_ALPHA, PATTERN_STATE, PATTERN_TX, PATTERN_TY, PATTERN_WORDS,
+} from '../src/wasm/abi-constants';
 
 // @ts-ignore: decorator
 @inline function word(arena: usize, i: i32): i32 {
@@ -58,21 +62,21 @@ function smooth_field(N: usize, T: usize, F: usize, rows: i32, Sc: i32, St: i32,
  * using chunk c's scratch.
  */
 export function distort_patterns(b0: i32, b1: i32, arena: usize, input: usize, c: i32): void {
-  const rows = word(arena, 0);
-  const cols = word(arena, 1);
-  const H = word(arena, 2);
-  const W = word(arena, 3);
-  const top = word(arena, 4);
-  const left = word(arena, 5);
-  const R = word(arena, 6);
-  const elastic = word(arena, 7);
-  const background = load<f32>(arena + 32);
-  const scale = load<f32>(arena + 36);
-  const kernel = <usize>word(arena, 10);
-  const params = <usize>word(arena, 11);
-  const sources = <usize>word(arena, 12);
-  const scratch = <usize>word(arena, 13) + <usize>c * <usize>word(arena, 14);
-  const Sc = word(arena, 15);
+  const rows = word(arena, ARENA_ROWS);
+  const cols = word(arena, ARENA_COLS);
+  const H = word(arena, ARENA_HEIGHT);
+  const W = word(arena, ARENA_WIDTH);
+  const top = word(arena, ARENA_TOP);
+  const left = word(arena, ARENA_LEFT);
+  const R = word(arena, ARENA_RADIUS);
+  const elastic = word(arena, ARENA_ELASTIC);
+  const background = load<f32>(arena + (<usize>ARENA_BACKGROUND << 2));
+  const scale = load<f32>(arena + (<usize>ARENA_SCALE << 2));
+  const kernel = <usize>word(arena, ARENA_KERNEL);
+  const params = <usize>word(arena, ARENA_PARAMS);
+  const sources = <usize>word(arena, ARENA_SOURCES);
+  const scratch = <usize>word(arena, ARENA_SCRATCH) + <usize>c * <usize>word(arena, ARENA_SCRATCH_STRIDE);
+  const Sc = word(arena, ARENA_PADDED_COLS);
   const St = (Sc + 2 * R + 3) & ~3;
   const Nx = scratch;
   const Ny = Nx + ((<usize>((rows + 2 * R) * Sc)) << 2);
@@ -84,14 +88,14 @@ export function distort_patterns(b0: i32, b1: i32, arena: usize, input: usize, c
   const size = H * W;
 
   for (let b = b0; b < b1; b++) {
-    const p = params + (<usize>b << 6);
+    const p = params + (<usize>(b * PATTERN_WORDS) << 2);
     const src = sources + <usize>(b * rows * cols);
     if (elastic) {
       // xoshiro128** from the pattern's state, two draws per pixel (x, then y), as the host's Rng
-      let s0 = load<u32>(p, 32);
-      let s1 = load<u32>(p, 36);
-      let s2 = load<u32>(p, 40);
-      let s3 = load<u32>(p, 44);
+      let s0 = load<u32>(p, PATTERN_STATE << 2);
+      let s1 = load<u32>(p, (PATTERN_STATE + 1) << 2);
+      let s2 = load<u32>(p, (PATTERN_STATE + 2) << 2);
+      let s3 = load<u32>(p, (PATTERN_STATE + 3) << 2);
       for (let r = 0; r < rows; r++) {
         const row = (<usize>((r + R) * Sc)) << 2;
         for (let k = 0; k < cols; k++) {
@@ -105,16 +109,16 @@ export function distort_patterns(b0: i32, b1: i32, arena: usize, input: usize, c
           store<f32>(Ny + row + (<usize>k << 2), <f32>(<f64>v * 4.656612873077393e-10 - 1.0));
         }
       }
-      const alpha = load<f32>(p, 24);
+      const alpha = load<f32>(p, PATTERN_ALPHA << 2);
       smooth_field(Nx, T, Fx, rows, Sc, St, kernel, R, alpha);
       smooth_field(Ny, T, Fy, rows, Sc, St, kernel, R, alpha);
     }
-    const a00 = <f64>load<f32>(p, 0);
-    const a01 = <f64>load<f32>(p, 4);
-    const a10 = <f64>load<f32>(p, 8);
-    const a11 = <f64>load<f32>(p, 12);
-    const tx = <f64>load<f32>(p, 16);
-    const ty = <f64>load<f32>(p, 20);
+    const a00 = <f64>load<f32>(p, PATTERN_A00 << 2);
+    const a01 = <f64>load<f32>(p, PATTERN_A01 << 2);
+    const a10 = <f64>load<f32>(p, PATTERN_A10 << 2);
+    const a11 = <f64>load<f32>(p, PATTERN_A11 << 2);
+    const tx = <f64>load<f32>(p, PATTERN_TX << 2);
+    const ty = <f64>load<f32>(p, PATTERN_TY << 2);
     const out = input + ((<usize>(b * size)) << 2);
     if (rows != H || cols != W) {
       const bg = f32x4.splat(background);

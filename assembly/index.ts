@@ -1,5 +1,15 @@
-// The float32 WebAssembly kernels (128-bit SIMD). Everything works on raw byte addresses into the one
-// linear memory the host lays out; nothing here allocates.
-export * from './primitives';
-export * from './layers';
-export * from './augment';
+// The float32 WebAssembly kernels (128-bit SIMD), one file per layer kind beside the TypeScript layer
+// it serves (src/layers/NAME.ts ↔ assembly/NAME.ts). Everything works on raw byte addresses into the
+// one linear memory the host lays out (src/wasm/plan.ts); nothing here allocates. The numbers both
+// sides agree on (codes, modes, the distortion arena's layout) are in src/wasm/abi-constants.ts.
+// These are the module's exports; the helpers the files share (gemm.ts, vmath.ts) are not.
+export { conv_forward, conv_backward } from './conv';
+export { subsample_forward, subsample_backward } from './subsample';
+export { full_forward, full_backward } from './full';
+export { loss_forward_backward } from './loss';
+export { reduce_chunks, sgd_update } from './update';
+export { distort_patterns } from './augment';
+// Not called by the host's training: the tests' checks of the activations and of the one matrix
+// product, and the bench's peak.
+export { activate, activation_backward } from './activation';
+export { matmul } from './gemm';

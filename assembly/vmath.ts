@@ -1,7 +1,7 @@
 // Vector (f32x4) math for the kernels: exp, sigmoid, tanh, LeCun's tanh, horizontal sums.
 //
 // Not re-exported by assembly/index.ts, so none of this becomes a wasm export; import it from here
-// (e.g. in assembly/layers.ts: `import { vexp, vsigmoid, vtanh } from './vmath'`). Everything is
+// (e.g. in assembly/activation.ts: `import { vsigmoid, vtanh } from './vmath'`). Everything is
 // @inline: no calls in the loops that use it.
 //
 // Accuracy, measured against float64 over the whole float32 range: ≤ 2e-7 relative for sigmoid, tanh

@@ -1,14 +1,30 @@
-// Kernel GFLOPS: convnotes' float32 WebAssembly kernels (src/kernels/wasm.ts, createWasmKernels())
-// called through the Kernels interface at N1's and N2's training shapes, one call per map as the
-// layers make them, next to a 512³ gemm (the peak) measured in the same run.
+// Kernel GFLOPS: the float32 WebAssembly kernels training runs (the module's exports, through
+// src/kernels/wasm.ts's createWasmKernels(): the same functions src/wasm/chunk.ts calls), one layer's
+// forward or backward pass over a whole training batch per call, at N1's and N2's layers, next to the
+// peak: the one matrix product the convolutions run (matmul, assembly/gemm.ts) at 512³, same run.
 //
-// Operation counts: a convolution, its input gradient and its kernel gradient 2·K²·(output pixels)
-// (multiply + add); gemm 2·M·N·K; downSum one add per input pixel; upSum one multiply per output pixel;
-// activate and activationBackward ONE per element (so their "GFLOPS" are billions of elements per
-// second, whatever the function costs).
+// Calls are made as training makes them: a convolution below a subsampling layer gets δ already
+// (DY_SENSITIVITY: the subsampling layer folds its f' in), and a subsampling layer over a convolution
+// writes that δ; the first layer computes no input gradient. Outputs that backward passes read hold
+// values where |f'| = 1 (σ' = x(1−x) = −1 at x = (1−√5)/2, tanh' = 1−x² = −1 at √2), so repeated calls
+// neither blow up nor decay into subnormals.
+//
+// Operation counts (as FastNetwork.profileLayers): a convolution 2·J·I·K²·(output pixels) per pattern
+// for its forward pass and for each of its kernel and input gradients; a fully connected layer 2·N·O
+// likewise; a subsampling layer one per input pixel either way; matmul 2·M·N·K.
 
-import { Act, type Kernels, type Vec } from 'convnotes';
-import type { AllocKernels } from './project.js';
+import { Act, resolveDescription, type ResolvedDescription } from 'convnotes';
+import { N1, N2 } from './nets.js';
+
+/** What the table needs of createWasmKernels(): its memory's allocator and the module's exports. */
+export interface BenchKernels {
+  readonly name: string;
+  alloc(n: number): Float32Array;
+  addressOf(v: Float32Array, offset?: number): number;
+  readonly exports: Record<string, (...args: number[]) => number>;
+  /** The codes, modes and flags the exports take (src/wasm/abi-constants.ts). */
+  readonly abi: Record<'DY_GRADIENT' | 'DY_SENSITIVITY' | 'DOWN_SUM' | 'DOWN_DECIMATE', number>;
+}
 
 export interface KernelCase {
   name: string;
@@ -22,130 +38,108 @@ export interface KernelResult {
   gflops: number;
 }
 
-/** Buffers from the kernels' own memory, allocated once and shared by every case. */
-function buffers(k: AllocKernels) {
-  const cache = new Map<string, Vec>();
-  return (name: string, n: number): Vec => {
-    let b = cache.get(name);
-    if (!b || b.length < n) {
-      b = k.alloc(n);
-      for (let i = 0; i < n; i++) b[i] = Math.sin(i * 0.37) * 0.5;
-      cache.set(name, b);
+const ACT: Record<string, number> = { identity: Act.Identity, sigmoid: Act.Sigmoid, tanh: Act.Tanh, lecun: Act.LeCun, relu: Act.Relu };
+
+/** n floats of the kernels' memory filled with small values (or `value`), as an address. */
+function buffer(wasm: BenchKernels, n: number, value?: number): number {
+  const b = wasm.alloc(Math.max(4, n));
+  for (let i = 0; i < b.length; i++) b[i] = value ?? Math.sin(i * 0.37) * 0.5;
+  return wasm.addressOf(b);
+}
+
+/** An output value at which f' = ±1 (so backward passes keep their scale), or 0.5. */
+function unitSlope(act: number): number {
+  return act === Act.Sigmoid ? (1 - Math.sqrt(5)) / 2 : act === Act.Tanh ? Math.SQRT2 : 0.5;
+}
+
+/** Forward and backward cases of every layer of `d` over batches of B, as training calls them. */
+function layerCases(wasm: BenchKernels, tag: string, d: ResolvedDescription, B: number): KernelCase[] {
+  const e = wasm.exports;
+  const { DY_GRADIENT, DY_SENSITIVITY, DOWN_SUM, DOWN_DECIMATE } = wasm.abi;
+  const cases: KernelCase[] = [];
+  let shape = d.input;
+  d.layers.forEach((spec, l) => {
+    const [I, H, W] = shape;
+    const [J, Ho, Wo] = d.shapes[l];
+    const inSize = I * H * W;
+    const outSize = J * Ho * Wo;
+    const x = buffer(wasm, B * inSize);
+    const dx = l > 0 ? buffer(wasm, B * inSize) : 0;
+    const y = buffer(wasm, B * outSize);
+    const yBack = buffer(wasm, B * outSize, unitSlope(ACT[spec.activation]));
+    const dy = buffer(wasm, B * outSize);
+    const act = ACT[spec.activation];
+    const name = `${tag} ${spec.name} ${spec.type} ${I}×${H}×${W} → ${J}×${Ho}×${Wo}, batch ${B}`;
+    switch (spec.type) {
+      case 'conv':
+      case 'combination': {
+        const K = spec.kernel;
+        const R = I * K * K;
+        const kmat = buffer(wasm, J * R);
+        const bias = buffer(wasm, J);
+        const dK = buffer(wasm, J * R);
+        const dBias = buffer(wasm, J);
+        const cols = buffer(wasm, R * Ho * Wo);
+        const dcols = buffer(wasm, R * Ho * Wo);
+        const per = 2 * J * R * Ho * Wo * B;
+        const above = d.layers[l + 1];
+        const dyHolds = above && above.type === 'subsample' ? DY_SENSITIVITY : DY_GRADIENT;
+        cases.push({ name: `${name} forward`, flops: per, run: () => e.conv_forward(0, B, x, I, H, W, J, K, kmat, bias, act, y, cols) });
+        cases.push({
+          name: `${name} backward`, flops: per * (dx ? 2 : 1),
+          run: () => e.conv_backward(0, B, x, I, H, W, J, K, kmat, act, yBack, dy, dK, dBias, dx, cols, dcols, dyHolds),
+        });
+        break;
+      }
+      case 'subsample': {
+        const n = spec.factor;
+        const mode = spec.down === 'sum' ? DOWN_SUM : DOWN_DECIMATE;
+        const beta = buffer(wasm, J, 0.25);
+        const bias = buffer(wasm, J, 0);
+        const downed = buffer(wasm, B * outSize);
+        const dBeta = spec.beta === 'trainable' ? buffer(wasm, J) : 0;
+        const dBias = spec.bias ? buffer(wasm, J) : 0;
+        const below = l > 0 ? d.layers[l - 1] : null;
+        const prevAct = below && (below.type === 'conv' || below.type === 'combination') ? ACT[below.activation] : 0;
+        const prevY = below && (below.type === 'conv' || below.type === 'combination') ? buffer(wasm, B * inSize, unitSlope(prevAct)) : 0;
+        cases.push({ name: `${name} forward`, flops: B * inSize, run: () => e.subsample_forward(0, B, x, I, H, W, n, mode, beta, bias, act, downed, y) });
+        cases.push({
+          name: `${name} backward`, flops: B * inSize,
+          run: () => e.subsample_backward(0, B, I, H, W, n, mode, beta, act, yBack, dy, downed, dBeta, dBias, dx, prevAct, prevY),
+        });
+        break;
+      }
+      case 'full': {
+        const N = inSize;
+        const O = spec.units;
+        const w = buffer(wasm, O * N);
+        const bias = buffer(wasm, O);
+        const dW = buffer(wasm, O * N);
+        const dBias = buffer(wasm, O);
+        const per = 2 * N * O * B;
+        cases.push({ name: `${name} forward`, flops: per, run: () => e.full_forward(0, B, x, N, O, w, bias, act, y) });
+        cases.push({ name: `${name} backward`, flops: per * (dx ? 2 : 1), run: () => e.full_backward(0, B, x, N, O, w, act, yBack, dy, dW, dBias, dx) });
+        break;
+      }
     }
-    return b;
-  };
+    shape = d.shapes[l];
+  });
+  return cases;
 }
 
-interface ConvShape {
-  tag: string;
-  batch: number;
-  inMaps: number;
-  maps: number;
-  h: number;
-  K: number;
+function matmulCase(wasm: BenchKernels, name: string, M: number, N: number, K: number): KernelCase {
+  const A = buffer(wasm, M * K);
+  const B = buffer(wasm, K * N);
+  const C = buffer(wasm, M * N);
+  return { name: `${name} matmul ${M}×${N}×${K}`, flops: 2 * M * N * K, run: () => wasm.exports.matmul(M, N, K, A, B, C) };
 }
 
-function convCases(k: Kernels, buf: (name: string, n: number) => Vec, s: ConvShape): KernelCase[] {
-  const { batch: B, inMaps: I, maps: J, h, K } = s;
-  const ho = h - K + 1;
-  const conns = I * J;
-  const x = buf('x', B * I * h * h);
-  const y = buf('y', B * J * ho * ho);
-  const w = buf('w', conns * K * K);
-  const g = buf('g', conns * K * K);
-  const dx = buf('dx', B * I * h * h);
-  const per = 2 * K * K * ho * ho * B * conns;
-  const shape = `${I}×${h}×${h} → ${J}×${ho}×${ho}, ${K}×${K}, batch ${B}`;
-  return [
-    {
-      name: `${s.tag} convValid ${shape}`, flops: per,
-      run: () => {
-        for (let b = 0; b < B; b++) for (let j = 0; j < J; j++) for (let i = 0; i < I; i++) {
-          k.convValid(x, (b * I + i) * h * h, h, h, w, (j * I + i) * K * K, K, y, (b * J + j) * ho * ho);
-        }
-      },
-    },
-    ...(I > 1 ? [{
-      name: `${s.tag} convFull (input gradient) ${shape}`, flops: per,
-      run: () => {
-        for (let b = 0; b < B; b++) for (let j = 0; j < J; j++) for (let i = 0; i < I; i++) {
-          k.convFull(y, (b * J + j) * ho * ho, ho, ho, w, (j * I + i) * K * K, K, dx, (b * I + i) * h * h);
-        }
-      },
-    }] : []),
-    {
-      name: `${s.tag} kernelGradient ${shape}`, flops: per,
-      run: () => {
-        for (let b = 0; b < B; b++) for (let j = 0; j < J; j++) for (let i = 0; i < I; i++) {
-          k.kernelGradient(x, (b * I + i) * h * h, h, h, y, (b * J + j) * ho * ho, K, g, (j * I + i) * K * K);
-        }
-      },
-    },
+export function kernelCases(wasm: BenchKernels): { cases: KernelCase[]; peak: KernelCase } {
+  const cases = [
+    ...layerCases(wasm, 'N1', resolveDescription(N1.description), N1.trainBatch),
+    ...layerCases(wasm, 'N2', resolveDescription(N2.description), N2.trainBatch),
   ];
-}
-
-function poolCases(k: Kernels, buf: (name: string, n: number) => Vec, tag: string, B: number, maps: number, h: number, act: Act, actName: string): KernelCase[] {
-  const m = B * maps;
-  const x = buf('x', m * h * h);
-  const d = buf('y', m * (h / 2) * (h / 2));
-  const u = buf('dx', m * h * h);
-  // activationBackward multiplies g in place by f'(x), written through x: x where |f'| = 1 keeps g from
-  // decaying into subnormals over repeated calls (σ' = x(1−x) = −1 at x = (1−√5)/2, tanh' = 1−x² = −1 at √2).
-  const xb = buf(`xb-${act}`, m * h * h);
-  xb.fill(act === Act.Sigmoid ? (1 - Math.sqrt(5)) / 2 : act === Act.Tanh ? Math.SQRT2 : 1);
-  const shape = `${maps}×${h}×${h}, batch ${B}`;
-  return [
-    {
-      name: `${tag} downSum 2×2 ${shape}`, flops: m * h * h,
-      run: () => { for (let i = 0; i < m; i++) k.downSum(x, i * h * h, h, h, 2, d, i * (h / 2) * (h / 2)); },
-    },
-    {
-      name: `${tag} upSum 2×2 ${shape}`, flops: m * h * h,
-      run: () => { for (let i = 0; i < m; i++) k.upSum(d, i * (h / 2) * (h / 2), h / 2, h / 2, 2, 0.25, u, i * h * h); },
-    },
-    {
-      name: `${tag} activate ${actName} ${shape}`, flops: m * h * h,
-      run: () => k.activate(act, x, 0, m * h * h, u, 0),
-    },
-    {
-      name: `${tag} activationBackward ${actName} ${shape}`, flops: m * h * h,
-      run: () => k.activationBackward(act, xb, 0, m * h * h, u, 0),
-    },
-  ];
-}
-
-function gemmCase(k: Kernels, buf: (name: string, n: number) => Vec, name: string, tA: boolean, tB: boolean, M: number, N: number, K: number, beta: number): KernelCase {
-  const A = buf('x', M * K);
-  const Bm = buf('w', K * N);
-  const C = buf('y', M * N);
-  return {
-    name: `${name} gemm${tA ? ' Aᵀ' : ''}${tB ? ' Bᵀ' : ''} ${M}×${N}×${K}`, flops: 2 * M * N * K,
-    run: () => k.gemm(tA, tB, M, N, K, 1, A, 0, Bm, 0, beta, C, 0),
-  };
-}
-
-export function kernelCases(k: AllocKernels): { cases: KernelCase[]; peak: KernelCase } {
-  const buf = buffers(k);
-  const cases: KernelCase[] = [
-    // N1 (dlt), batch 50: C1 1×28×28 → 6×24×24, S2 → 12×12, C3 6 → 12×8×8, S4 → 4×4, F5 192 → 10.
-    ...convCases(k, buf, { tag: 'N1 C1', batch: 50, inMaps: 1, maps: 6, h: 28, K: 5 }),
-    ...convCases(k, buf, { tag: 'N1 C3', batch: 50, inMaps: 6, maps: 12, h: 12, K: 5 }),
-    ...poolCases(k, buf, 'N1 C1/S2', 50, 6, 24, Act.Sigmoid, 'sigmoid'),
-    gemmCase(k, buf, 'N1 F5 forward', false, true, 50, 10, 192, 0),
-    gemmCase(k, buf, 'N1 F5 ∂W', true, false, 10, 192, 50, 1),
-    gemmCase(k, buf, 'N1 F5 ∂x', false, false, 50, 192, 10, 0),
-    // N2, batch 64: C1 1×32×32 → 6×28×28, S2 → 14×14, C3 6 → 16×10×10, S4 → 5×5, F5 400 → 120, F6 → 84, OUT → 10.
-    ...convCases(k, buf, { tag: 'N2 C1', batch: 64, inMaps: 1, maps: 6, h: 32, K: 5 }),
-    ...convCases(k, buf, { tag: 'N2 C3', batch: 64, inMaps: 6, maps: 16, h: 14, K: 5 }),
-    ...poolCases(k, buf, 'N2 C1/S2', 64, 6, 28, Act.Tanh, 'tanh'),
-    gemmCase(k, buf, 'N2 F5 forward', false, true, 64, 120, 400, 0),
-    gemmCase(k, buf, 'N2 F5 ∂W', true, false, 120, 400, 64, 1),
-    gemmCase(k, buf, 'N2 F5 ∂x', false, false, 64, 400, 120, 0),
-    gemmCase(k, buf, 'N2 F6 forward', false, true, 64, 84, 120, 0),
-    gemmCase(k, buf, 'N2 OUT forward', false, true, 64, 10, 84, 0),
-  ];
-  const peak = gemmCase(k, buf, 'peak', false, false, 512, 512, 512, 0);
-  return { cases, peak };
+  return { cases, peak: matmulCase(wasm, 'peak', 512, 512, 512) };
 }
 
 /** Repeats c.run() for at least `seconds` (after a short warm-up); GFLOPS. */

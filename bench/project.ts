@@ -6,7 +6,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { Kernels, NetworkDescription, ResolvedDescription } from 'convnotes';
+import type { NetworkDescription, ResolvedDescription } from 'convnotes';
+import type { BenchKernels } from './kernels.js';
 import type * as DatasetModule from '../dist/data/files.js';
 
 /** The convnotes package root: the nearest folder above this file whose package.json is convnotes'. */
@@ -74,10 +75,10 @@ export async function engineModule(): Promise<EngineModule | string> {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// The float32 WebAssembly kernels (src/kernels/wasm.ts): a Kernels implementation whose arrays must be
-// views of its own memory, handed out by alloc(n).
+// The float32 WebAssembly kernels (src/kernels/wasm.ts): the module's exports over a memory of their
+// own, whose arrays alloc(n) hands out.
 
-export type AllocKernels = Kernels & { alloc(n: number): Float32Array | Float64Array };
+export type AllocKernels = BenchKernels;
 
 /** The WebAssembly kernels, or the reason they are not available. */
 export async function wasmKernels(): Promise<AllocKernels | string> {
@@ -91,7 +92,7 @@ export async function wasmKernels(): Promise<AllocKernels | string> {
   if (typeof m.createWasmKernels !== 'function') return 'dist/kernels/wasm.js exports no createWasmKernels';
   try {
     const k = await m.createWasmKernels();
-    if (typeof k.alloc !== 'function') return 'createWasmKernels() returned kernels without alloc(n)';
+    if (typeof k.alloc !== 'function' || typeof k.addressOf !== 'function' || !k.exports || !k.abi) return 'createWasmKernels() returned kernels without alloc, addressOf, exports and abi';
     return k;
   } catch (e) {
     return `createWasmKernels() failed: ${(e as Error).message}`;

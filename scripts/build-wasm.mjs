@@ -14,7 +14,7 @@
 //   kernels.js, kernels-relaxed.js   convnotes[-relaxed].wasm in base64, and where the single-thread
 //                                    build differs from it: only in the memory import's limits flags
 //                                    (shared or not), one byte, checked here
-//   worker-web.js                    src/wasm/worker-web.ts with everything it imports (plan.ts's
+//   worker-web.js                    src/wasm/worker-web.ts with everything it imports (threads.ts's
 //                                    workerLoop, …) bundled into one self-contained classic script,
 //                                    which src/wasm/engine.ts starts as a Web Worker from a Blob URL
 //   *.d.ts                           their types, for src/wasm/module.ts and engine.ts

@@ -3,7 +3,7 @@
 // Node (`convnotes train`), same recipe (dlt: batch 50, one epoch of the 60k MNIST training images),
 // both timing the updates only (evaluation excluded), alternating `--runs` times (default 3).
 //   node scripts/measure-playground.mjs [--data DIR] [--runs N]     (after `npm run build`)
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,15 +16,9 @@ const data = opt('--data', playDataDir());
 const runs = Number(opt('--runs', '3'));
 const temp = mkdtempSync(join(tmpdir(), 'convnotes-measure-'));
 
-const server = spawn(process.execPath, [join(ROOT, 'scripts', 'play.mjs'), '--data', data, '--port', '0', '--no-hmr'], { stdio: ['ignore', 'pipe', 'inherit'] });
-const origin = await new Promise((resolve) => {
-  let log = '';
-  server.stdout.on('data', (b) => {
-    log += b;
-    const m = /convnotes playground: (http:\/\/\S+?)\/?\s/.exec(log);
-    if (m) resolve(m[1]);
-  });
-});
+const { startPlayground } = await import('./playground-server.mjs');
+const server = await startPlayground(data, ['--no-hmr']);
+const origin = server.origin;
 const { launchChromium } = await import('./chromium.mjs');
 const browser = await launchChromium();
 
@@ -64,6 +58,6 @@ try {
   console.log(JSON.stringify({ recipe: 'dlt', batch: 50, threads: 1, page: results.page, node: results.node, pageMedian: median(results.page), nodeMedian: median(results.node), ratio: +(median(results.page) / median(results.node)).toFixed(3) }));
 } finally {
   await browser.close();
-  server.kill();
+  server.stop();
   rmSync(temp, { recursive: true, force: true });
 }

@@ -6,11 +6,11 @@
 //
 // Drives Chromium with playwright-core, launched by scripts/chromium.mjs (the one the npm package
 // @sparticuz/chromium ships, or the one CONVNOTES_CHROMIUM names).
-import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launchChromium } from './chromium.mjs';
 import { devDataDir } from './dev-data.mjs';
+import { startPlayground } from './playground-server.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const arg = (name, fallback) => {
@@ -20,22 +20,8 @@ const arg = (name, fallback) => {
 const out = arg('--out', join(ROOT, 'docs', 'playground.png'));
 const data = arg('--data', devDataDir());
 
-const server = spawn(process.execPath, [join(ROOT, 'scripts', 'play.mjs'), '--data', data, '--port', '0', '--no-hmr'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-const origin = await new Promise((resolve, reject) => {
-  let log = '';
-  const timer = setTimeout(() => reject(new Error(`the playground's server did not start:\n${log}`)), 30_000);
-  const read = (b) => {
-    log += b.toString();
-    const m = /convnotes playground: (http:\/\/\S+?)\/?\s/.exec(log);
-    if (m) {
-      clearTimeout(timer);
-      resolve(m[1]);
-    }
-  };
-  server.stdout.on('data', read);
-  server.stderr.on('data', read);
-  server.once('exit', (code) => reject(new Error(`the playground's server exited (${code}):\n${log}`)));
-});
+const server = await startPlayground(data, ['--no-hmr']);
+const origin = server.origin;
 
 const browser = await launchChromium();
 try {
@@ -76,5 +62,5 @@ try {
   console.log(`${out}: learned, ${last.images} images, test error ${(100 * last.testError).toFixed(2)} % on ${s.testCount} test images`);
 } finally {
   await browser.close();
-  server.kill();
+  server.stop();
 }

@@ -18,7 +18,7 @@ import { FastNetwork } from './wasm/engine.js';
 
 export type BackendName = 'wasm' | 'reference';
 
-/** What every backend offers a trainer. */
+/** What every backend offers a trainer, the CLI and the playground (nothing else to cast to). */
 export interface TrainableNetwork {
   readonly backend: BackendName;
   readonly description: ResolvedDescription;
@@ -37,10 +37,21 @@ export interface TrainableNetwork {
   /** Threads it runs on, and why fewer than asked for, if so. */
   readonly threads: number;
   readonly notice: string | null;
+  /** Whether fused multiply-add (relaxed SIMD) kernels run (false for the reference). */
+  readonly relaxedSimd: boolean;
+  /** Whether stageDistortedBatch can be used (see DistortingNetwork). */
+  readonly canDistort: boolean;
+  /**
+   * An input buffer for `batch` patterns [batch][maps][h][w] that forward/computeGradients take without
+   * a copy (the wasm engine's input slot; the reference's own float64 buffer). Valid until the next call.
+   */
+  inputView(batch: number): Float32Array | Float64Array;
   /** The last layer's values [batch][outputs]: logits for cross-entropy (predict() gives probabilities). */
   forward(input: Float32Array | Float64Array, batch: number): Float32Array | Float64Array;
   computeGradients(input: Float32Array | Float64Array, labels: Labels, batch: number): number;
   trainStep(input: Float32Array | Float64Array, labels: Labels, batch: number, rate: number): number;
+  /** Output of layer ℓ for the last forward pass, [batch][maps][h][w]. */
+  activation(layer: number): Float32Array | Float64Array;
   /** θ_k ← θ_k − rate·rates_k·(g_k + decay·θ_k), through the velocities when momentum > 0. */
   update(rate: number, momentum?: number, decay?: number): void;
   /** Copies parameters in (and brings derived state, such as effective kernels, up to date). */
@@ -50,7 +61,6 @@ export interface TrainableNetwork {
 
 /** A backend whose threads distort the training patterns themselves (the wasm engine made with `distort`). */
 export interface DistortingNetwork extends TrainableNetwork {
-  readonly canDistort: boolean;
   stageDistortedBatch(
     data: Dataset, order: ArrayLike<number>, start: number, batch: number, norm: Normalisation,
     draws: Float64Array, augmenter: Augmenter,
@@ -59,7 +69,7 @@ export interface DistortingNetwork extends TrainableNetwork {
 }
 
 export function distortsItself(net: TrainableNetwork): net is DistortingNetwork {
-  return (net as Partial<DistortingNetwork>).canDistort === true;
+  return net.canDistort;
 }
 
 export interface BackendOptions {
@@ -76,7 +86,7 @@ export interface BackendOptions {
 export function checkTrainable(v: unknown, path: string): TrainableNetwork {
   const what = 'a network made by createNetwork (or a FastNetwork)';
   const n = check.object(v, path, what);
-  for (const f of ['forward', 'computeGradients', 'update', 'setParams'] as const) if (typeof n[f] !== 'function') check.fail(path, what, v);
+  for (const f of ['forward', 'computeGradients', 'update', 'setParams', 'inputView', 'activation'] as const) if (typeof n[f] !== 'function') check.fail(path, what, v);
   if (!check.isObject(n.description) || typeof n.maxBatch !== 'number' || !Array.isArray(n.views)
     || !(n.rates instanceof Float32Array || n.rates instanceof Float64Array)) check.fail(path, what, v);
   return v as unknown as TrainableNetwork;
@@ -84,17 +94,17 @@ export function checkTrainable(v: unknown, path: string): TrainableNetwork {
 
 /** Checks createNetwork's and FastNetwork.create's options (ArgumentError naming the field). */
 export function checkBackendOptions(v: unknown, path = 'options'): void {
-  const o = check.object(v, path, 'an object {batch, backend?, threads?, seed?}');
-  check.batchSize(o.batch, `${path}.batch`);
-  if (o.backend !== undefined) check.oneOf(o.backend, `${path}.backend`, ['wasm', 'reference'] as const);
-  if (o.threads !== undefined) check.integer(o.threads, `${path}.threads`, 1);
-  if (o.seed !== undefined) check.integer(o.seed, `${path}.seed`, 0, 0xffffffff);
-  if (o.relaxedSimd !== undefined && typeof o.relaxedSimd !== 'boolean') check.fail(`${path}.relaxedSimd`, 'true or false', o.relaxedSimd);
-  if (o.distort !== undefined) {
-    const d = check.object(o.distort, `${path}.distort`, 'an object {rows, cols, radius} (the images and the Gaussian\'s smoothingRadius)');
-    check.integer(d.rows, `${path}.distort.rows`, 1);
-    check.integer(d.cols, `${path}.distort.cols`, 1);
-    check.integer(d.radius, `${path}.distort.radius`, 1);
+  const options = check.object(v, path, 'an object {batch, backend?, threads?, seed?}');
+  check.batchSize(options.batch, `${path}.batch`);
+  if (options.backend !== undefined) check.oneOf(options.backend, `${path}.backend`, ['wasm', 'reference'] as const);
+  if (options.threads !== undefined) check.integer(options.threads, `${path}.threads`, 1);
+  if (options.seed !== undefined) check.integer(options.seed, `${path}.seed`, 0, 0xffffffff);
+  if (options.relaxedSimd !== undefined && typeof options.relaxedSimd !== 'boolean') check.fail(`${path}.relaxedSimd`, 'true or false', options.relaxedSimd);
+  if (options.distort !== undefined) {
+    const distort = check.object(options.distort, `${path}.distort`, 'an object {rows, cols, radius} (the images and the Gaussian\'s smoothingRadius)');
+    check.integer(distort.rows, `${path}.distort.rows`, 1);
+    check.integer(distort.cols, `${path}.distort.cols`, 1);
+    check.integer(distort.radius, `${path}.distort.radius`, 1);
   }
 }
 
@@ -105,45 +115,78 @@ export function wasmSimdSupported(): boolean {
   return typeof WebAssembly === 'object' && WebAssembly.validate(probe);
 }
 
+/**
+ * The float64 reference backend: the reference `Network` (whose kernels the gradient checks prove)
+ * with what a trainer needs of every backend. Takes float32 or float64 input (float32 is widened).
+ */
+export class ReferenceNetwork extends Network implements TrainableNetwork {
+  readonly backend = 'reference' as const;
+  readonly threads = 1;
+  readonly notice: string | null;
+  readonly relaxedSimd = false;
+  readonly canDistort = false;
+  readonly maxBatch = Infinity;
+  readonly rates: Float64Array;
+  readonly velocity: Float64Array;
+  /** inputView's buffer, grown to the largest batch asked for, and its last view (no allocation per step). */
+  private inputBuffer = new Float64Array(0);
+  private inputSlice = new Float64Array(0);
+
+  constructor(description: NetworkDescription | ResolvedDescription | unknown, options: { seed?: number; notice?: string | null } = {}) {
+    super(description, options.seed === undefined ? {} : { seed: options.seed });
+    this.notice = options.notice ?? null;
+    this.rates = new Float64Array(this.params.length).fill(1);
+    this.velocity = new Float64Array(this.params.length);
+  }
+
+  inputView(batch: number): Float64Array {
+    check.batchSize(batch, 'batch');
+    const n = batch * this.inputSize;
+    if (this.inputBuffer.length < n) this.inputBuffer = new Float64Array(n);
+    if (this.inputSlice.length !== n || this.inputSlice.buffer !== this.inputBuffer.buffer) this.inputSlice = this.inputBuffer.subarray(0, n);
+    return this.inputSlice;
+  }
+
+  // the input is checked before it is converted to float64 (Network checks the rest)
+  private widen(input: Float32Array | Float64Array, batch: number): Float64Array {
+    check.batchSize(batch, 'batch');
+    const x = check.floats(input, 'input', batch * this.inputSize, `a Float32Array or Float64Array of batch × ${this.inputShape.join('×')} = ${batch * this.inputSize} values`);
+    return x instanceof Float64Array ? x : Float64Array.from(x);
+  }
+
+  override forward(input: Float32Array | Float64Array, batch: number): Float64Array {
+    return super.forward(this.widen(input, batch), batch);
+  }
+
+  override computeGradients(input: Float32Array | Float64Array, labels: Labels, batch: number, options: { inputGradient?: boolean } = {}): number {
+    return super.computeGradients(this.widen(input, batch), labels, batch, options);
+  }
+
+  override trainStep(input: Float32Array | Float64Array, labels: Labels, batch: number, rate: number): number {
+    return super.trainStep(this.widen(input, batch), labels, batch, rate);
+  }
+
+  update(rate: number, momentum = 0, decay = 0): void {
+    checkUpdate(rate, momentum, decay);
+    applyUpdate(this.params, this.grads, this.rates, this.velocity, rate, momentum, decay);
+  }
+
+  setParams(p: ArrayLike<number>): void {
+    check.numbers(p, 'params', 0, `${this.params.length} parameter values`);
+    if (p.length !== this.params.length) check.fail('params', `${this.params.length} parameter values`, p);
+    this.params.set(p);
+  }
+
+  async dispose(): Promise<void> {}
+}
+
 /** Builds a network on the chosen backend (wasm unless told otherwise or unavailable). */
 export async function createNetwork(description: NetworkDescription | ResolvedDescription | unknown, options: BackendOptions): Promise<TrainableNetwork> {
   checkBackendOptions(options);
   const wanted = options.backend ?? 'wasm';
-  if (wanted === 'wasm' && wasmSimdSupported()) {
-    const net = await FastNetwork.create(description, options);
-    return Object.assign(net, { backend: 'wasm' as const });
-  }
-  const net = new Network(description, options.seed === undefined ? {} : { seed: options.seed });
-  const f64 = (a: Float32Array | Float64Array): Float64Array => (a instanceof Float64Array ? a : Float64Array.from(a));
-  // the input is checked before it is converted to float64 (Network checks the rest)
-  const checkInput = (input: Float32Array | Float64Array, batch: number): Float32Array | Float64Array => {
-    check.batchSize(batch, 'batch');
-    return check.floats(input, 'input', batch * net.inputSize, `a Float32Array or Float64Array of batch × ${net.inputShape.join('×')} = ${batch * net.inputSize} values`);
-  };
+  if (wanted === 'wasm' && wasmSimdSupported()) return FastNetwork.create(description, options);
   const notice = wanted === 'wasm' ? 'this engine has no WebAssembly SIMD: running the float64 reference kernels' : null;
-  const rates = new Float64Array(net.params.length).fill(1);
-  const velocity = new Float64Array(net.params.length);
-  return Object.assign(net, {
-    backend: 'reference' as const,
-    threads: 1,
-    notice,
-    rates,
-    velocity,
-    maxBatch: Infinity,
-    update: (rate: number, momentum = 0, decay = 0) => {
-      checkUpdate(rate, momentum, decay);
-      applyUpdate(net.params, net.grads, rates, velocity, rate, momentum, decay);
-    },
-    setParams: (p: ArrayLike<number>) => {
-      check.numbers(p, 'params', 0, `${net.params.length} parameter values`);
-      if (p.length !== net.params.length) check.fail('params', `${net.params.length} parameter values`, p);
-      net.params.set(p);
-    },
-    forward: (input: Float32Array | Float64Array, batch: number) => Network.prototype.forward.call(net, f64(checkInput(input, batch)), batch),
-    computeGradients: (input: Float32Array | Float64Array, labels: Labels, batch: number) => Network.prototype.computeGradients.call(net, f64(checkInput(input, batch)), labels, batch),
-    trainStep: (input: Float32Array | Float64Array, labels: Labels, batch: number, rate: number) => Network.prototype.trainStep.call(net, f64(checkInput(input, batch)), labels, batch, rate),
-    dispose: async () => {},
-  });
+  return new ReferenceNetwork(description, { seed: options.seed, notice });
 }
 
 /** Checks update()'s rate, momentum and decay (both backends). */

@@ -24,8 +24,7 @@ export { builtinNetwork, builtinNetworks, bouvrie, dlt, lenet5, learned } from '
 export { summary } from './summary.js';
 export { VERSION } from './version.js';
 export { exportOnnx, checkOnnxModel, ONNX_OPSET, ONNX_INPUT, ONNX_OUTPUT, type ExportOptions } from './onnx/export.js';
-export { sgdStep, sgdStepPerLayer } from './train/sgd.js';
-export { createNetwork, wasmSimdSupported, type BackendName, type BackendOptions, type TrainableNetwork } from './backend.js';
+export { createNetwork, ReferenceNetwork, wasmSimdSupported, type BackendName, type BackendOptions, type TrainableNetwork } from './backend.js';
 export { FastNetwork, createFastNetwork, type FastNetworkOptions } from './wasm/engine.js';
 // Model files (docs/MODEL-FORMAT.md). saveModel/loadModel use node:fs: they are in `convnotes/node`
 // (src/node.ts), outside this browser-safe entry point, like the data/ loaders and checkpoints.
@@ -45,7 +44,7 @@ export {
   type Recipe, type TrainingSpec, type RateStage, type SdlmSpec, type NormalisationName,
 } from './train/recipe.js';
 export {
-  train, normalisation, initialState, estimateCurvature, DivergenceError,
+  train, Trainer, trainingCapacity, createTrainingNetwork, normalisation, initialState, estimateCurvature, DivergenceError,
   type EpochLog, type TrainingState, type Progress, type TrainerOptions,
 } from './train/trainer.js';
 export { evaluate, argmax, range, type Evaluable, type Evaluation } from './train/evaluate.js';
@@ -54,9 +53,14 @@ export { evaluate, argmax, range, type Evaluable, type Evaluation } from './trai
 export { predict, probabilities, type Predictions } from './predict.js';
 // The error every public function throws for an argument that is not what it takes (`path: expected …, got …`).
 export { ArgumentError } from './validate.js';
+// §4.1–4.2 the one float64 update (per-weight rates, momentum, decay; SDLM's rates are rates): what the
+// reference's update() and trainStep run. (sgdStep and sgdStepPerLayer, two more copies of it, are
+// removed: a backend's trainStep, or update() with its `rates` set per layer, does what they did.)
 export { applyUpdate } from './train/update.js';
 export { parseIdx, DataError, type IdxArray } from './data/idx.js';
 export { datasetFromIdx, fillBatch, UNIT, LECUN, IDX_FILES, type Dataset, type Normalisation } from './data/dataset.js';
+// A picture of a digit (a decoded PNG, a canvas) as an MNIST digit: the one preprocessing of `predict --png` and the playground.
+export { mnistDigit, mnistDigitFromRgba, greyFromRgba, DIGIT_SIZE, DIGIT_BOX } from './data/images.js';
 export {
   Augmenter, fillDistortedBatch, smoothingRadius, type AugmentSpec, type ElasticSpec, type AffineSpec,
 } from './data/augment.js';

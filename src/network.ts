@@ -19,6 +19,7 @@ import type { Layer, ParamView } from './layers/layer.js';
 import { SubsampleLayer } from './layers/subsample.js';
 import { classCount, lossAndGradient, lossCurvature, type Labels } from './loss.js';
 import { Rng } from './rng.js';
+import { sgdUpdate } from './train/update.js';
 import * as check from './validate.js';
 
 export interface NetworkOptions {
@@ -207,11 +208,18 @@ export class Network {
     return this.backward(labels, options);
   }
 
-  /** §4.1 one step of gradient descent, θ ← θ − rate·∂Ẽ/∂θ; returns Ẽ before the step. */
+  /** r_k = 1 for every parameter: trainStep's rates (made on its first call). */
+  private unitRates: Float64Array | null = null;
+
+  /**
+   * §4.1 one step of gradient descent, θ ← θ − rate·∂Ẽ/∂θ: the one update (train/update.ts) with
+   * r_k = 1, no momentum and no decay (the same bits as the plain formula). Returns Ẽ before the step.
+   */
   trainStep(input: Float64Array, labels: Labels, batch: number, rate: number): number {
     check.finite(rate, 'rate');
     const e = this.computeGradients(input, labels, batch);
-    for (let i = 0; i < this.params.length; i++) this.params[i] -= rate * this.grads[i];
+    this.unitRates ??= new Float64Array(this.params.length).fill(1);
+    sgdUpdate(this.params, this.grads, this.unitRates, this.unitRates, rate, 0, 0);
     return e;
   }
 

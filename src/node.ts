@@ -8,6 +8,8 @@
 export { loadSplit, readIdx, defaultDataDir, holdsIdxSet, cacheDir, IDX_PATHS_HINT } from './data/files.js';
 // The 10,000 MNIST digits the package ships (data/digits/).
 export { loadBundledDigits, BUNDLED_DIR, BUNDLED_SOURCE } from './data/bundled.js';
+// A PNG file of a digit: its RGBA pixels, or its MNIST digit as a one-image dataset (data/images.ts).
+export { readPng, pngDigitDataset } from './data/png.js';
 // MNIST and Fashion-MNIST from their public mirrors, MD5-checked.
 export { downloadDataset, DATASETS, type DownloadOptions, type DatasetSource, type Fetch } from './cli/download.js';
 // Model files (docs/MODEL-FORMAT.md), written atomically.

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   applyUpdate, ArgumentError, Augmenter, builtinNetwork, createNetwork, DescriptionError, evaluate, fillBatch, fillDistortedBatch,
   gradientCheck, initialState, lossAndGradient, Network, paramViews, parseIdx, predict, probabilities, range, recipeToJson,
-  RecipeError, resolveRecipe, Rng, scheduledRate, sgdStep, sgdStepPerLayer, summary, train, UNIT, type Dataset, type TrainableNetwork,
+  RecipeError, resolveRecipe, Rng, scheduledRate, summary, train, UNIT, type Dataset, type TrainableNetwork,
 } from '../src/index.js';
 import { exportOnnx, ONNX_INPUT, ONNX_OUTPUT } from '../src/onnx/export.js';
 import { head, realDigits } from './helpers/mnist.js';
@@ -214,8 +214,8 @@ describe('API edges', () => {
       ['fillBatch: past the order', () => fillBatch(test, range(4), 2, 4, 28, 28, UNIT, new Float64Array(4 * 784), new Uint8Array(4)), /^batch: expected at most 2 \(order holds 4 indices, from start 2\), got 4$/],
       ['gradientCheck: short input', () => gradientCheck(net, new Float64Array(10), labels, 2), /^input: expected a Float64Array of batch × 1×28×28 = 1568 values/],
       ['gradientCheck: bad method', () => gradientCheck(net, x, labels, 2, { method: 'forward' as never }), /^options\.method: expected one of extrapolated, central, got "forward"$/],
-      ['sgdStep: NaN rate', () => sgdStep(net, NaN), /^rate: expected a finite number, got NaN$/],
-      ['sgdStepPerLayer: no such layer', () => sgdStepPerLayer(net, { default: 0.1, C9: 1 }), /^rates\.C9: expected a layer name of this network \(C1, S2, C3, S4, F5\) or "default", got "C9"$/],
+      ['applyUpdate: NaN rate', () => applyUpdate(new Float64Array(4), new Float64Array(4), new Float64Array(4), new Float64Array(4), NaN, 0, 0), /^rate: expected a finite number, got NaN$/],
+      ['applyUpdate: rates of another length', () => applyUpdate(new Float64Array(4), new Float64Array(4), new Float64Array(5), new Float64Array(4), 0.1, 0, 0), /^rates: expected a Float64Array of 4 values \(as many as params\), got a Float64Array of 5$/],
       ['applyUpdate: gradients of another length', () => applyUpdate(new Float64Array(4), new Float64Array(3), new Float64Array(4), new Float64Array(4), 0.1, 0, 0), /^grads: expected a Float64Array of 4 values \(as many as params\), got a Float64Array of 3$/],
       ['lossAndGradient: short outputs', () => lossAndGradient('mse', [0, 1], new Float64Array(5), [1, 2], 2, 10, null), /^y: expected a Float64Array of batch × classes = 20 outputs, got a Float64Array of 5$/],
       ['lossAndGradient: unknown loss', () => lossAndGradient('hinge' as never, [0, 1], new Float64Array(20), [1, 2], 2, 10, null), /^loss: expected one of mse, cross-entropy, got "hinge"$/],

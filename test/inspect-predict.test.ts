@@ -120,17 +120,19 @@ describe('convnotes predict', () => {
     expect(one.stdout).toMatch(new RegExp(`image +0  class ${(await forward(0, 1)).classes[0]} `));
   });
 
-  it('a PNG of a test digit (dark on light, and twice the size) predicts the IDX path\'s class', async () => {
+  // MNIST's digits are fixed points of the preprocessing (src/data/images.ts: ink box to 20×20, centre
+  // of mass to (14, 14)), so a picture of one, however large and wherever on the page, is that digit again
+  it('a PNG of a test digit (dark on light; as is, twice the size, or 3× and off-centre on a larger page) predicts the IDX path\'s class and scores', async () => {
     const idx = await forward(0, 3);
     for (let k = 0; k < 3; k++) {
       const digit = idx.images.subarray(k * 784, (k + 1) * 784);
-      for (const scale of [1, 2]) {
-        const size = 28 * scale;
-        const png = new PNG({ width: size, height: size });
-        for (let y = 0; y < size; y++) {
-          for (let x = 0; x < size; x++) {
+      for (const [scale, width, height, left, top] of [[1, 28, 28, 0, 0], [2, 56, 56, 0, 0], [3, 200, 150, 17, 60]]) {
+        const png = new PNG({ width, height });
+        png.data.fill(255);
+        for (let y = 0; y < 28 * scale; y++) {
+          for (let x = 0; x < 28 * scale; x++) {
             const v = 255 - digit[Math.floor(y / scale) * 28 + Math.floor(x / scale)]; // dark digit on white
-            png.data.set([v, v, v, 255], 4 * (y * size + x));
+            png.data.set([v, v, v, 255], 4 * ((top + y) * width + left + x));
           }
         }
         const file = join(dir, `digit${k}-${scale}.png`);

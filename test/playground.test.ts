@@ -2,12 +2,13 @@
 // (`npm run play`, serving a data folder), a few hundred training steps in the page's worker on a small
 // MNIST subset, a digit drawn on the canvas, and model files crossing between the page and the CLI.
 // The same launcher as test/browser-threads.test.ts. Needs `npm run build` (npm test does it).
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../scripts/chromium.mjs';
+import { startPlayground, type PlaygroundServer } from '../scripts/playground-server.mjs';
 import { BUNDLED_DIR } from '../src/data/bundled.js';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -16,8 +17,8 @@ const CLI = join(ROOT, 'dist', 'cli', 'main.js');
 
 let temp = '';
 let dataDir = '';
-let server: ChildProcess | null = null;
-let preview: ChildProcess | null = null;
+let server: PlaygroundServer | null = null;
+let preview: PlaygroundServer | null = null;
 let origin = '';
 
 function dataFile(name: string): string {
@@ -39,35 +40,16 @@ beforeAll(async () => {
   // the digits convnotes ships: a folder of the four IDX files, as a user's would be
   dataDir = BUNDLED_DIR;
   // the dev server, as `npm run play -- --data DIR` starts it
-  ({ proc: server, origin } = await startServer(['--no-hmr']));
+  server = await startPlayground(dataDir, ['--no-hmr']);
+  origin = server.origin;
 });
 
-/** scripts/play.mjs (the dev server, or with --preview the built site) on a free port, serving the data folder. */
-let serverLog = '';
-async function startServer(extra: string[]): Promise<{ proc: ChildProcess; origin: string }> {
-  const proc = spawn(process.execPath, [join(ROOT, 'scripts', 'play.mjs'), '--data', dataDir, '--port', '0', ...extra], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the playground's server did not start:\n${log}`)), 30_000);
-    const read = (b: Buffer) => {
-      log += b.toString();
-      serverLog += b.toString();
-      const m = /convnotes playground: (http:\/\/\S+?)\/?\s/.exec(log);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    };
-    proc.stdout!.on('data', read);
-    proc.stderr!.on('data', read);
-    proc.once('exit', (code) => reject(new Error(`the playground's server exited (${code}):\n${log}`)));
-  });
-  return { proc, origin: url };
-}
+/** Every server's output, for the failure messages. */
+const serverLog = () => [server, preview].map((p) => p?.log ?? '').join('');
 
 afterAll(() => {
-  server?.kill();
-  preview?.kill();
+  server?.stop();
+  preview?.stop();
   if (temp) rmSync(temp, { recursive: true, force: true });
 });
 
@@ -168,7 +150,7 @@ describe('playground in Chromium', () => {
       if (page) {
         const s = await page.evaluate(() => { const st = (window as unknown as Win).playground?.state; return st ? { errors: st.errors, ready: st.ready, trainCount: st.trainCount, done: st.done, running: st.running, points: st.points.length } : null; }).catch(() => null);
         const shown = await page.locator('#errors').textContent().catch(() => '');
-        throw new Error(`${(e as Error).message}\npage state: ${JSON.stringify(s)}\nerrors shown: ${shown}\nserver log: ${serverLog}`, { cause: e });
+        throw new Error(`${(e as Error).message}\npage state: ${JSON.stringify(s)}\nerrors shown: ${shown}\nserver log: ${serverLog()}`, { cause: e });
       }
       throw e;
     } finally {
@@ -179,8 +161,8 @@ describe('playground in Chromium', () => {
   it('builds to a static site (npm run build:web) that trains in a cross-origin-isolated preview', async () => {
     execFileSync(process.execPath, [join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', 'web', '--logLevel', 'error'], { cwd: ROOT, stdio: 'pipe' });
     expect(existsSync(join(ROOT, 'web', 'dist', 'index.html'))).toBe(true);
-    let url: string;
-    ({ proc: preview, origin: url } = await startServer(['--preview']));
+    preview = await startPlayground(dataDir, ['--preview']);
+    const url = preview.origin;
     const browser = await launchChromium();
     try {
       const page = await browser.newPage();

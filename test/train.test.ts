@@ -1,5 +1,6 @@
-// The trainer of §4 on real MNIST digits: accuracy floors with fixed seeds, the update rules against
-// their formulas, full-batch accumulation against one big batch, and determinism across threads.
+// The trainer of §4 on real MNIST digits: accuracy floors with fixed seeds. (The update against its
+// formula: update.test.ts; full-batch accumulation against one big batch: full-batch.test.ts; SDLM's
+// rates by hand: sdlm.test.ts.)
 import { describe, expect, it } from 'vitest';
 import { createNetwork } from '../src/backend.js';
 import { UNIT } from '../src/data/dataset.js';

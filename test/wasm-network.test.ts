@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Network } from '../src/network.js';
 import { builtinNetwork } from '../src/networks/builtin.js';
 import { FastNetwork } from '../src/wasm/engine.js';
+import { createNetwork, ReferenceNetwork, type TrainableNetwork } from '../src/backend.js';
 import type { NetworkDescription } from '../src/description.js';
 import { lenetTableNetwork, randomInputs, randomLabels, randomNetwork } from './helpers/random-networks.js';
 
@@ -116,6 +117,54 @@ describe('threads', () => {
     const a = Float32Array.from(one.forward(x, 1000));
     const b = two.forward(x, 1000);
     expect(Array.from(b)).toEqual(Array.from(a));
+  });
+});
+
+describe('both backends behind TrainableNetwork', () => {
+  it('the reference is a ReferenceNetwork; both offer inputView, activation, relaxedSimd and canDistort and agree through them', async () => {
+    const d = builtinNetwork('learned');
+    const batch = 5;
+    const ref = await createNetwork(d, { backend: 'reference', batch });
+    const wasm = await createNetwork(d, { backend: 'wasm', batch, threads: 1 });
+    open.push(wasm as FastNetwork);
+    expect(ref).toBeInstanceOf(ReferenceNetwork);
+    expect(wasm).toBeInstanceOf(FastNetwork);
+    expect([ref.backend, wasm.backend]).toEqual(['reference', 'wasm']);
+    expect([ref.relaxedSimd, ref.canDistort, wasm.canDistort]).toEqual([false, false, false]);
+    wasm.setParams(ref.params);
+    ref.setParams(wasm.params); // both at the float32-rounded values
+    const x = randomInputs(3, batch * ref.inputSize);
+    const labels = randomLabels(4, batch, ref.classes);
+    const losses: number[] = [];
+    for (const net of [ref, wasm] as TrainableNetwork[]) {
+      const input = net.inputView(batch);
+      expect(input.length).toBe(batch * net.inputSize);
+      input.set(x);
+      losses.push(net.computeGradients(input, labels, batch));
+    }
+    expect(Math.abs(losses[1] - losses[0]) / Math.abs(losses[0])).toBeLessThanOrEqual(1e-5);
+    for (let l = 0; l < d.layers.length; l++) expectClose(`layer ${l} output`, wasm.activation(l), ref.activation(l), 1e-5);
+    expectClose('gradients', wasm.grads, ref.grads, 1e-5);
+    // float32 input to the reference is widened, not refused
+    expect(ref.forward(Float32Array.from(x), batch)).toBeInstanceOf(Float64Array);
+    await ref.dispose();
+  });
+
+  it('trainStep is the one update with unit rates: bit for bit computeGradients then update(rate)', async () => {
+    const d = builtinNetwork('lenet5');
+    const batch = 7;
+    const a = await fast(d, batch);
+    const b = await fast(d, batch);
+    for (let step = 0; step < 5; step++) {
+      const x = Float32Array.from(randomInputs(50 + step, batch * a.inputSize));
+      const labels = randomLabels(60 + step, batch, a.classes);
+      a.trainStep(x, labels, batch, 0.02);
+      b.computeGradients(x, labels, batch);
+      b.update(0.02);
+    }
+    expect(Buffer.from(a.params.buffer, a.params.byteOffset, a.params.byteLength).equals(
+      Buffer.from(b.params.buffer, b.params.byteOffset, b.params.byteLength))).toBe(true);
+    expect(Array.from(a.velocity).every((v) => v === 0)).toBe(true);
   });
 });
 

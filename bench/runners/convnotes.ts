@@ -1,47 +1,29 @@
-// convnotes: the fast float32 WebAssembly engine (src/wasm/engine.ts, createFastNetwork) when it is
-// built, else an adapter with the same shape over the float64 reference Network, whose rows are
-// labelled "reference (engine not built)".
+// convnotes: the fast float32 WebAssembly engine (src/wasm/engine.ts) when it is built, else the
+// float64 reference backend, whose rows are labelled "reference (engine not built)"; both made by
+// createNetwork and trained by the library's Trainer, as the CLI trains them.
 
-import { Network, sgdStep, type NetworkDescription, type ResolvedDescription } from 'convnotes';
-import { padded } from '../data.js';
+import { createNetwork, Network, ReferenceNetwork, resolveRecipe, Trainer, type Dataset, type NetworkDescription, type TrainableNetwork } from 'convnotes';
+import { padded, type Pool } from '../data.js';
 import { batchesIn } from '../measure.js';
-import { engineModule, type FastNetwork } from '../project.js';
+import type { BenchNet } from '../nets.js';
+import { engineModule } from '../project.js';
 import type { CreateArgs, SystemNet } from '../system.js';
 
-/** The reference Network behind the engine's interface (float32 in and out, float64 inside). */
-export async function createReferenceFastNetwork(
-  description: NetworkDescription | ResolvedDescription,
-  options: { batch: number; threads?: number },
-): Promise<FastNetwork> {
-  const net = new Network(description);
-  net.reserve(options.batch);
-  let input = new Float64Array(0);
-  const widen = (x: Float32Array, batch: number): Float64Array => {
-    const n = batch * net.inputSize;
-    if (input.length < n) input = new Float64Array(n);
-    for (let i = 0; i < n; i++) input[i] = x[i];
-    return input;
-  };
-  return {
-    get params() {
-      return Float32Array.from(net.params);
-    },
-    setParams(p) {
-      if (p.length !== net.params.length) throw new RangeError(`setParams: expected ${net.params.length} values, got ${p.length}`);
-      net.params.set(p);
-    },
-    forward(x, batch) {
-      return Float32Array.from(net.forward(widen(x, batch), batch));
-    },
-    trainStep(x, labels, batch, rate) {
-      net.forward(widen(x, batch), batch);
-      net.zeroGrads();
-      const loss = net.backward(labels.subarray(0, batch));
-      sgdStep(net, rate);
-      return loss;
-    },
-    async dispose() {},
-  };
+/** The pool as a Dataset: its grey levels back as bytes (the pool holds byte/255 in float32, which rounds back exactly). */
+function poolDataset(pool: Pool): Dataset {
+  const images = new Uint8Array(pool.images.length);
+  for (let i = 0; i < images.length; i++) images[i] = Math.round(pool.images[i] * 255);
+  return { images, labels: pool.labels, count: pool.count, rows: pool.side, cols: pool.side, source: pool.source };
+}
+
+/**
+ * The library's trainer (the one training loop) over the pool's batches in order: step i trains on
+ * batch i mod the pool's batches, plain SGD at the net's rate, no evaluation. Its input is made from
+ * the pool's bytes (centred in the net's padded input) as the CLI makes it.
+ */
+function poolTrainer(fast: TrainableNetwork, net: BenchNet, pool: Pool): Trainer {
+  const recipe = resolveRecipe({ name: net.id, network: fast.description, training: { epochs: 1_000_000, batch: net.trainBatch, rate: net.rate, shuffle: false } });
+  return new Trainer({ net: fast, recipe, train: poolDataset(pool), seed: 1, evalTrain: 0 });
 }
 
 export interface ConvnotesSystem {
@@ -58,7 +40,6 @@ export interface ConvnotesSystem {
 export async function convnotesSystem(force?: 'reference'): Promise<ConvnotesSystem> {
   const m = force === 'reference' ? 'the reference was asked for (--convnotes reference)' : await engineModule();
   const engine = typeof m === 'string' ? null : m;
-  const factory = engine ? engine.createFastNetwork : createReferenceFastNetwork;
   return {
     kind: engine ? 'engine' : 'reference',
     label: engine ? 'convnotes (wasm engine)' : force ? 'convnotes reference (float64)' : 'convnotes reference (engine not built)',
@@ -69,9 +50,9 @@ export async function convnotesSystem(force?: 'reference'): Promise<ConvnotesSys
       const size = side * side;
       const images = padded(pool, net.pad);
       const batch = phase === 'train' ? net.trainBatch : net.inferBatch;
-      const fast = await factory(net.description, { batch, threads });
+      const fast = await createNetwork(net.description, { backend: engine ? 'wasm' : 'reference', batch, threads });
       fast.setParams(params);
-      const nTrain = batchesIn(pool.count, net.trainBatch);
+      const trainer = phase === 'train' ? poolTrainer(fast, net, pool) : null;
       const nInfer = batchesIn(pool.count, net.inferBatch);
       const ran = fast.threads ?? threads;
       const notice = [
@@ -80,9 +61,11 @@ export async function convnotesSystem(force?: 'reference'): Promise<ConvnotesSys
       ].filter((s) => s).join('; ');
       return {
         notice: notice || undefined,
-        train(i) {
-          const b = (i % nTrain) * net.trainBatch;
-          return fast.trainStep(images.subarray(b * size, (b + net.trainBatch) * size), pool.labels.subarray(b, b + net.trainBatch), net.trainBatch, net.rate);
+        // the harness calls train(0), train(1), … in turn: the trainer's steps are those batches
+        train() {
+          if (!trainer) throw new Error('this instance was made for inference');
+          trainer.step();
+          return trainer.lastLoss;
         },
         infer(i) {
           const b = (i % nInfer) * net.inferBatch;
@@ -95,27 +78,18 @@ export async function convnotesSystem(force?: 'reference'): Promise<ConvnotesSys
 }
 
 /**
- * The float64 reference's losses on training batches 0 and 1 (one SGD step between them): the values
- * every system must reproduce from the same initial weights.
+ * The float64 reference's losses on training batches 0 and 1 (one SGD step between them, by the same
+ * trainer as the timed runs): the values every system must reproduce from the same initial weights.
  */
 export function referenceLosses(args: Omit<CreateArgs, 'threads' | 'phase'>, steps = 2): number[] {
   const { net, params, pool } = args;
-  const n = new Network(net.description);
-  n.params.set(params);
-  const side = pool.side + 2 * net.pad;
-  const images = padded(pool, net.pad);
-  const B = net.trainBatch;
-  const x = new Float64Array(B * side * side);
-  const losses: number[] = [];
-  for (let s = 0; s < steps; s++) {
-    const o = s * B * side * side;
-    for (let i = 0; i < x.length; i++) x[i] = images[o + i];
-    n.forward(x, B);
-    n.zeroGrads();
-    losses.push(n.backward(pool.labels.subarray(s * B, (s + 1) * B)));
-    sgdStep(n, net.rate);
-  }
-  return losses;
+  const reference = new ReferenceNetwork(net.description);
+  reference.setParams(params);
+  const trainer = poolTrainer(reference, net, pool);
+  return Array.from({ length: steps }, () => {
+    trainer.step();
+    return trainer.lastLoss;
+  });
 }
 
 /** convnotes' initial parameters for a net (its description's seed). */

@@ -1,15 +1,16 @@
 // `npm start` (`convnotes demo`): the notes' network, built, gradient-checked and trained for a few
 // hundred steps on real MNIST digits, saying what it does at each stage.
-import { UNIT, fillBatch } from '../data/dataset.js';
+import { UNIT } from '../data/dataset.js';
 import { gradientCheck } from '../gradcheck.js';
 import { Network } from '../network.js';
 import { builtinNetwork } from '../networks/builtin.js';
 import { Rng } from '../rng.js';
 import { summary } from '../summary.js';
 import { evaluate } from '../train/evaluate.js';
-import { CliError } from './errors.js';
 import { loadTrainingData } from './train.js';
-import { createNetwork, type BackendName } from '../backend.js';
+import type { BackendName } from '../backend.js';
+import { resolveRecipe } from '../train/recipe.js';
+import { createTrainingNetwork, Trainer } from '../train/trainer.js';
 
 export interface DemoOptions {
   data?: string;
@@ -23,7 +24,7 @@ export interface DemoOptions {
 
 export async function runDemo(o: DemoOptions): Promise<number> {
   const out = (s = '') => process.stdout.write(`${s}\n`);
-  const net = new Network(builtinNetwork('bouvrie'), { seed: o.seed });
+  const net = new Network({ ...builtinNetwork('bouvrie'), seed: o.seed });
   out('1. The network of the notes (`bouvrie`), built from its JSON description:');
   out();
   out(summary(net));
@@ -43,30 +44,25 @@ export async function runDemo(o: DemoOptions): Promise<number> {
   const images = o.steps * o.batch;
   out(`3. Training on real MNIST (${data.origin}): ${o.steps} steps of mini-batch gradient descent (§4.1),`);
   out(`   batch ${o.batch}, rate ${o.rate}, squared error averaged over the batch, ${images} training images`);
-  out(`   drawn at random from ${train.count}; test error measured on the first 1,000 of ${test.count} test images.`);
+  out(`   in the trainer's shuffled order of ${train.count}; test error measured on the first 1,000 of ${test.count} test images.`);
   const testIdx = Array.from({ length: Math.min(1000, test.count) }, (_, i) => i);
   const before = evaluate(net, test, testIdx, UNIT);
   out(`   before training: test error ${(100 * before.error).toFixed(1)} %, loss ${before.loss.toFixed(4)}`);
 
-  const runner = await createNetwork(net.description, { backend: o.backend, batch: o.batch, threads: o.threads, seed: o.seed });
+  // the library's trainer, as `convnotes train` runs it: a recipe of this batch and rate, epochs enough for the steps
+  const stepsPerEpoch = Math.max(1, Math.floor(train.count / o.batch));
+  const recipe = resolveRecipe({
+    name: 'demo', network: net.description, training: { epochs: Math.ceil(o.steps / stepsPerEpoch), batch: o.batch, rate: o.rate },
+  });
+  const runner = await createTrainingNetwork(recipe, train, { backend: o.backend, threads: o.threads });
   out(`   running on the ${runner.backend} backend, ${runner.threads} thread(s)${runner.notice ? ` (${runner.notice})` : ''}`);
-  const order = new Uint32Array(train.count);
-  for (let i = 0; i < order.length; i++) order[i] = i;
-  rng.shuffle(order);
-  const x = new Float64Array(o.batch * net.inputSize);
-  const input = runner.backend === 'wasm' ? new Float32Array(o.batch * net.inputSize) : x;
-  const labels = new Uint8Array(o.batch);
+  const trainer = new Trainer({ net: runner, recipe, train, seed: o.seed, evalTrain: 0 });
   const started = Date.now();
-  let running = 0;
   for (let step = 0; step < o.steps; step++) {
-    const start = (step * o.batch) % (train.count - o.batch);
-    fillBatch(train, order, start, o.batch, 28, 28, UNIT, input, labels);
-    const e = runner.trainStep(input, labels, o.batch, o.rate);
-    if (!Number.isFinite(e)) throw new CliError(`training diverged at step ${step + 1}: loss ${e}`);
-    running = step === 0 ? e : 0.95 * running + 0.05 * e;
+    trainer.step();
     if ((step + 1) % Math.max(1, Math.floor(o.steps / 8)) === 0 || step + 1 === o.steps) {
       const s = Math.max(1e-3, (Date.now() - started) / 1000);
-      out(`   step ${String(step + 1).padStart(5)}  loss ${running.toFixed(4)}  ${Math.round(((step + 1) * o.batch) / s)} images/s`);
+      out(`   step ${String(step + 1).padStart(5)}  loss ${trainer.loss.toFixed(4)} (epoch ${trainer.epoch + 1}'s mean so far)  ${Math.round(((step + 1) * o.batch) / s)} images/s`);
     }
   }
   net.params.set(runner.params);

@@ -4,15 +4,14 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { SingleBar } from 'cli-progress';
-import { smoothingRadius } from '../data/augment.js';
-import { createNetwork, type BackendName, type TrainableNetwork } from '../backend.js';
+import type { BackendName, TrainableNetwork } from '../backend.js';
 import { checkFits, type Dataset } from '../data/dataset.js';
 import { BUNDLED_SOURCE, loadBundledDigits } from '../data/bundled.js';
 import { cacheDir, defaultDataDir, holdsIdxSet, loadSplit } from '../data/files.js';
 import { classCount } from '../loss.js';
 import { loadCheckpoint, restoreCheckpoint, saveCheckpoint, type Checkpoint } from '../train/checkpoint.js';
 import type { Recipe } from '../train/recipe.js';
-import { train, type EpochLog, type Progress, type TrainingState } from '../train/trainer.js';
+import { createTrainingNetwork, train, type EpochLog, type Progress, type TrainingState } from '../train/trainer.js';
 import { downloadDataset } from './download.js';
 import { loadRecipe } from './load.js';
 
@@ -117,10 +116,7 @@ export async function runTrain(o: TrainCommandOptions): Promise<number> {
     say(`the shipped digits are ${data.train.count} training images: training ${recipe.training.epochs} epochs, as many images as the recipe's epochs of full MNIST`);
   }
   const t = recipe.training;
-  const capacity = Math.max(t.batch === 0 ? 500 : t.batch, 250);
-  // with distortions, the engine's threads distort their own patterns (room for it is laid out here)
-  const distort = recipe.augment ? { rows: data.train.rows, cols: data.train.cols, radius: smoothingRadius(recipe.augment) } : undefined;
-  const net: TrainableNetwork = await createNetwork(recipe.network, { backend: o.backend, batch: capacity, threads: o.threads, seed: recipe.network.seed, distort });
+  const net: TrainableNetwork = await createTrainingNetwork(recipe, data.train, { backend: o.backend, threads: o.threads });
   try {
     if (resumeFrom) restoreCheckpoint(net, resumeFrom);
     mkdirSync(dirname(modelFile), { recursive: true });

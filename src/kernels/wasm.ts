@@ -1,19 +1,24 @@
-// The float32 WebAssembly kernels (assembly/primitives.ts) behind the `Kernels` interface.
-//
-// This adapter exists to test the wasm kernels one by one against the float64 reference: it owns a
-// memory, lays tensors out in it with a bump allocator (`alloc`), and turns each interface call into
-// one export call with byte addresses `array.byteOffset + 4 * offset`. Every array passed to it must be
-// a Float32Array view of its own memory (as `alloc` returns); anything else is an Error. It is not the
-// fast path: networks run whole layers inside wasm (assembly/layers.ts, src/wasm/engine.ts).
+// The wasm kernels in a memory of their own, for the tests and the bench's kernel table: tensors laid
+// out with a bump allocator (`alloc`), and the module's exports (the very functions the engine calls,
+// src/wasm/abi.ts's WasmExports) to call on their byte addresses (`addressOf`). Not the fast path:
+// networks run through src/wasm/engine.ts, which lays its memory out once (src/wasm/plan.ts).
 
-import type { Act, Kernels, Vec } from './kernels.js';
+import * as abi from '../wasm/abi-constants.js';
 import { createMemory, HEAP_BASE, instantiate, loadKernelsModule, type WasmExports } from '../wasm/module.js';
 
-export interface WasmKernels extends Kernels {
+export interface WasmKernels {
+  /** Which build: threads (shared memory) or not, fused multiply-add (relaxed SIMD) or not. */
+  readonly name: string;
+  readonly shared: boolean;
+  readonly relaxed: boolean;
   readonly memory: WebAssembly.Memory;
   readonly exports: WasmExports;
+  /** The codes, modes and flags the exports take (src/wasm/abi-constants.ts). */
+  readonly abi: typeof abi;
   /** n floats of this memory, 16-byte aligned (a bump allocator; contents are whatever was there: zero until reset()). */
   alloc(n: number): Float32Array;
+  /** The byte address of v[offset], v a view of this memory (alloc's). */
+  addressOf(v: Float32Array | Uint8Array, offset?: number): number;
   /** Bytes still free for alloc. */
   available(): number;
   /** Frees everything alloc returned (those views must not be used afterwards). */
@@ -23,6 +28,8 @@ export interface WasmKernels extends Kernels {
 export interface WasmKernelsOptions {
   /** The shared-memory (threads) build when true, the single-thread build when false; default: shared where supported. */
   shared?: boolean;
+  /** Use the relaxed-SIMD build where the engine has it (default true). */
+  relaxedSimd?: boolean;
   /** Size of the memory in bytes (default 64 MiB); alloc fails beyond it (the memory never grows). */
   bytes?: number;
 }
@@ -30,20 +37,14 @@ export interface WasmKernelsOptions {
 const DEFAULT_BYTES = 64 * 1024 * 1024;
 
 export async function createWasmKernels(opts: WasmKernelsOptions = {}): Promise<WasmKernels> {
-  const m = await loadKernelsModule(opts.shared);
+  const m = await loadKernelsModule(opts.shared, opts.relaxedSimd ?? true);
   const bytes = opts.bytes ?? DEFAULT_BYTES;
   const memory = createMemory(bytes, m.shared);
   const exports = instantiate(m, memory);
   // The memory is never grown, so this buffer (and every view of it) stays valid.
   const buffer = memory.buffer;
   const size = buffer.byteLength;
-
-  // gemm's scratch: the largest it can ever ask for, right at HEAP_BASE.
-  const scratch = HEAP_BASE;
-  const scratchBytes = exports.gemm_scratch_bytes(1 << 30, 1 << 30, 1 << 30);
-  const heap = scratch + scratchBytes;
-  let top = heap;
-  if (top > size) throw new RangeError(`createWasmKernels: ${size} bytes is too small (gemm's scratch alone needs ${top})`);
+  let top = HEAP_BASE;
 
   function alloc(n: number): Float32Array {
     if (!Number.isInteger(n) || n < 0) throw new RangeError(`alloc: expected a count of floats, got ${n}`);
@@ -53,76 +54,26 @@ export async function createWasmKernels(opts: WasmKernelsOptions = {}): Promise<
     return new Float32Array(buffer, at, n);
   }
 
-  /** The byte address of v[off], after checking that v[off … off+n) is a region of this memory. */
-  function addr(v: Vec, off: number, n: number, what: string): number {
-    if (!(v instanceof Float32Array) || v.buffer !== buffer) {
-      throw new Error(`wasm kernels: ${what} must be a Float32Array view of this kernels' memory (use alloc())`);
+  function addressOf(v: Float32Array | Uint8Array, offset = 0): number {
+    if (!(v instanceof Float32Array || v instanceof Uint8Array) || v.buffer !== buffer) {
+      throw new Error('wasm kernels: expected a view of this kernels\' memory (use alloc())');
     }
-    if (!Number.isInteger(off) || off < 0 || !(n >= 0) || off + n > v.length) {
-      throw new RangeError(`wasm kernels: ${what}[${off} … ${off + n}) lies outside its array of ${v.length}`);
-    }
-    return v.byteOffset + 4 * off;
+    if (!Number.isInteger(offset) || offset < 0 || offset > v.length) throw new RangeError(`wasm kernels: offset ${offset} lies outside its array of ${v.length}`);
+    return v.byteOffset + v.BYTES_PER_ELEMENT * offset;
   }
 
-  const e = exports;
   return {
-    name: m.shared ? 'wasm-simd (shared memory)' : 'wasm-simd',
+    name: `wasm-simd${m.relaxed ? ' (relaxed)' : ''}${m.shared ? ' (shared memory)' : ''}`,
+    shared: m.shared,
+    relaxed: m.relaxed,
     memory,
     exports,
+    abi,
     alloc,
+    addressOf,
     available: () => Math.max(0, size - ((top + 15) & ~15)),
     reset: () => {
-      top = heap;
-    },
-
-    convValid(x, xo, h, w, k, ko, K, y, yo) {
-      const oh = Math.max(0, h - K + 1);
-      const ow = Math.max(0, w - K + 1);
-      e.conv_valid(addr(x, xo, h * w, 'x'), h, w, addr(k, ko, K * K, 'k'), K, addr(y, yo, oh * ow, 'y'));
-    },
-    convFull(d, dO, h, w, k, ko, K, y, yo) {
-      e.conv_full(addr(d, dO, h * w, 'd'), h, w, addr(k, ko, K * K, 'k'), K, addr(y, yo, (h + K - 1) * (w + K - 1), 'y'));
-    },
-    kernelGradient(x, xo, h, w, d, dO, K, g, go) {
-      const oh = Math.max(0, h - K + 1);
-      const ow = Math.max(0, w - K + 1);
-      e.kernel_gradient(addr(x, xo, h * w, 'x'), h, w, addr(d, dO, oh * ow, 'd'), K, addr(g, go, K * K, 'g'));
-    },
-    downSum(x, xo, h, w, n, y, yo) {
-      e.down_sum(addr(x, xo, h * w, 'x'), h, w, n, addr(y, yo, Math.floor(h / n) * Math.floor(w / n), 'y'));
-    },
-    downDecimate(x, xo, h, w, n, y, yo) {
-      e.down_decimate(addr(x, xo, h * w, 'x'), h, w, n, addr(y, yo, Math.floor(h / n) * Math.floor(w / n), 'y'));
-    },
-    upSum(d, dO, h, w, n, s, y, yo) {
-      e.up_sum(addr(d, dO, h * w, 'd'), h, w, n, s, addr(y, yo, h * n * w * n, 'y'));
-    },
-    upDecimate(d, dO, h, w, n, s, y, yo) {
-      e.up_decimate(addr(d, dO, h * w, 'd'), h, w, n, s, addr(y, yo, h * n * w * n, 'y'));
-    },
-    activate(act: Act, u, uo, count, x, xo) {
-      e.activate(act, addr(u, uo, count, 'u'), count, addr(x, xo, count, 'x'));
-    },
-    activationBackward(act: Act, x, xo, count, g, go) {
-      e.activation_backward(act, addr(x, xo, count, 'x'), count, addr(g, go, count, 'g'));
-    },
-    gemm(transA, transB, M, N, K, alpha, A, ao, B, bo, beta, C, co) {
-      e.gemm(
-        transA ? 1 : 0, transB ? 1 : 0, M, N, K,
-        alpha, addr(A, ao, M * K, 'A'), addr(B, bo, K * N, 'B'), beta, addr(C, co, M * N, 'C'), scratch,
-      );
-    },
-    axpy(n, a, x, xo, y, yo) {
-      e.axpy(n, a, addr(x, xo, n, 'x'), addr(y, yo, n, 'y'));
-    },
-    addScalar(n, a, y, yo) {
-      e.add_scalar(n, a, addr(y, yo, n, 'y'));
-    },
-    sum(x, xo, n) {
-      return e.sum(addr(x, xo, n, 'x'), n);
-    },
-    dot(n, a, ao, b, bo) {
-      return e.dot(n, addr(a, ao, n, 'a'), addr(b, bo, n, 'b'));
+      top = HEAP_BASE;
     },
   };
 }

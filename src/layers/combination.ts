@@ -54,6 +54,19 @@ export function softmaxBackwardRow(alpha: Float64Array, a: Float64Array, o: numb
   for (let i = 0; i < n; i++) dc[o + i] += a[o + i] - alpha[o + i] * s;
 }
 
+/**
+ * §3.3 a learned combination's parameters, in the flat array's order: its kernels (one per input map
+ * when shared, else one per pair), the weights c_ij whose row softmax is α_j, its biases b_j.
+ */
+export function combinationParamSpecs(spec: ResolvedCombination, inputMaps: number): ParamSpec[] {
+  const P = spec.kernels === 'shared' ? inputMaps : inputMaps * spec.maps;
+  return [
+    { kind: 'kernel', shape: [P, spec.kernel, spec.kernel] },
+    { kind: 'c', shape: [spec.maps, inputMaps] },
+    { kind: 'convBias', shape: [spec.maps] },
+  ];
+}
+
 export class CombinationLayer implements Layer {
   readonly type = 'combination' as const;
   readonly name: string;
@@ -89,11 +102,7 @@ export class CombinationLayer implements Layer {
     this.outShape = [J, inShape[1] - K + 1, inShape[2] - K + 1];
     this.act = activationCode(spec.activation);
     this.P = spec.kernels === 'shared' ? I : I * J;
-    this.paramSpecs = [
-      { kind: 'kernel', shape: [this.P, K, K] },
-      { kind: 'c', shape: [J, I] },
-      { kind: 'convBias', shape: [J] },
-    ];
+    this.paramSpecs = combinationParamSpecs(spec, I);
     this.alpha = new Float64Array(J * I);
     this.gAlpha = new Float64Array(J * I);
   }

@@ -20,6 +20,14 @@ import { fillUniform, initBound } from '../init.js';
 import type { Rng } from '../rng.js';
 import { grow, squareInto, type Layer, type ParamSpec } from './layer.js';
 
+/** §3.1 a convolution's parameters, in the flat array's order: its kernels k_ij (one per connection), its biases b_j. */
+export function convParamSpecs(spec: ResolvedConv, connections: number): ParamSpec[] {
+  return [
+    { kind: 'kernel', shape: [connections, spec.kernel, spec.kernel] },
+    { kind: 'convBias', shape: [spec.maps] },
+  ];
+}
+
 export class ConvLayer implements Layer {
   readonly type = 'conv' as const;
   readonly name: string;
@@ -41,10 +49,7 @@ export class ConvLayer implements Layer {
     this.outShape = [spec.maps, inShape[1] - K + 1, inShape[2] - K + 1];
     this.connections = compileConnections(spec.connections, inShape[0], spec.maps);
     this.act = activationCode(spec.activation);
-    this.paramSpecs = [
-      { kind: 'kernel', shape: [this.connections.count, K, K] },
-      { kind: 'convBias', shape: [spec.maps] },
-    ];
+    this.paramSpecs = convParamSpecs(spec, this.connections.count);
   }
 
   bind(params: Float64Array[], grads: Float64Array[]): void {

@@ -13,6 +13,14 @@ import { fillUniform, initBound } from '../init.js';
 import type { Rng } from '../rng.js';
 import { grow, size, squareInto, type Layer, type ParamSpec } from './layer.js';
 
+/** §2 a fully connected layer's parameters, in the flat array's order: W [units][inputs], b. */
+export function fullParamSpecs(spec: ResolvedFull, inputs: number): ParamSpec[] {
+  return [
+    { kind: 'weights', shape: [spec.units, inputs] },
+    { kind: 'bias', shape: [spec.units] },
+  ];
+}
+
 export class FullLayer implements Layer {
   readonly type = 'full' as const;
   readonly name: string;
@@ -33,10 +41,7 @@ export class FullLayer implements Layer {
     this.inputs = size(inShape);
     this.outShape = [spec.units, 1, 1];
     this.act = activationCode(spec.activation);
-    this.paramSpecs = [
-      { kind: 'weights', shape: [spec.units, this.inputs] },
-      { kind: 'bias', shape: [spec.units] },
-    ];
+    this.paramSpecs = fullParamSpecs(spec, this.inputs);
   }
 
   bind(params: Float64Array[], grads: Float64Array[]): void {

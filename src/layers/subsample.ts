@@ -17,6 +17,14 @@ import type { Act, Kernels } from '../kernels/kernels.js';
 import type { Rng } from '../rng.js';
 import { grow, squareInto, type Layer, type ParamSpec } from './layer.js';
 
+/** §3.2 a subsampling layer's parameters, in the flat array's order: β_j when trainable, b_j when it has biases. */
+export function subsampleParamSpecs(spec: ResolvedSubsample, maps: number): ParamSpec[] {
+  const specs: ParamSpec[] = [];
+  if (spec.beta === 'trainable') specs.push({ kind: 'beta', shape: [maps] });
+  if (spec.bias) specs.push({ kind: 'subsampleBias', shape: [maps] });
+  return specs;
+}
+
 export class SubsampleLayer implements Layer {
   readonly type = 'subsample' as const;
   readonly name: string;
@@ -38,10 +46,7 @@ export class SubsampleLayer implements Layer {
     const n = spec.factor;
     this.outShape = [inShape[0], inShape[1] / n, inShape[2] / n];
     this.act = activationCode(spec.activation);
-    const specs: ParamSpec[] = [];
-    if (spec.beta === 'trainable') specs.push({ kind: 'beta', shape: [inShape[0]] });
-    if (spec.bias) specs.push({ kind: 'subsampleBias', shape: [inShape[0]] });
-    this.paramSpecs = specs;
+    this.paramSpecs = subsampleParamSpecs(spec, inShape[0]);
     this.beta = new Float64Array(inShape[0]).fill(spec.betaInit);
     this.bias = new Float64Array(inShape[0]);
   }

@@ -1,16 +1,18 @@
 // The trainer of §4: epochs of shuffled online, mini-batch or full-batch gradient descent (§4.1) with
 // a rate schedule, per-layer rates, momentum, weight decay, and LeCun's stochastic diagonal
-// Levenberg-Marquardt (§4.2), on either backend. It owns no files: the caller checkpoints from
-// `onEpoch` (the CLI writes model files) and resumes by passing the saved state back.
+// Levenberg-Marquardt (§4.2), on either backend. The one training loop: `Trainer` steps it a batch at
+// a time (the playground's worker in time slices, demo and the bench step by step) and `train()` runs
+// it to the end (the CLI). It owns no files: the caller checkpoints from `onEpoch` or `state()` (the
+// CLI writes model files) and resumes by passing the saved state back.
 // Specification: docs/SPEC.md §4.1 and §4.2.
 //
 // Determinism: everything random (the order of each epoch, SDLM's sample) is drawn from one Rng whose
 // state is saved at every epoch end, and the wasm engine gives the same bits at any thread count. So a
 // run resumed from an epoch-end checkpoint ends with exactly the weights of an uninterrupted run.
 
-import { Augmenter, fillDistortedBatch } from '../data/augment.js';
+import { Augmenter, fillDistortedBatch, smoothingRadius } from '../data/augment.js';
 import { checkDataset, checkLabels, checkNormalisation, fillBatch, LECUN, UNIT, type Dataset, type Normalisation } from '../data/dataset.js';
-import { checkTrainable, distortsItself, type TrainableNetwork } from '../backend.js';
+import { checkTrainable, createNetwork, distortsItself, type BackendName, type DistortingNetwork, type TrainableNetwork } from '../backend.js';
 import { Network } from '../network.js';
 import { Rng } from '../rng.js';
 import { evaluate, range } from './evaluate.js';
@@ -95,7 +97,33 @@ export function initialState(seed: number): TrainingState {
 
 const PROGRESS_EVERY_MS = 100;
 
-/** Checks train()'s options once, before anything runs: ArgumentError or RecipeError naming the field. */
+/**
+ * The one batch-capacity rule: the batch a network made to train `recipe` is laid out for (the wasm
+ * engine sizes its memory by it). The recipe's batch, and at least 250 (evaluation's chunk); full batch
+ * gathers the whole-set gradient 500 patterns at a time.
+ */
+export function trainingCapacity(recipe: Recipe): number {
+  const b = checkRecipe(recipe).training.batch;
+  return Math.max(b === 0 ? 500 : b, 250);
+}
+
+/**
+ * The network that trains `recipe` on images of rows×cols: the recipe's network with its initial
+ * parameters, laid out for trainingCapacity(recipe), with room for the wasm engine's threads to
+ * distort the patterns themselves when the recipe distorts them. The CLI and the playground both train this.
+ */
+export function createTrainingNetwork(
+  recipe: Recipe, images: { rows: number; cols: number }, options: { backend?: BackendName; threads?: number } = {},
+): Promise<TrainableNetwork> {
+  const r = checkRecipe(recipe);
+  check.object(images, 'images', 'an object {rows, cols} (the training images\' size)');
+  check.integer(images.rows, 'images.rows', 1);
+  check.integer(images.cols, 'images.cols', 1);
+  const distort = r.augment ? { rows: images.rows, cols: images.cols, radius: smoothingRadius(r.augment) } : undefined;
+  return createNetwork(r.network, { backend: options.backend, batch: trainingCapacity(r), threads: options.threads, seed: r.network.seed, distort });
+}
+
+/** Checks the trainer's options once, before anything runs: ArgumentError or RecipeError naming the field. */
 function checkOptions(o: TrainerOptions): { recipe: Recipe; batch: number; evalBatch: number } {
   check.object(o, 'options', 'an object {net, recipe, train, seed, …}');
   const net = checkTrainable(o.net, 'options.net');
@@ -130,123 +158,283 @@ function checkOptions(o: TrainerOptions): { recipe: Recipe; batch: number; evalB
   return { recipe, batch, evalBatch: Math.min(o.evalBatch ?? 250, capacity) };
 }
 
-export async function train(o: TrainerOptions): Promise<TrainingState> {
-  const { recipe, batch, evalBatch } = checkOptions(o);
-  const { net, train: data } = o;
-  const t = recipe.training;
-  const norm = normalisation(recipe);
-  const [, height, width] = net.description.input;
-  const state: TrainingState = o.state ? structuredClone(o.state) : initialState(o.seed);
-  const rng = new Rng(state.seed);
+/**
+ * The one training loop, a batch at a time: every client (`train()`, the CLI, the playground's worker,
+ * `demo`, the bench) steps it. It owns where training stands — the epoch, the position in the epoch's
+ * shuffled order, the Rng, the rates (per layer, SDLM's at each epoch start), the full-batch sums, the
+ * divergence checks and the evaluation at each epoch end — and hands out the TrainingState of the last
+ * epoch end (what a checkpoint saves and `state` resumes). The momentum velocities live in the net.
+ */
+export class Trainer {
+  readonly net: TrainableNetwork;
+  readonly recipe: Recipe;
+  /** Patterns per computeGradients: the recipe's batch, or (full batch) the chunk the whole-set gradient is gathered in. */
+  readonly batch: number;
+  /** Patterns an epoch visits: whole batches of the shuffled set (full batch: all of it). */
+  readonly patterns: number;
+  private readonly o: TrainerOptions;
+  private readonly evalBatch: number;
+  private readonly norm: Normalisation;
+  private readonly height: number;
+  private readonly width: number;
+  private readonly saved: TrainingState;
+  private readonly rng: Rng;
+  private readonly layerRate: Float64Array;
+  private readonly curvatureNet: Network | null;
+  private readonly order: Uint32Array;
+  private readonly labels: Uint8Array;
+  private readonly accumulated: Float64Array | null;
+  private readonly augmenter: Augmenter | null;
+  private readonly augmentRng = new Rng(1);
+  private readonly distorted: Float64Array;
+  private readonly distorting: DistortingNetwork | null;
+  private readonly draws: Float64Array;
+  /** Where the current epoch stands (`started` false: it begins at the next step). */
+  private started = false;
+  private cursor = 0;
+  private rate = 0;
+  private lossSum = 0;
+  private epochUpdates = 0;
+  private epochMs = 0;
+  private lastReport = 0;
+  private stopping = false;
+  private readonly made = { updates: 0, images: 0, lastLoss: NaN };
 
-  // §4.2 per-layer rate multipliers, the base of every weight's rate
-  const layerRate = new Float64Array(net.params.length).fill(1);
-  for (const v of net.views) {
-    const m = t.layerRates[v.layer];
-    if (m !== undefined) layerRate.fill(m, v.offset, v.offset + v.length);
+  constructor(o: TrainerOptions) {
+    const { recipe, batch, evalBatch } = checkOptions(o);
+    this.o = o;
+    this.net = o.net;
+    this.recipe = recipe;
+    this.batch = batch;
+    this.evalBatch = evalBatch;
+    const { net, train: data } = o;
+    const t = recipe.training;
+    this.patterns = t.batch === 0 ? data.count : Math.floor(data.count / batch) * batch;
+    if (this.patterns === 0) throw new RecipeError('training.batch', `expected at most ${data.count} (the training set's patterns), got ${batch}`);
+    this.norm = normalisation(recipe);
+    [, this.height, this.width] = net.description.input;
+    this.saved = o.state ? structuredClone(o.state) : initialState(o.seed);
+    this.rng = new Rng(this.saved.seed);
+
+    // §4.2 per-layer rate multipliers, the base of every weight's rate
+    this.layerRate = new Float64Array(net.params.length).fill(1);
+    for (const v of net.views) {
+      const m = t.layerRates[v.layer];
+      if (m !== undefined) this.layerRate.fill(m, v.offset, v.offset + v.length);
+    }
+    if (!t.sdlm) net.rates.set(this.layerRate);
+    this.curvatureNet = t.sdlm ? new Network(net.description) : null;
+
+    this.order = range(data.count);
+    this.labels = new Uint8Array(batch);
+    this.accumulated = t.batch === 0 ? new Float64Array(net.params.length) : null;
+    // distortions: their own stream, seeded from the trainer's at each epoch start (so resumable)
+    this.augmenter = recipe.augment ? new Augmenter(data.rows, data.cols, recipe.augment) : null;
+    this.distorted = new Float64Array(data.rows * data.cols);
+    // the wasm engine's threads distort their own chunks from draws made here (the same stream as the
+    // float64 path's, so the two give the same distortions up to float32 rounding)
+    this.distorting = this.augmenter && distortsItself(net) ? net : null;
+    this.draws = new Float64Array(this.distorting ? batch * Augmenter.DRAW : 0);
   }
-  if (!t.sdlm) net.rates.set(layerRate);
-  const curvatureNet = t.sdlm ? new Network(net.description) : null;
 
-  const order = range(data.count);
-  const labels = new Uint8Array(batch);
-  const scratch = net.params instanceof Float64Array ? new Float64Array(batch * net.inputSize) : new Float32Array(batch * net.inputSize);
-  const inputView = (net as { inputView?: (b: number) => Float32Array }).inputView?.bind(net);
-  const accumulated = t.batch === 0 ? new Float64Array(net.params.length) : null;
-  // distortions: their own stream, seeded from the trainer's at each epoch start (so resumable)
-  const augmenter = recipe.augment ? new Augmenter(data.rows, data.cols, recipe.augment) : null;
-  const augmentRng = new Rng(1);
-  const distorted = new Float64Array(data.rows * data.cols);
-  // the wasm engine's threads distort their own chunks from draws made here (the same stream as the
-  // float64 path's, so the two give the same distortions up to float32 rounding)
-  const distorting = augmenter && distortsItself(net) ? net : null;
-  const draws = new Float64Array(distorting ? batch * Augmenter.DRAW : 0);
+  /** Updates made by this trainer (not counting a resumed state's). */
+  get updates(): number {
+    return this.made.updates;
+  }
 
-  while (state.epoch < t.epochs) {
-    rng.setState(state.rng);
-    const epoch = state.epoch + 1;
-    const rate = scheduledRate(t.schedule, state.epoch);
-    const started = performance.now();
+  /** Patterns this trainer has trained on. */
+  get images(): number {
+    return this.made.images;
+  }
+
+  /** The loss of the last batch, before its update (NaN before the first). */
+  get lastLoss(): number {
+    return this.made.lastLoss;
+  }
+
+  /** Epochs completed. */
+  get epoch(): number {
+    return this.saved.epoch;
+  }
+
+  /** Whether the recipe's epochs are all done. */
+  get done(): boolean {
+    return this.saved.epoch >= this.recipe.training.epochs;
+  }
+
+  /** Patterns done in the current epoch (0 at an epoch end). */
+  get position(): number {
+    return this.cursor;
+  }
+
+  /** Mean training loss of the current epoch's updates so far (NaN before the first). */
+  get loss(): number {
+    return this.accumulated ? (this.epochUpdates ? this.lossSum : NaN) : this.lossSum / this.epochUpdates;
+  }
+
+  /** The state of the last epoch end (a copy): what a checkpoint saves and `state` resumes exactly. */
+  state(): TrainingState {
+    return structuredClone(this.saved);
+  }
+
+  /** Ends the current runFor after the step it is in (callable from onProgress); stepping may go on later. */
+  stop(): void {
+    this.stopping = true;
+  }
+
+  /**
+   * One batch of §4.1 and its update (full batch: one chunk of the whole-set gradient, the update after
+   * the last). Begins an epoch when none is under way; returns the epoch's log when this batch ended one.
+   */
+  step(): EpochLog | null {
+    if (this.done) throw new RecipeError('training.epochs', `expected more than ${this.saved.epoch} (the recipe's epochs are done)`);
+    const begun = performance.now();
+    if (!this.started) this.beginEpoch();
+    const { net, o } = this;
+    const data = o.train;
+    const t = this.recipe.training;
+    const { order, labels, augmenter, accumulated, patterns } = this;
+    const start = this.cursor;
+    const b = Math.min(this.batch, patterns - start);
+    let loss: number;
+    if (this.distorting && augmenter) {
+      for (let k = 0; k < b; k++) {
+        labels[k] = data.labels[order[start + k]];
+        augmenter.draw(this.augmentRng, this.draws, k * Augmenter.DRAW);
+      }
+      this.distorting.stageDistortedBatch(data, order, start, b, this.norm, this.draws, augmenter);
+      loss = this.distorting.computeGradients(null, labels.subarray(0, b), b);
+    } else {
+      const input = net.inputView(b);
+      if (augmenter) fillDistortedBatch(data, order, start, b, this.height, this.width, this.norm, input, labels, augmenter, this.augmentRng, this.distorted);
+      else fillBatch(data, order, start, b, this.height, this.width, this.norm, input, labels);
+      loss = net.computeGradients(input, labels.subarray(0, b), b);
+    }
+    const epoch = this.saved.epoch + 1;
+    this.made.lastLoss = loss;
+    if (!Number.isFinite(loss)) throw new DivergenceError(epoch, this.epochUpdates + 1, loss);
+    this.cursor += b;
+    this.made.images += b;
+    let updated = true;
+    if (accumulated) {
+      // full batch: the mean gradient over the whole set, gathered a capacity-sized chunk at a time
+      const g = net.grads;
+      for (let k = 0; k < g.length; k++) accumulated[k] += g[k] * b;
+      this.lossSum += loss * b;
+      if (this.cursor < patterns) updated = false;
+      else {
+        for (let k = 0; k < g.length; k++) g[k] = accumulated[k] / patterns;
+        accumulated.fill(0);
+        this.lossSum /= patterns;
+      }
+    } else {
+      this.lossSum += loss;
+    }
+    if (updated) {
+      net.update(this.rate, t.momentum, t.weightDecay);
+      this.epochUpdates++;
+      this.made.updates++;
+    }
+    const now = performance.now();
+    this.epochMs += now - begun;
+    const ended = this.cursor >= patterns;
+    if (updated && o.onProgress && (now - this.lastReport >= PROGRESS_EVERY_MS || ended)) {
+      this.lastReport = now;
+      o.onProgress({ phase: 'train', epoch, epochs: t.epochs, done: this.cursor, total: patterns, loss: this.loss, imagesPerSecond: this.cursor / (this.epochMs / 1000) });
+    }
+    return ended ? this.endEpoch() : null;
+  }
+
+  /** Steps for about `ms` milliseconds (at least one step), until done, or until stop(); returns the logs of the epochs ended. */
+  runFor(ms: number): EpochLog[] {
+    check.finite(ms, 'ms', 0, Infinity, 'a non-negative number of milliseconds');
+    const logs: EpochLog[] = [];
+    const until = performance.now() + ms;
+    this.stopping = false;
+    while (!this.done) {
+      const log = this.step();
+      if (log) logs.push(log);
+      if (this.stopping || performance.now() >= until) break;
+    }
+    this.stopping = false;
+    return logs;
+  }
+
+  /**
+   * Throws DivergenceError naming the first parameter that is NaN or infinite (the last update may have
+   * left such weights with no later loss to show it): never save them.
+   */
+  checkWeights(): void {
+    const { net } = this;
+    for (let k = 0; k < net.params.length; k++) {
+      if (Number.isFinite(net.params[k])) continue;
+      const v = net.views.find((w) => k >= w.offset && k < w.offset + w.length);
+      const epoch = this.saved.epoch + (this.started ? 1 : 0);
+      throw new DivergenceError(epoch, this.epochUpdates, this.lossSum, `parameter ${v ? `${v.name}[${k - v.offset}]` : k} is ${net.params[k]} after the update`);
+    }
+  }
+
+  /** An epoch's start: its order, its distortions' stream and (SDLM) its rates, all from the saved Rng state. */
+  private beginEpoch(): void {
+    const { net, rng, o, order } = this;
+    const t = this.recipe.training;
+    rng.setState(this.saved.rng);
+    const epoch = this.saved.epoch + 1;
+    this.rate = scheduledRate(t.schedule, this.saved.epoch);
+    this.cursor = 0;
+    this.lossSum = 0;
+    this.epochUpdates = 0;
+    this.epochMs = 0;
+    this.lastReport = performance.now();
     if (t.shuffle) {
       for (let i = 0; i < order.length; i++) order[i] = i;
       rng.shuffle(order);
     }
-    if (augmenter) augmentRng.setState(new Rng(rng.nextUint32()).getState());
-    if (t.sdlm && curvatureNet) {
+    if (this.augmenter) this.augmentRng.setState(new Rng(rng.nextUint32()).getState());
+    if (t.sdlm && this.curvatureNet) {
       o.onProgress?.({ phase: 'curvature', epoch, epochs: t.epochs, done: 0, total: t.sdlm.samples, loss: 0, imagesPerSecond: 0 });
-      const h = estimateCurvature(curvatureNet, net.params, data, rng, t.sdlm.samples, norm, height, width);
+      const h = estimateCurvature(this.curvatureNet, net.params, o.train, rng, t.sdlm.samples, this.norm, this.height, this.width);
       // §4.2 each weight's rate ε/(μ + h_kk) (ε is the scheduled rate, applied by update())
-      for (let k = 0; k < h.length; k++) net.rates[k] = layerRate[k] / (t.sdlm.mu + h[k]);
+      for (let k = 0; k < h.length; k++) net.rates[k] = this.layerRate[k] / (t.sdlm.mu + h[k]);
     }
+    this.started = true;
+  }
 
-    let lossSum = 0;
-    let updates = 0;
-    let lastReport = performance.now();
-    const patterns = t.batch === 0 ? data.count : Math.floor(data.count / batch) * batch;
-    for (let start = 0; start < patterns; start += batch) {
-      const b = Math.min(batch, patterns - start);
-      const input = inputView ? inputView(b) : scratch;
-      let loss: number;
-      if (distorting && augmenter) {
-        for (let k = 0; k < b; k++) {
-          labels[k] = data.labels[order[start + k]];
-          augmenter.draw(augmentRng, draws, k * Augmenter.DRAW);
-        }
-        distorting.stageDistortedBatch(data, order, start, b, norm, draws, augmenter);
-        loss = distorting.computeGradients(null, labels.subarray(0, b), b);
-      } else {
-        if (augmenter) fillDistortedBatch(data, order, start, b, height, width, norm, input, labels, augmenter, augmentRng, distorted);
-        else fillBatch(data, order, start, b, height, width, norm, input, labels);
-        loss = net.computeGradients(input, labels.subarray(0, b), b);
-      }
-      if (!Number.isFinite(loss)) throw new DivergenceError(epoch, updates + 1, loss);
-      if (accumulated) {
-        // full batch: the mean gradient over the whole set, gathered a capacity-sized chunk at a time
-        const g = net.grads;
-        for (let k = 0; k < g.length; k++) accumulated[k] += g[k] * b;
-        lossSum += loss * b;
-        if (start + b < patterns) continue;
-        for (let k = 0; k < g.length; k++) g[k] = accumulated[k] / patterns;
-        accumulated.fill(0);
-        lossSum /= patterns;
-      } else {
-        lossSum += loss;
-      }
-      net.update(rate, t.momentum, t.weightDecay);
-      updates++;
-      if (o.onProgress) {
-        const now = performance.now();
-        if (now - lastReport >= PROGRESS_EVERY_MS || start + b >= patterns) {
-          lastReport = now;
-          const done = start + b;
-          o.onProgress({ phase: 'train', epoch, epochs: t.epochs, done, total: patterns, loss: accumulated ? lossSum : lossSum / updates, imagesPerSecond: done / ((now - started) / 1000) });
-        }
-      }
-      if (o.signal?.stop) return state;
-    }
-    const seconds = (performance.now() - started) / 1000;
-    // the last update may have left non-finite weights with no later loss to show it: never checkpoint them
-    for (let k = 0; k < net.params.length; k++) {
-      if (Number.isFinite(net.params[k])) continue;
-      const v = net.views.find((w) => k >= w.offset && k < w.offset + w.length);
-      throw new DivergenceError(epoch, updates, lossSum, `parameter ${v ? `${v.name}[${k - v.offset}]` : k} is ${net.params[k]} after the update`);
-    }
-
-    o.onProgress?.({ phase: 'evaluate', epoch, epochs: t.epochs, done: 0, total: 0, loss: lossSum / Math.max(1, updates), imagesPerSecond: patterns / seconds });
+  /** An epoch's end: the weights checked, the evaluation, the state to save. */
+  private endEpoch(): EpochLog {
+    const { net, o, patterns } = this;
+    const data = o.train;
+    const epoch = this.saved.epoch + 1;
+    const seconds = this.epochMs / 1000;
+    this.checkWeights();
+    const trainLoss = this.accumulated ? this.lossSum : this.lossSum / Math.max(1, this.epochUpdates);
+    o.onProgress?.({ phase: 'evaluate', epoch, epochs: this.recipe.training.epochs, done: 0, total: 0, loss: trainLoss, imagesPerSecond: patterns / seconds });
     const evalTrain = Math.min(o.evalTrain ?? data.count, data.count);
-    const trainEval = evalTrain > 0 ? evaluate(net, data, range(evalTrain), norm, evalBatch) : null;
-    const testEval = o.test ? evaluate(net, o.test, range(o.test.count), norm, evalBatch) : null;
+    const trainEval = evalTrain > 0 ? evaluate(net, data, range(evalTrain), this.norm, this.evalBatch) : null;
+    const testEval = o.test ? evaluate(net, o.test, range(o.test.count), this.norm, this.evalBatch) : null;
     const log: EpochLog = {
-      epoch, rate, trainLoss: accumulated ? lossSum : lossSum / Math.max(1, updates),
+      epoch, rate: this.rate, trainLoss,
       trainError: trainEval ? trainEval.error : null, testError: testEval ? testEval.error : null, testLoss: testEval ? testEval.loss : null,
       seconds, imagesPerSecond: patterns / seconds,
     };
-    state.epoch = epoch;
-    state.rng = rng.getState();
-    state.history.push(log);
-    await o.onEpoch?.(log, structuredClone(state));
+    this.saved.epoch = epoch;
+    this.saved.rng = this.rng.getState();
+    this.saved.history.push(log);
+    this.started = false;
+    this.cursor = 0;
+    return log;
   }
-  return state;
+}
+
+/** Trains to the recipe's last epoch (or until `signal.stop`), calling onEpoch at each epoch end; returns the state of the last one. */
+export async function train(o: TrainerOptions): Promise<TrainingState> {
+  const trainer = new Trainer(o);
+  while (!trainer.done) {
+    const log = trainer.step();
+    if (log) await o.onEpoch?.(log, trainer.state());
+    if (o.signal?.stop) break;
+  }
+  return trainer.state();
 }
 
 /**

@@ -1,9 +1,45 @@
-// What the host and the kernels agree on, apart from loading them (module.ts): the exports' shape and
-// where the host's data starts. Kept apart so that the browser worker (worker-web.ts, bundled on its
-// own by scripts/build-wasm.mjs) needs nothing of the loader.
+// What the host and the kernels agree on, apart from loading them (module.ts): the exports and their
+// arguments, where the host's data starts, and (abi-constants.ts, compiled by both sides) the codes,
+// modes and the distortion arena's layout. Kept apart so that the browser worker (worker-web.ts,
+// bundled on its own by scripts/build-wasm.mjs) needs nothing of the loader.
 
-/** The kernels' exports (see assembly/index.ts); every address is a byte offset into the memory. */
-export type WasmExports = Record<string, (...args: number[]) => number>;
+export * from './abi-constants.js';
+
+type Address = number;
+
+/**
+ * The kernels' exports (assembly/index.ts; the file of each says what it computes). Every address is a
+ * byte offset into the memory, every size an element count; [b0, b1) is a range of a batch's patterns.
+ */
+export interface WasmExports {
+  conv_forward(b0: number, b1: number, x: Address, I: number, H: number, W: number, J: number, K: number, kmat: Address, bias: Address, act: number, y: Address, cols: Address): void;
+  conv_backward(
+    b0: number, b1: number, x: Address, I: number, H: number, W: number, J: number, K: number, kmat: Address, act: number,
+    y: Address, dy: Address, dK: Address, dBias: Address, dx: Address, cols: Address, dcols: Address, dyHolds: number,
+  ): void;
+  subsample_forward(b0: number, b1: number, x: Address, J: number, H: number, W: number, n: number, mode: number, beta: Address, bias: Address, act: number, downed: Address, y: Address): void;
+  subsample_backward(
+    b0: number, b1: number, J: number, H: number, W: number, n: number, mode: number, beta: Address, act: number,
+    y: Address, dy: Address, downed: Address, dBeta: Address, dBias: Address, dx: Address, prevAct: number, prevY: Address,
+  ): void;
+  full_forward(b0: number, b1: number, x: Address, N: number, O: number, w: Address, bias: Address, act: number, y: Address): void;
+  full_backward(b0: number, b1: number, x: Address, N: number, O: number, w: Address, act: number, y: Address, dy: Address, dW: Address, dBias: Address, dx: Address): void;
+  /** Σ E^n over the range; ∂E/∂y into dy (0: none). */
+  loss_forward_backward(b0: number, b1: number, kind: number, y: Address, labels: Address, classes: number, off: number, on: number, invB: number, dy: Address, codes: Address): number;
+  reduce_chunks(i0: number, i1: number, chunks: Address, nChunks: number, stride: number, out: Address): void;
+  sgd_update(i0: number, i1: number, params: Address, grads: Address, rates: Address, velocity: Address, rate: number, momentum: number, decay: number): void;
+  distort_patterns(b0: number, b1: number, arena: Address, input: Address, chunk: number): void;
+  activate(act: number, u: Address, count: number, x: Address): void;
+  activation_backward(act: number, x: Address, count: number, g: Address): void;
+  /** C[M×N] = A[M×K]·B[K×N]: the product the convolutions run (assembly/gemm.ts's mm_nn). */
+  matmul(M: number, N: number, K: number, A: Address, B: Address, C: Address): void;
+}
+
+/** The export names, as the module must have them (test/wasm-abi.test.ts checks it does). */
+export const WASM_EXPORTS: readonly (keyof WasmExports)[] = [
+  'conv_forward', 'conv_backward', 'subsample_forward', 'subsample_backward', 'full_forward', 'full_backward',
+  'loss_forward_backward', 'reduce_chunks', 'sgd_update', 'distort_patterns', 'activate', 'activation_backward', 'matmul',
+];
 
 /** A WebAssembly page, in bytes. */
 export const PAGE = 65536;

@@ -10,11 +10,20 @@ import { Network } from '../network.js';
 import { createMemory, instantiate, loadKernelsModule, sharedMemorySupported, type WasmExports, type WasmKernelsModule } from './module.js';
 import { nodeBuiltin } from './abi.js';
 import workerSource from '../../wasm/worker-web.js';
-import { backwardLayer, checkPlanFits, chunkCount, CTRL, DISTORT_PARAM_BYTES, forwardLayer, INFER_CHUNK, initialiseMemory, JOB, makePlan, MAX_CHUNKS, runShare, type DistortShape, type Plan } from './plan.js';
+import { checkPlanFits, DISTORT_PARAM_BYTES, initialiseMemory, makePlan, type DistortShape, type Plan } from './plan.js';
+import { backwardLayer, chunkCount, forwardLayer, INFER_CHUNK, JOB, MAX_CHUNKS, runShare } from './chunk.js';
+import { CTRL } from './threads.js';
+import { paramOf } from '../model/views.js';
+import type { ParamKind } from '../layers/layer.js';
+import {
+  ARENA_BACKGROUND, ARENA_COLS, ARENA_ELASTIC, ARENA_HEIGHT, ARENA_KERNEL, ARENA_LEFT, ARENA_PADDED_COLS, ARENA_PARAMS, ARENA_RADIUS,
+  ARENA_ROWS, ARENA_SCALE, ARENA_SCRATCH, ARENA_SCRATCH_STRIDE, ARENA_SOURCES, ARENA_TOP, ARENA_WIDTH, ARENA_WORDS,
+  DY_GRADIENT, PATTERN_A00, PATTERN_ALPHA, PATTERN_STATE, PATTERN_WORDS,
+} from './abi-constants.js';
 import { Augmenter } from '../data/augment.js';
 import type { Dataset, Normalisation } from '../data/dataset.js';
 import { DataError } from '../data/idx.js';
-import { checkBackendOptions, checkUpdate } from '../backend.js';
+import { checkBackendOptions, checkUpdate, type DistortingNetwork } from '../backend.js';
 import * as check from '../validate.js';
 
 export interface FastNetworkOptions {
@@ -39,8 +48,9 @@ interface CombinationState {
   kernel: ParamView;
   c: ParamView;
   penalty: Required<PenaltySpec>;
+  /** α_j = softmax(c_j) per output map, [J][I], and ∂E/∂α (then the penalty's ∂Ω/∂α), [J][I]. */
   alpha: Float64Array;
-  scratch: Float64Array;
+  gAlpha: Float64Array;
   /** Preallocated once: c in float64, ∂E/∂k and ∂E/∂c in float64, views of the wasm buffers. */
   c64: Float64Array;
   dk: Float64Array;
@@ -69,7 +79,8 @@ interface Segment {
 
 type WorkerLike = { terminate(): Promise<number> | void; postMessage(m: unknown): void };
 
-export class FastNetwork {
+export class FastNetwork implements DistortingNetwork {
+  readonly backend = 'wasm' as const;
   readonly description: ResolvedDescription;
   readonly views: ParamView[];
   readonly plan: Plan;
@@ -87,7 +98,7 @@ export class FastNetwork {
   readonly rates: Float32Array;
   /** Momentum velocities (zero until the first update with momentum). */
   readonly velocity: Float32Array;
-  private readonly x: WasmExports;
+  private readonly wasm: WasmExports;
   private readonly combinations: CombinationState[];
   private readonly sparse: SparseState[];
   private readonly segments: Segment[];
@@ -107,14 +118,14 @@ export class FastNetwork {
 
   private constructor(
     d: ResolvedDescription, views: ParamView[], plan: Plan, memory: WebAssembly.Memory,
-    x: WasmExports, threads: number, notice: string | null, relaxedSimd: boolean,
+    wasm: WasmExports, threads: number, notice: string | null, relaxedSimd: boolean,
   ) {
     this.relaxedSimd = relaxedSimd;
     this.description = d;
     this.views = views;
     this.plan = plan;
     this.memory = memory;
-    this.x = x;
+    this.wasm = wasm;
     this.threads = threads;
     this.notice = notice;
     this.params = new Float32Array(memory.buffer, plan.params, plan.paramCount);
@@ -122,14 +133,14 @@ export class FastNetwork {
     this.rates = new Float32Array(memory.buffer, plan.rates, plan.paramCount);
     this.velocity = new Float32Array(memory.buffer, plan.velocity, plan.paramCount);
     this.control = new Int32Array(memory.buffer, plan.control, 16);
-    this.losses = new Float64Array(memory.buffer, plan.losses, 8);
+    this.losses = new Float64Array(memory.buffer, plan.losses, MAX_CHUNKS);
     this.inputSlot = new Float32Array(memory.buffer, plan.acts[0], plan.batch * plan.inputSize);
     this.outputSlot = new Float32Array(memory.buffer, plan.acts[plan.layers.length], plan.batch * plan.outputSize);
     this.labelSlot = new Uint8Array(memory.buffer, plan.labels, plan.batch);
     const A = plan.distort;
     this.distortViews = A && {
-      head: new Int32Array(memory.buffer, A.arena, 16),
-      headF: new Float32Array(memory.buffer, A.arena, 16),
+      head: new Int32Array(memory.buffer, A.arena, ARENA_WORDS),
+      headF: new Float32Array(memory.buffer, A.arena, ARENA_WORDS),
       taps: new Float32Array(memory.buffer, A.kernel, 2 * A.radius + 1),
       sources: new Uint8Array(memory.buffer, A.sources, plan.batch * A.rows * A.cols),
       pf: new Float32Array(memory.buffer, A.params, (plan.batch * DISTORT_PARAM_BYTES) / 4),
@@ -138,37 +149,47 @@ export class FastNetwork {
     this.combinations = [];
     this.sparse = [];
     this.segments = [];
-    plan.layers.forEach((L, l) => {
-      const mine = views.filter((v) => v.layerIndex === l);
-      if (L.combination) {
-        const spec = d.layers[l];
+    const param = (l: number, kind: ParamKind): ParamView => {
+      const v = paramOf(views, l, kind);
+      if (!v) throw new Error(`FastNetwork: layer ${l} has no ${kind} parameter`);
+      return v;
+    };
+    // where each layer's reduced gradients go: its parameters' slices of grads, or (kernels the host
+    // derives: effective, dense) a buffer the host maps back
+    plan.layers.forEach((layer, l) => {
+      const spec = d.layers[l];
+      if (layer.combination) {
         if (spec.type !== 'combination') throw new Error('plan and description disagree');
-        const I = L.inShape[0];
-        const J = L.outShape[0];
+        const I = layer.inShape[0];
+        const J = layer.outShape[0];
+        const kernel = param(l, 'kernel');
+        const KK = layer.kernelSize * layer.kernelSize;
         this.combinations.push({
-          layer: l, I, J, KK: L.kernel * L.kernel, shared: spec.kernels === 'shared',
-          kernel: mine[0], c: mine[1],
-          penalty: spec.penalty, alpha: new Float64Array(I * J), scratch: new Float64Array(I * J),
-          c64: new Float64Array(I * J), dk: new Float64Array(mine[0].length), dc: new Float64Array(I * J),
-          eff: new Float32Array(memory.buffer, L.w, J * I * L.kernel * L.kernel),
-          gEff: new Float32Array(memory.buffer, plan.reduced + L.gw, J * I * L.kernel * L.kernel),
+          layer: l, I, J, KK, shared: spec.kernels === 'shared',
+          kernel, c: param(l, 'c'),
+          penalty: spec.penalty, alpha: new Float64Array(I * J), gAlpha: new Float64Array(I * J),
+          c64: new Float64Array(I * J), dk: new Float64Array(kernel.length), dc: new Float64Array(I * J),
+          eff: new Float32Array(memory.buffer, layer.weightsAt, J * I * KK),
+          gEff: new Float32Array(memory.buffer, plan.reduced + layer.weightGradAt, J * I * KK),
         });
-        this.segments.push({ from: L.gw, count: L.nw, to: plan.reduced + L.gw });
-        this.segments.push({ from: L.gb, count: L.nb, to: plan.grads + 4 * mine[2].offset });
+        this.segments.push({ from: layer.weightGradAt, count: layer.weightCount, to: plan.reduced + layer.weightGradAt });
+        this.segments.push({ from: layer.biasGradAt, count: layer.biasCount, to: plan.grads + 4 * param(l, 'convBias').offset });
         return;
       }
-      if (L.denseCopy && L.denseIndex) {
+      if (layer.denseCopy && layer.denseIndex) {
         this.sparse.push({
-          kernel: mine[0], KK: L.kernel * L.kernel, denseIndex: L.denseIndex,
-          dense: new Float32Array(memory.buffer, L.w, L.nw), gDense: new Float32Array(memory.buffer, plan.reduced + L.gw, L.nw),
+          kernel: param(l, 'kernel'), KK: layer.kernelSize * layer.kernelSize, denseIndex: layer.denseIndex,
+          dense: new Float32Array(memory.buffer, layer.weightsAt, layer.weightCount),
+          gDense: new Float32Array(memory.buffer, plan.reduced + layer.weightGradAt, layer.weightCount),
         });
-        this.segments.push({ from: L.gw, count: L.nw, to: plan.reduced + L.gw });
-        this.segments.push({ from: L.gb, count: L.nb, to: plan.grads + 4 * mine[1].offset });
+        this.segments.push({ from: layer.weightGradAt, count: layer.weightCount, to: plan.reduced + layer.weightGradAt });
+        this.segments.push({ from: layer.biasGradAt, count: layer.biasCount, to: plan.grads + 4 * param(l, 'convBias').offset });
         return;
       }
-      let k = 0;
-      if (L.gw >= 0) this.segments.push({ from: L.gw, count: L.nw, to: plan.grads + 4 * mine[k++].offset });
-      if (L.gb >= 0) this.segments.push({ from: L.gb, count: L.nb, to: plan.grads + 4 * mine[k++].offset });
+      const [weightKind, biasKind]: [ParamKind, ParamKind] = spec.type === 'conv' ? ['kernel', 'convBias']
+        : spec.type === 'subsample' ? ['beta', 'subsampleBias'] : ['weights', 'bias'];
+      if (layer.weightGradAt >= 0) this.segments.push({ from: layer.weightGradAt, count: layer.weightCount, to: plan.grads + 4 * param(l, weightKind).offset });
+      if (layer.biasGradAt >= 0) this.segments.push({ from: layer.biasGradAt, count: layer.biasCount, to: plan.grads + 4 * param(l, biasKind).offset });
     });
   }
 
@@ -177,8 +198,7 @@ export class FastNetwork {
     const d = isResolvedDescription(description) ? description : resolveDescription(description);
     checkBackendOptions(options);
     const reference = new Network(d, options.seed === undefined ? {} : { seed: options.seed });
-    const layout = d.layers.map((_, l) => reference.views.filter((v) => v.layerIndex === l));
-    const plan = makePlan(d, options.batch, layout, options.distort ?? null);
+    const plan = makePlan(d, options.batch, reference.views, options.distort ?? null);
     checkPlanFits(plan, d.name);
 
     const wanted = options.threads ?? (await defaultThreads());
@@ -310,20 +330,23 @@ export class FastNetwork {
     check.batchSize(batch, 'batch', this.plan.batch);
     const alpha = augmenter.spec.elastic?.alpha ?? 0;
     const { head, headF, taps, sources, pf, pu } = views;
-    head[0] = rows; head[1] = cols; head[2] = height; head[3] = width;
-    head[4] = (height - rows) >> 1; head[5] = (width - cols) >> 1; head[6] = A.radius; head[7] = alpha !== 0 ? 1 : 0;
-    headF[8] = norm.background; headF[9] = (norm.foreground - norm.background) / 255;
-    head[10] = A.kernel; head[11] = A.params; head[12] = A.sources; head[13] = A.scratch; head[14] = A.scratchStride; head[15] = A.paddedCols;
+    head[ARENA_ROWS] = rows; head[ARENA_COLS] = cols; head[ARENA_HEIGHT] = height; head[ARENA_WIDTH] = width;
+    head[ARENA_TOP] = (height - rows) >> 1; head[ARENA_LEFT] = (width - cols) >> 1;
+    head[ARENA_RADIUS] = A.radius; head[ARENA_ELASTIC] = alpha !== 0 ? 1 : 0;
+    headF[ARENA_BACKGROUND] = norm.background; headF[ARENA_SCALE] = (norm.foreground - norm.background) / 255;
+    head[ARENA_KERNEL] = A.kernel; head[ARENA_PARAMS] = A.params; head[ARENA_SOURCES] = A.sources;
+    head[ARENA_SCRATCH] = A.scratch; head[ARENA_SCRATCH_STRIDE] = A.scratchStride; head[ARENA_PADDED_COLS] = A.paddedCols;
     taps.set(kernel);
     const size = rows * cols;
     const D = Augmenter.DRAW;
-    const P = DISTORT_PARAM_BYTES / 4;
     for (let b = 0; b < batch; b++) {
       const n = order[start + b];
+      const at = b * PATTERN_WORDS;
       sources.set(data.images.subarray(n * size, (n + 1) * size), b * size);
-      for (let k = 0; k < 6; k++) pf[b * P + k] = draws[b * D + k];
-      pf[b * P + 6] = alpha;
-      for (let k = 0; k < 4; k++) pu[b * P + 8 + k] = draws[b * D + 6 + k];
+      // draws: A (a00 a01 a10 a11) and t (tx ty), then the noise's four state words (Augmenter.draw)
+      for (let k = 0; k < 6; k++) pf[at + PATTERN_A00 + k] = draws[b * D + k];
+      pf[at + PATTERN_ALPHA] = alpha;
+      for (let k = 0; k < 4; k++) pu[at + PATTERN_STATE + k] = draws[b * D + 6 + k];
     }
     this.distortStaged = true;
   }
@@ -381,25 +404,25 @@ export class FastNetwork {
     let loss = 0;
     for (let c = 0; c < n; c++) loss += this.losses[c];
     loss /= batch;
-    for (const s of this.segments) this.x.reduce_chunks(0, s.count, this.plan.chunks + s.from, n, this.plan.chunkStride / 4, s.to);
+    for (const s of this.segments) this.wasm.reduce_chunks(0, s.count, this.plan.chunks + s.from, n, this.plan.chunkStride / 4, s.to);
     for (const cs of this.combinations) loss += this.combinationGradients(cs);
     for (const sp of this.sparse) {
       const g = sp.gDense;
       const out = this.grads;
-      const o = sp.kernel.offset;
+      const at = sp.kernel.offset;
       for (let c = 0; c < sp.denseIndex.length; c++) {
         const from = sp.denseIndex[c] * sp.KK;
-        for (let t = 0; t < sp.KK; t++) out[o + c * sp.KK + t] = g[from + t];
+        for (let t = 0; t < sp.KK; t++) out[at + c * sp.KK + t] = g[from + t];
       }
     }
     return loss;
   }
 
-  /** One step of gradient descent: θ ← θ − rate·∂Ẽ/∂θ. Returns Ẽ before the step. */
+  /** One step of gradient descent: θ ← θ − rate·∂Ẽ/∂θ (the one update, with unit rates). Returns Ẽ before the step. */
   trainStep(input: ArrayLike<number> | null, labels: Labels, batch: number, rate: number): number {
     check.finite(rate, 'rate');
     const loss = this.computeGradients(input, labels, batch);
-    this.x.sgd_update(0, this.plan.paramCount, this.plan.params, this.plan.grads, rate);
+    this.wasm.sgd_update(0, this.plan.paramCount, this.plan.params, this.plan.grads, this.plan.unitRates, this.plan.velocity, rate, 0, 0);
     this.refreshEffectiveKernels();
     return loss;
   }
@@ -410,7 +433,7 @@ export class FastNetwork {
    */
   update(rate: number, momentum = 0, decay = 0): void {
     checkUpdate(rate, momentum, decay);
-    this.x.sgd_update_rates(0, this.plan.paramCount, this.plan.params, this.plan.grads, this.plan.rates, this.plan.velocity, rate, momentum, decay);
+    this.wasm.sgd_update(0, this.plan.paramCount, this.plan.params, this.plan.grads, this.plan.rates, this.plan.velocity, rate, momentum, decay);
     this.refreshEffectiveKernels();
   }
 
@@ -429,7 +452,7 @@ export class FastNetwork {
       Atomics.add(ctrl, CTRL.generation, 1);
       Atomics.notify(ctrl, CTRL.generation);
     }
-    runShare(this.x, this.plan, this.memory, job, batch, 0, T);
+    runShare(this.wasm, this.plan, this.memory, job, batch, 0, T);
     if (T > 1) {
       for (let d = Atomics.load(ctrl, CTRL.done); d < T - 1; d = Atomics.load(ctrl, CTRL.done)) Atomics.wait(ctrl, CTRL.done, d, 10_000);
       if (Atomics.load(ctrl, CTRL.error) !== 0) throw new Error('a worker thread failed while running the network (see its message above)');
@@ -437,16 +460,18 @@ export class FastNetwork {
   }
 
   // §3.3 effective kernels k̃_ij = α_ij · k_src(i,j): the combination runs as a convolution over all
-  // input maps, since Σ_i α_ij (x_i * k) = Σ_i x_i * (α_ij k).
+  // input maps, since Σ_i α_ij (x_i * k) = Σ_i x_i * (α_ij k). α = softmax(c) runs here in float64,
+  // through the reference's one softmaxRows: J·I values once per update (e.g. 16·6), nothing a
+  // thread or a kernel would win back; the products with the kernels are J·I·K² more.
   private refreshEffectiveKernels(): void {
     for (const sp of this.sparse) {
       const dense = sp.dense;
       const k = this.params;
-      const o = sp.kernel.offset;
+      const at = sp.kernel.offset;
       dense.fill(0);
       for (let c = 0; c < sp.denseIndex.length; c++) {
         const to = sp.denseIndex[c] * sp.KK;
-        for (let t = 0; t < sp.KK; t++) dense[to + t] = k[o + c * sp.KK + t];
+        for (let t = 0; t < sp.KK; t++) dense[to + t] = k[at + c * sp.KK + t];
       }
     }
     for (const s of this.combinations) {
@@ -474,7 +499,7 @@ export class FastNetwork {
     const gEff = s.gEff;
     const dk = s.dk;
     dk.fill(0);
-    const gAlpha = s.scratch;
+    const gAlpha = s.gAlpha;
     for (let j = 0; j < s.J; j++) {
       for (let i = 0; i < s.I; i++) {
         const a = s.alpha[j * s.I + i];
@@ -525,15 +550,15 @@ export class FastNetwork {
       }
       return (t - t0) / 1000 / n;
     };
-    this.plan.layers.forEach((L, l) => {
-      const [I, H, W] = L.inShape;
-      const [J, Ho, Wo] = L.outShape;
+    this.plan.layers.forEach((layer, l) => {
+      const [I, H, W] = layer.inShape;
+      const [J, Ho, Wo] = layer.outShape;
       const dx = l > 0;
-      const per = L.type === 'conv' ? 2 * J * I * L.kernel * L.kernel * Ho * Wo
-        : L.type === 'full' ? 2 * I * H * W * J
+      const per = layer.type === 'conv' ? 2 * J * I * layer.kernelSize * layer.kernelSize * Ho * Wo
+        : layer.type === 'full' ? 2 * I * H * W * J
         : I * H * W;
       const name = this.description.layers[l].name;
-      const fwd = time(() => forwardLayer(this.x, this.plan, l, 0, 0, B));
+      const fwd = time(() => forwardLayer(this.wasm, this.plan, l, 0, 0, B));
       // The backward pass turns ∂E/∂y into δ in place: restore ∂E/∂y before every call (else δ
       // shrinks into subnormals), and take the copy's own time off.
       const dy = new Float32Array(this.memory.buffer, this.plan.dActs[l + 1], B * J * Ho * Wo);
@@ -541,10 +566,10 @@ export class FastNetwork {
       const copy = time(() => dy.set(saved));
       const bwd = Math.max(1e-9, time(() => {
         dy.set(saved);
-        backwardLayer(this.x, this.plan, l, 0, 0, B, g, dx, false);
+        backwardLayer(this.wasm, this.plan, l, 0, 0, B, g, dx, DY_GRADIENT);
       }) - copy);
       dy.set(saved);
-      const bwdOps = L.type === 'subsample' ? per : per * (dx ? 2 : 1);
+      const bwdOps = layer.type === 'subsample' ? per : per * (dx ? 2 : 1);
       out.push({ layer: name, phase: 'forward', gflops: (per * B) / fwd / 1e9, microsecondsPerImage: (fwd / B) * 1e6 });
       out.push({ layer: name, phase: 'backward', gflops: (bwdOps * B) / bwd / 1e9, microsecondsPerImage: (bwd / B) * 1e6 });
     });

@@ -41,9 +41,9 @@ function fromBase64(s: string): Uint8Array<ArrayBuffer> {
 }
 
 /** The bytes of a build: shared memory, or with its one byte set, the single-thread one. */
-function kernelBytes(k: typeof plainKernels, shared: boolean): Uint8Array<ArrayBuffer> {
-  const bytes = fromBase64(k.base64);
-  if (!shared) bytes[k.singleFlags.at] = k.singleFlags.value;
+function kernelBytes(built: typeof plainKernels, shared: boolean): Uint8Array<ArrayBuffer> {
+  const bytes = fromBase64(built.base64);
+  if (!shared) bytes[built.singleFlags.at] = built.singleFlags.value;
   return bytes;
 }
 

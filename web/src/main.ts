@@ -1,7 +1,7 @@
 // The playground page: recipe editor, data loading, training controls and the live views. The
 // network itself lives in a Web Worker (worker.ts), so the page stays responsive while it trains.
-import { builtinNetworks, builtinRecipes, DescriptionError, RecipeError, resolveRecipe } from 'convnotes';
-import { centredDigit, drawGrey, drawHeatmap, drawMaps, heat } from './draw.js';
+import { builtinNetworks, builtinRecipes, DescriptionError, mnistDigitFromRgba, RecipeError, resolveRecipe } from 'convnotes';
+import { drawGrey, drawHeatmap, drawMaps, heat } from './draw.js';
 import type { FileBytes, FromWorker, Inspection, Point, ToWorker } from './protocol.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
@@ -75,6 +75,8 @@ const state = {
   errors: [] as string[],
   /** Name of the last model file opened. */
   loaded: null as string | null,
+  /** Whether the recipe's distortions are on (the worker trains as the CLI does). */
+  distortions: false,
 };
 
 function receive(m: FromWorker): void {
@@ -85,6 +87,9 @@ function receive(m: FromWorker): void {
       state.points = [];
       state.done = false;
       $('engine').textContent = `${m.name}: ${m.params.toLocaleString()} parameters · backend ${m.backend}${m.relaxedSimd ? ' (relaxed SIMD)' : ''} · ${m.threads} thread${m.threads > 1 ? 's' : ''}${crossOriginIsolated ? ' · cross-origin isolated' : ' · not isolated'}${m.notice ? ` · ${m.notice}` : ''}`;
+      // the worker runs the CLI's trainer: say so, and whether every training pattern is distorted
+      $('training-info').textContent = `the CLI's trainer, seed ${m.seed} (\`convnotes train --seed ${m.seed}\`: the same recipe and data give the same weights) · distortions ${m.distortions ? 'on: every training pattern distorted afresh (the recipe\'s data.augment)' : 'off (the recipe has none)'}`;
+      state.distortions = m.distortions;
       $('recipe-error').textContent = '';
       clearErrors('recipe');
       clearErrors('model');
@@ -508,8 +513,11 @@ function stroke(p: [number, number]): void {
   });
 }
 
+/** The drawing as an MNIST digit (the library's one preprocessing, as `convnotes predict --png` of the pad's PNG), shown and classified. */
 function predictDrawing(): void {
-  const grey = centredDigit(pen.getImageData(0, 0, pad.width, pad.height));
+  const pixels = pen.getImageData(0, 0, pad.width, pad.height);
+  const digit = mnistDigitFromRgba(pixels.data, pixels.width, pixels.height);
+  const grey = Float32Array.from(digit);
   const small = ($('draw-small') as HTMLCanvasElement).getContext('2d')!;
   const img = small.createImageData(28, 28);
   for (let i = 0; i < 784; i++) {

@@ -43,7 +43,8 @@ export interface Inspection {
 }
 
 export type FromWorker =
-  | { type: 'ready'; backend: string; threads: number; notice: string | null; relaxedSimd: boolean; recipe: string; name: string; params: number; batch: number; epochs: number }
+  /** `seed`: the trainer's, as `convnotes train --seed`; `distortions`: the recipe's distortions are drawn for every training pattern, as the CLI does. */
+  | { type: 'ready'; backend: string; threads: number; notice: string | null; relaxedSimd: boolean; recipe: string; name: string; params: number; batch: number; epochs: number; seed: number; distortions: boolean }
   | { type: 'data'; train: number; test: number; source: string }
   | { type: 'state'; running: boolean; done: boolean }
   | { type: 'progress'; step: number; epoch: number; epochs: number; images: number; loss: number; imagesPerSecond: number; point: Point | null }

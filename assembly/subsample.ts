@@ -1,0 +1,121 @@
+// §3.2 subsampling layer kernels over a range of patterns [b0, b1) of a batch. mode DOWN_SUM: down()
+// sums n×n blocks; DOWN_DECIMATE: keeps every n-th sample (src/wasm/abi-constants.ts).
+
+import { DOWN_DECIMATE, DOWN_SUM } from '../src/wasm/abi-constants';
+import { act_backward, act_forward } from './activation';
+import { dotf, madd, sum } from './gemm';
+
+
+// §3.2  d_j = down(x_j) (kept in `downed`), u_j = β_j d_j + b_j, x_j = f(u_j).
+export function subsample_forward(
+  b0: i32, b1: i32, x: usize, J: i32, H: i32, W: i32, n: i32, mode: i32,
+  beta: usize, bias: usize, act: i32, downed: usize, y: usize,
+): void {
+  const Ho = H / n;
+  const Wo = W / n;
+  const S = Ho * Wo;
+  for (let b = b0; b < b1; b++) {
+    for (let j = 0; j < J; j++) {
+      const m = b * J + j;
+      const xm = x + (<usize>(m * H * W) << 2);
+      const dm = downed + (<usize>(m * S) << 2);
+      const ym = y + (<usize>(m * S) << 2);
+      const bt = load<f32>(beta + (<usize>j << 2));
+      const bs = load<f32>(bias + (<usize>j << 2));
+      for (let a = 0; a < Ho; a++) {
+        const dr = dm + (<usize>(a * Wo) << 2);
+        const yr = ym + (<usize>(a * Wo) << 2);
+        let c = 0;
+        if (mode == DOWN_SUM && n == 2) {
+          // two input rows, eight columns → four block sums
+          const r0 = xm + (<usize>(2 * a * W) << 2);
+          const r1 = r0 + (<usize>W << 2);
+          const vb = f32x4.splat(bt);
+          const vs = f32x4.splat(bs);
+          for (; c + 4 <= Wo; c += 4) {
+            const o = <usize>(2 * c) << 2;
+            const s0 = f32x4.add(v128.load(r0 + o), v128.load(r1 + o));
+            const s1 = f32x4.add(v128.load(r0 + o, 16), v128.load(r1 + o, 16));
+            const dsum = f32x4.add(v128.shuffle<f32>(s0, s1, 0, 2, 4, 6), v128.shuffle<f32>(s0, s1, 1, 3, 5, 7));
+            v128.store(dr + (<usize>c << 2), dsum);
+            v128.store(yr + (<usize>c << 2), madd(vb, dsum, vs));
+          }
+        }
+        for (; c < Wo; c++) {
+          let s: f32 = 0;
+          if (mode == DOWN_SUM) {
+            for (let r = 0; r < n; r++) {
+              const xr = xm + (<usize>((a * n + r) * W + c * n) << 2);
+              for (let q = 0; q < n; q++) s += load<f32>(xr + (<usize>q << 2));
+            }
+          } else {
+            s = load<f32>(xm + (<usize>(a * n * W + c * n) << 2));
+          }
+          store<f32>(dr + (<usize>c << 2), s);
+          store<f32>(yr + (<usize>c << 2), bt * s + bs);
+        }
+      }
+      act_forward(act, ym, S);
+    }
+  }
+}
+
+// §3.2.1  δ_j = dy_j ∘ f'(u_j); ∂E/∂b_j += Σ δ_j; ∂E/∂β_j += Σ δ_j ∘ d_j;
+// §3.1.1  the previous (convolution) layer's sensitivities δ^{ℓ-1}_j = β_j (f'(u^{ℓ-1}_j) ∘ up(δ_j)),
+// written map by map while the map is in cache when prevY ≠ 0 (prevY: that layer's outputs, prevAct
+// its activation), so up(δ) is never a pass of its own; else dx_j = β_j up(δ_j).
+// dBeta, dBias, dx = 0: not wanted (fixed β, no b, first layer).
+export function subsample_backward(
+  b0: i32, b1: i32, J: i32, H: i32, W: i32, n: i32, mode: i32,
+  beta: usize, act: i32, y: usize, dy: usize, downed: usize, dBeta: usize, dBias: usize, dx: usize,
+  prevAct: i32, prevY: usize,
+): void {
+  const Ho = H / n;
+  const Wo = W / n;
+  const S = Ho * Wo;
+  const first = <usize>(b0 * J * S) << 2;
+  act_backward(act, y + first, dy + first, (b1 - b0) * J * S);
+  for (let b = b0; b < b1; b++) {
+    for (let j = 0; j < J; j++) {
+      const m = b * J + j;
+      const d = dy + (<usize>(m * S) << 2);
+      if (dBias != 0) store<f32>(dBias + (<usize>j << 2), load<f32>(dBias + (<usize>j << 2)) + sum(d, S));
+      if (dBeta != 0) store<f32>(dBeta + (<usize>j << 2), load<f32>(dBeta + (<usize>j << 2)) + dotf(d, downed + (<usize>(m * S) << 2), S));
+      if (dx == 0) continue;
+      const bt = load<f32>(beta + (<usize>j << 2));
+      const xm = dx + (<usize>(m * H * W) << 2);
+      if (mode == DOWN_DECIMATE) memory.fill(xm, 0, <usize>(H * W) << 2);
+      for (let a = 0; a < Ho; a++) {
+        const dr = d + (<usize>(a * Wo) << 2);
+        let c = 0;
+        if (mode == DOWN_SUM && n == 2) {
+          const r0 = xm + (<usize>(2 * a * W) << 2);
+          const r1 = r0 + (<usize>W << 2);
+          const vb = f32x4.splat(bt);
+          for (; c + 4 <= Wo; c += 4) {
+            const v = f32x4.mul(vb, v128.load(dr + (<usize>c << 2)));
+            const lo = v128.shuffle<f32>(v, v, 0, 0, 1, 1);
+            const hi = v128.shuffle<f32>(v, v, 2, 2, 3, 3);
+            const o = <usize>(2 * c) << 2;
+            v128.store(r0 + o, lo);
+            v128.store(r0 + o, hi, 16);
+            v128.store(r1 + o, lo);
+            v128.store(r1 + o, hi, 16);
+          }
+        }
+        for (; c < Wo; c++) {
+          const v = bt * load<f32>(dr + (<usize>c << 2));
+          if (mode == DOWN_SUM) {
+            for (let r = 0; r < n; r++) {
+              const xr = xm + (<usize>((a * n + r) * W + c * n) << 2);
+              for (let q = 0; q < n; q++) store<f32>(xr + (<usize>q << 2), v);
+            }
+          } else {
+            store<f32>(xm + (<usize>(a * n * W + c * n) << 2), v);
+          }
+        }
+      }
+      if (prevY != 0) act_backward(prevAct, prevY + (<usize>(m * H * W) << 2), xm, H * W);
+    }
+  }
+}

@@ -1,0 +1,111 @@
+// What the playground reads off a network (no training here: that is the library's Trainer, driven by
+// worker.ts): kernels, the chosen image's maps, α, β and the confusion matrix the page draws, and class
+// scores of a drawing or of the test images.
+import {
+  argmax, classScores as scoresOfRow, evaluate, fillBatch, range, shapeSize, softmaxRows,
+  type Dataset, type Evaluation, type Normalisation, type TrainableNetwork,
+} from 'convnotes';
+import type { Inspection } from './protocol.js';
+
+/** Images evaluated for the confusion matrix and the curves: the first this many. */
+export const EVAL_COUNT = 1000;
+
+/**
+ * Per-class scores of output row `row` (the library's classScores): the outputs themselves, or, for a
+ * network with class codes (LeCun's RBF output), −½‖y − code‖² per class, the nearest code scoring
+ * highest. The class is the argmax either way.
+ */
+function classScores(n: TrainableNetwork, y: ArrayLike<number>, row: number): number[] {
+  const scores = new Float64Array(n.classes);
+  scoresOfRow(n.description.codes, y, row, n.outputSize, scores);
+  return Array.from(scores);
+}
+
+/** Error and loss on the first EVAL_COUNT images of `data`. */
+export function evaluateHead(n: TrainableNetwork, data: Dataset, norm: Normalisation): Evaluation {
+  return evaluate(n, data, range(Math.min(EVAL_COUNT, data.count)), norm, Math.min(250, n.maxBatch));
+}
+
+/**
+ * Kernels, image `selected` of `data` and its feature maps, α, β and the confusion matrix on the first
+ * EVAL_COUNT images (`confusion`: true to compute it, or an evaluation that has it; false: none).
+ */
+export function inspect(n: TrainableNetwork, norm: Normalisation, data: Dataset | null, selected: number, confusion: boolean | Evaluation | null): Inspection {
+  const d = n.description;
+  const kernels: Inspection['kernels'] = [];
+  const alpha: Inspection['alpha'] = [];
+  const beta: Inspection['beta'] = [];
+  for (const v of n.views) {
+    if (v.kind === 'kernel') kernels.push({ layer: v.layer, count: v.shape[0], size: v.shape[1], values: Float32Array.from(n.params.subarray(v.offset, v.offset + v.length)) });
+    if (v.kind === 'c') {
+      const [J, I] = v.shape;
+      const a = new Float64Array(J * I);
+      softmaxRows(Float64Array.from(n.params.subarray(v.offset, v.offset + v.length)), J, I, a);
+      alpha.push({ layer: v.layer, rows: J, cols: I, values: Float32Array.from(a) });
+    }
+    if (v.kind === 'beta') beta.push({ layer: v.layer, values: Float32Array.from(n.params.subarray(v.offset, v.offset + v.length)), trainable: true });
+  }
+  d.layers.forEach((spec, l) => {
+    if (spec.type === 'subsample' && spec.beta !== 'trainable') {
+      beta.push({ layer: spec.name, values: new Float32Array(d.shapes[l][0]).fill(spec.betaInit), trainable: false });
+    }
+  });
+  let image: Inspection['image'] = null;
+  const maps: Inspection['maps'] = [];
+  let scores: number[] | null = null;
+  if (data && data.count > 0) {
+    const index = Math.max(0, Math.min(selected, data.count - 1));
+    const [, h, w] = d.input;
+    const size = data.rows * data.cols;
+    image = { index, label: data.labels[index], rows: data.rows, cols: data.cols, pixels: data.images.slice(index * size, (index + 1) * size) };
+    const x = n.inputView(1);
+    fillBatch(data, [index], 0, 1, h, w, norm, x, new Uint8Array(1));
+    scores = classScores(n, n.forward(x, 1), 0);
+    d.layers.forEach((spec, l) => {
+      const [m, r, c] = d.shapes[l];
+      maps.push({ layer: spec.name, maps: m, rows: r, cols: c, values: Float32Array.from(n.activation(l).subarray(0, shapeSize(d.shapes[l]))) });
+    });
+  }
+  let conf: Inspection['confusion'] = null;
+  if (confusion && data) {
+    const e = confusion === true ? evaluateHead(n, data, norm) : confusion;
+    conf = { classes: Math.round(Math.sqrt(e.confusion.length)), counts: e.confusion, count: e.count };
+  }
+  return { kernels, image, maps, scores, alpha, beta, confusion: conf };
+}
+
+/** Class scores of a 28×28 grey image (0–255, bright digit on dark), placed and normalised like the data. */
+export function predictGrey(n: TrainableNetwork, norm: Normalisation, grey: Float32Array): { scores: number[]; classIndex: number } {
+  const side = Math.round(Math.sqrt(grey.length));
+  const pixels = new Uint8Array(grey.length);
+  for (let i = 0; i < grey.length; i++) pixels[i] = Math.max(0, Math.min(255, Math.round(grey[i])));
+  const data: Dataset = { images: pixels, labels: new Uint8Array(1), count: 1, rows: side, cols: side, source: 'the drawing' };
+  const [, h, w] = n.description.input;
+  const x = n.inputView(1);
+  fillBatch(data, [0], 0, 1, h, w, norm, x, new Uint8Array(1));
+  const scores = classScores(n, n.forward(x, 1), 0);
+  return { scores, classIndex: argmax(scores, 0, scores.length) };
+}
+
+/** Classes and scores of the first `count` images of `data`. */
+export function predictTest(n: TrainableNetwork, norm: Normalisation, data: Dataset, count: number): { classes: number[]; scores: number[][] } {
+  const total = Math.min(count, data.count);
+  const cap = Math.min(n.maxBatch, 500);
+  const [, h, w] = n.description.input;
+  const labels = new Uint8Array(cap);
+  const classes: number[] = [];
+  const scores: number[][] = [];
+  const indices = range(total);
+  for (let start = 0; start < total; start += cap) {
+    const b = Math.min(cap, total - start);
+    const x = n.inputView(b);
+    fillBatch(data, indices, start, b, h, w, norm, x, labels);
+    const y = n.forward(x, b);
+    for (let k = 0; k < b; k++) {
+      const sc = classScores(n, y, k);
+      classes.push(argmax(sc, 0, sc.length));
+      scores.push(sc);
+    }
+  }
+  return { classes, scores };
+}
