@@ -4,7 +4,7 @@
 // worker gets SharedArrayBuffer and runs the network on every core; both serve the MNIST IDX files of
 // a data folder under /data/ (scripts/play.mjs passes `--data DIR` in CONVNOTES_PLAY_DATA).
 import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, join, relative, resolve } from 'node:path';
 import { defineConfig, type Plugin } from 'vite';
 import { playDataDir } from './data-dir.mjs';
 
@@ -20,6 +20,8 @@ const IDX_NAME = /^(train|t10k)-(images-idx3|labels-idx1)-ubyte(\.gz)?$/;
 /** GET /data/index.json → {dir, files}; GET /data/NAME → the file (IDX names only). */
 function dataFolder(): Plugin {
   const dir = playDataDir();
+  // what the page is told: the folder relative to the project, never the server's absolute path
+  const shown = relative(ROOT, dir) || '.';
   type Next = () => void;
   type Res = { statusCode: number; setHeader(k: string, v: string): void; end(s?: string): void };
   const handle = (req: { url?: string }, res: Res & NodeJS.WritableStream, next: Next): void => {
@@ -31,13 +33,13 @@ function dataFolder(): Plugin {
       const files = existsSync(dir) ? readdirSync(dir).filter((f) => IDX_NAME.test(f)).sort() : [];
       res.setHeader('Content-Type', 'application/json');
       res.setHeader('Cache-Control', 'no-store');
-      res.end(JSON.stringify({ dir, files }));
+      res.end(JSON.stringify({ dir: shown, files }));
       return;
     }
     const file = join(dir, basename(name));
     if (!IDX_NAME.test(name) || !existsSync(file) || !statSync(file).isFile()) {
       res.statusCode = 404;
-      res.end(`no ${name} in ${dir}`);
+      res.end(`no ${name} in ${shown}`);
       return;
     }
     res.setHeader('Content-Type', 'application/octet-stream');
