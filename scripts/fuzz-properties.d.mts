@@ -1,4 +1,4 @@
-// Types of scripts/fuzz-properties.mjs, for test/fuzz.test.ts.
+// Types of scripts/fuzz-properties.mjs, for test/formats/fuzz.test.ts.
 import type { Arbitrary } from 'fast-check';
 
 export declare const LIMIT_MS: number;

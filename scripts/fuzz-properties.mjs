@@ -1,4 +1,4 @@
-// The fuzz properties of the two binary readers (issue 7), shared by test/fuzz.test.ts (a modest count
+// The fuzz properties of the two binary readers (issue 7), shared by test/formats/fuzz.test.ts (a modest count
 // against src/, in CI) and scripts/fuzz.mjs (`npm run fuzz`: a large count against the built dist/).
 // The readers are passed in, so one file serves both.
 //

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run fuzz`: the fuzz properties of test/fuzz.test.ts (scripts/fuzz-properties.mjs) at a large
+// `npm run fuzz`: the fuzz properties of test/formats/fuzz.test.ts (scripts/fuzz-properties.mjs) at a large
 // count, against the built package (npm run build first). Per property: inputs, correct results,
 // documented errors, unexpected outcomes (with a shrunk counterexample); then
 // `fuzz: N inputs, 0 unexpected`. Exit 1 on any unexpected outcome.
@@ -22,8 +22,8 @@ const { ModelFileError } = await import(join(DIST, 'model', 'errors.js'));
 const { decodeModel, encodeModel } = await import(join(DIST, 'model', 'model-file.js'));
 const { decodeSafetensors } = await import(join(DIST, 'model', 'safetensors.js'));
 const { paramCount, paramViews } = await import(join(DIST, 'model', 'views.js'));
-const { Network } = await import(join(DIST, 'network.js'));
-const { dlt } = await import(join(DIST, 'networks', 'builtin.js'));
+const { Network } = await import(join(DIST, 'network', 'network.js'));
+const { dlt } = await import(join(DIST, 'recipes', 'builtin.js'));
 
 const args = process.argv.slice(2);
 const option = (name) => {

@@ -12,7 +12,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { writeFileAtomic } from '../dist/atomic.js';
+import { writeFileAtomic } from '../dist/util/atomic.js';
 
 const root = dirname(createRequire(import.meta.url).resolve('mnist/package.json'));
 const SIZE = 28 * 28;

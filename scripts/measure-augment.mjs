@@ -16,7 +16,7 @@ const { loadSplit } = await import(join(ROOT, 'dist', 'data', 'files.js'));
 const { devDataDir } = await import('./dev-data.mjs');
 const { smoothingRadius } = await import(join(ROOT, 'dist', 'data', 'augment.js'));
 const { train } = await import(join(ROOT, 'dist', 'train', 'trainer.js'));
-const { createNetwork } = await import(join(ROOT, 'dist', 'backend.js'));
+const { createNetwork } = await import(join(ROOT, 'dist', 'network', 'backend.js'));
 
 const name = opt('--recipe', 'simard-wide');
 const runs = Number(opt('--runs', '3'));

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run reliability`: runs docs/RELIABILITY.md's catalogue of bad inputs (test/reliability.test.ts,
+// `npm run reliability`: runs docs/RELIABILITY.md's catalogue of bad inputs (test/surface/reliability.test.ts,
 // one test per row, against the built CLI: `npm run reliability` builds first) and prints the number
 // of cases, one line per case (id, what, PASS/FAIL) and a summary; then, if scripts/fuzz.mjs exists,
 // its quick run's summary line. Exit 1 if any case (or the fuzz run) fails.
@@ -13,7 +13,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const tmp = mkdtempSync(join(tmpdir(), 'convnotes-reliability-report-'));
 const report = join(tmp, 'vitest.json');
 const vitest = join(root, 'node_modules', 'vitest', 'vitest.mjs');
-const r = spawnSync(process.execPath, [vitest, 'run', 'test/reliability.test.ts', '--reporter=json', `--outputFile=${report}`], {
+const r = spawnSync(process.execPath, [vitest, 'run', 'test/surface/reliability.test.ts', '--reporter=json', `--outputFile=${report}`], {
   cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20,
 });
 if (!existsSync(report)) {

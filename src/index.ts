@@ -2,17 +2,17 @@
 // Networks". The library's public entry point (Node and browsers); what reads and writes files is in
 // `convnotes/node` (src/node.ts).
 
-export { Network, type NetworkOptions } from './network.js';
+export { Network, type NetworkOptions } from './network/network.js';
 export {
   resolveDescription, DescriptionError, shapeSize,
   type NetworkDescription, type ResolvedDescription, type LayerDescription, type Shape,
   type ConvDescription, type CombinationDescription, type SubsampleDescription, type FullDescription,
   type ActivationName, type LossName, type PenaltySpec, type InitSpec,
-} from './description.js';
-export { compileConnections, inputSets, LENET5_C3, type Connections, type ConnectionSpec } from './connections.js';
-export { gradientCheck, relativeError, centralDifference, extrapolatedDifference, type GradCheckOptions, type GradCheckResult, type GradCheckGroup } from './gradcheck.js';
-export { lossAndGradient, classScores, predictClass, classCount, type Labels } from './loss.js';
-export { Rng } from './rng.js';
+} from './network/description.js';
+export { compileConnections, inputSets, LENET5_C3, type Connections, type ConnectionSpec } from './network/connections.js';
+export { gradientCheck, relativeError, centralDifference, extrapolatedDifference, type GradCheckOptions, type GradCheckResult, type GradCheckGroup } from './network/gradcheck.js';
+export { lossAndGradient, classScores, predictClass, classCount, type Labels } from './network/loss.js';
+export { Rng } from './util/rng.js';
 export { Act, type Kernels, type Vec } from './kernels/kernels.js';
 export { referenceKernels } from './kernels/reference.js';
 export type { Layer, ParamView, ParamKind, ParamSpec } from './layers/layer.js';
@@ -20,11 +20,11 @@ export { ConvLayer } from './layers/conv.js';
 export { CombinationLayer, softmaxRows } from './layers/combination.js';
 export { SubsampleLayer } from './layers/subsample.js';
 export { FullLayer } from './layers/full.js';
-export { builtinNetwork, builtinNetworks, bouvrie, dlt, lenet5, learned } from './networks/builtin.js';
-export { summary } from './summary.js';
+export { builtinNetwork, builtinNetworks, bouvrie, dlt, lenet5, learned } from './recipes/builtin.js';
+export { summary } from './network/summary.js';
 export { VERSION } from './version.js';
 export { exportOnnx, checkOnnxModel, ONNX_OPSET, ONNX_INPUT, ONNX_OUTPUT, type ExportOptions } from './onnx/export.js';
-export { createNetwork, ReferenceNetwork, wasmSimdSupported, type BackendName, type BackendOptions, type TrainableNetwork } from './backend.js';
+export { createNetwork, ReferenceNetwork, wasmSimdSupported, type BackendName, type BackendOptions, type TrainableNetwork } from './network/backend.js';
 export { FastNetwork, createFastNetwork, type FastNetworkOptions } from './wasm/engine.js';
 // Model files (docs/MODEL-FORMAT.md). saveModel/loadModel use node:fs: they are in `convnotes/node`
 // (src/node.ts), outside this browser-safe entry point, like the data/ loaders and checkpoints.
@@ -42,7 +42,7 @@ export { paramViews, paramCount } from './model/views.js';
 export {
   builtinRecipes, builtinRecipe, resolveRecipe, recipeToJson, scheduledRate, RecipeError,
   type Recipe, type TrainingSpec, type RateStage, type SdlmSpec, type NormalisationName,
-} from './train/recipe.js';
+} from './recipes/recipe.js';
 export {
   train, Trainer, trainingCapacity, createTrainingNetwork, normalisation, initialState, estimateCurvature, DivergenceError,
   type EpochLog, type TrainingState, type Progress, type TrainerOptions,
@@ -50,9 +50,9 @@ export {
 export { evaluate, argmax, range, type Evaluable, type Evaluation } from './train/evaluate.js';
 // What a network says about patterns, as `convnotes predict` prints it and the ONNX graph outputs it:
 // classes, scores, and a cross-entropy network's probabilities (forward gives its logits).
-export { predict, probabilities, type Predictions } from './predict.js';
+export { predict, probabilities, type Predictions } from './network/predict.js';
 // The error every public function throws for an argument that is not what it takes (`path: expected …, got …`).
-export { ArgumentError } from './validate.js';
+export { ArgumentError } from './util/validate.js';
 // §4.1–4.2 the one float64 update (per-weight rates, momentum, decay; SDLM's rates are rates): what the
 // reference's update() and trainStep run. (sgdStep and sgdStepPerLayer, two more copies of it, are
 // removed: a backend's trainStep, or update() with its `rates` set per layer, does what they did.)

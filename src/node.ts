@@ -11,7 +11,7 @@ export { loadBundledDigits, BUNDLED_DIR, BUNDLED_SOURCE } from './data/bundled.j
 // A PNG file of a digit: its RGBA pixels, or its MNIST digit as a one-image dataset (data/images.ts).
 export { readPng, pngDigitDataset } from './data/png.js';
 // MNIST and Fashion-MNIST from their public mirrors, MD5-checked.
-export { downloadDataset, DATASETS, type DownloadOptions, type DatasetSource, type Fetch } from './cli/download.js';
+export { downloadDataset, DATASETS, DownloadError, type DownloadOptions, type DatasetSource, type Fetch } from './data/download.js';
 // Model files (docs/MODEL-FORMAT.md), written atomically.
 export { saveModel, loadModel } from './model/model-io.js';
 // Checkpoints: a model file with its recipe and training state, to resume training exactly.

@@ -1,15 +1,15 @@
 // `npm start` (`convnotes demo`): the notes' network, built, gradient-checked and trained for a few
 // hundred steps on real MNIST digits, saying what it does at each stage.
 import { UNIT } from '../data/dataset.js';
-import { gradientCheck } from '../gradcheck.js';
-import { Network } from '../network.js';
-import { builtinNetwork } from '../networks/builtin.js';
-import { Rng } from '../rng.js';
-import { summary } from '../summary.js';
+import { gradientCheck } from '../network/gradcheck.js';
+import { Network } from '../network/network.js';
+import { builtinNetwork } from '../recipes/builtin.js';
+import { Rng } from '../util/rng.js';
+import { summary } from '../network/summary.js';
 import { evaluate } from '../train/evaluate.js';
-import { loadTrainingData } from './train.js';
-import type { BackendName } from '../backend.js';
-import { resolveRecipe } from '../train/recipe.js';
+import { loadTrainingData } from '../data/bundled.js';
+import type { BackendName } from '../network/backend.js';
+import { resolveRecipe } from '../recipes/recipe.js';
 import { createTrainingNetwork, Trainer } from '../train/trainer.js';
 
 export interface DemoOptions {

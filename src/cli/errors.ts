@@ -1,9 +1,10 @@
 // Errors the command line reports as one line (`convnotes: <file or flag>: <problem>`) with exit code 1.
 // A stack trace is printed only with --verbose.
-import { DescriptionError } from '../description.js';
+import { DescriptionError } from '../network/description.js';
 import { DataError } from '../data/idx.js';
+import { DownloadError } from '../data/download.js';
 import { ModelFileError } from '../model/errors.js';
-import { RecipeError } from '../train/recipe.js';
+import { RecipeError } from '../recipes/recipe.js';
 import { DivergenceError } from '../train/trainer.js';
 
 export class CliError extends Error {
@@ -16,7 +17,7 @@ export class CliError extends Error {
 /** Errors that are the user's input, not a bug: reported without a stack trace. */
 export function isUserError(e: unknown): boolean {
   return e instanceof CliError || e instanceof DescriptionError || e instanceof DataError || e instanceof RangeError ||
-    e instanceof RecipeError || e instanceof ModelFileError || e instanceof DivergenceError;
+    e instanceof RecipeError || e instanceof ModelFileError || e instanceof DivergenceError || e instanceof DownloadError;
 }
 
 export function report(e: unknown, verbose: boolean): number {

@@ -1,13 +1,13 @@
 // `convnotes eval`: a model file on a test set: error rate, loss, confusion matrix.
 
-import { createNetwork, type BackendName } from '../backend.js';
-import { classCount } from '../loss.js';
+import { createNetwork, type BackendName } from '../network/backend.js';
+import { classCount } from '../network/loss.js';
 import { assertFiniteParams } from '../model/finite.js';
 import { loadModel } from '../model/model-io.js';
-import { resolveRecipe } from '../train/recipe.js';
+import { resolveRecipe } from '../recipes/recipe.js';
 import { evaluate, range } from '../train/evaluate.js';
 import { LECUN, UNIT } from '../data/dataset.js';
-import { loadTrainingData } from './train.js';
+import { loadTrainingData } from '../data/bundled.js';
 
 export interface EvalOptions {
   model: string;

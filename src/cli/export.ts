@@ -2,7 +2,7 @@
 // written to a temporary name and renamed.
 
 import { resolve } from 'node:path';
-import { writeFileAtomic } from '../atomic.js';
+import { writeFileAtomic } from '../util/atomic.js';
 import { assertFiniteParams } from '../model/finite.js';
 import { loadModel } from '../model/model-io.js';
 import { checkOnnxModel, exportOnnx, ONNX_OPSET } from '../onnx/export.js';

@@ -1,11 +1,8 @@
 // `convnotes gradcheck`: §4.4 finite-difference check of every parameter group of a network.
-import { fillBatch, UNIT } from '../data/dataset.js';
 import { loadSplit } from '../data/files.js';
-import { gradientCheck, type GradCheckResult } from '../gradcheck.js';
-import { Network } from '../network.js';
-import { Rng } from '../rng.js';
-import { CliError } from './errors.js';
-import { loadDescription } from './load.js';
+import { checkPatterns, gradientCheck, type GradCheckResult } from '../network/gradcheck.js';
+import { Network } from '../network/network.js';
+import { loadDescription } from '../recipes/load.js';
 
 export interface GradcheckOptions {
   recipe: string;
@@ -23,24 +20,8 @@ export interface GradcheckOptions {
 export function runGradcheck(o: GradcheckOptions): number {
   const d = loadDescription(o.recipe);
   const net = new Network(d);
-  const [maps, h, w] = d.input;
-  const x = new Float64Array(o.batch * net.inputSize);
-  let labels: ArrayLike<number>;
-  let source: string;
-  if (o.data !== undefined) {
-    // Real patterns: the first test images, grey levels scaled to [0, 1].
-    const test = loadSplit(o.data, 'test', net.classes);
-    if (maps !== 1) throw new CliError(`--data: the network takes ${maps} input maps, the images have 1`);
-    const l = new Uint8Array(o.batch);
-    fillBatch(test, Array.from({ length: o.batch }, (_, i) => i), 0, o.batch, h, w, UNIT, x, l);
-    labels = l;
-    source = `the first ${o.batch} test pattern(s) of ${test.source}`;
-  } else {
-    const rng = new Rng(o.seed);
-    for (let i = 0; i < x.length; i++) x[i] = rng.uniform();
-    labels = Array.from({ length: o.batch }, () => rng.int(net.classes));
-    source = `${o.batch} random pattern(s) (uniform in [0, 1), seed ${o.seed})`;
-  }
+  // real patterns (the first test images) with --data, else seeded random ones
+  const { x, labels, source } = checkPatterns(net, o.batch, o.seed, o.data !== undefined ? loadSplit(o.data, 'test', net.classes) : undefined);
   const started = Date.now();
   const r = gradientCheck(net, x, labels, o.batch, { maxPerGroup: o.maxPerGroup, seed: o.seed, method: o.method, epsilon: o.epsilon });
   const seconds = (Date.now() - started) / 1000;

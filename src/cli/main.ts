@@ -2,7 +2,7 @@
 // The `convnotes` command line.
 import { VERSION } from '../version.js';
 import { Command, Option } from 'commander';
-import { builtinNetwork, builtinNetworks } from '../networks/builtin.js';
+import { builtinNetwork, builtinNetworks } from '../recipes/builtin.js';
 import { runDemo } from './demo.js';
 import { runDownload } from './download.js';
 import { runInspect } from './inspect.js';
@@ -13,7 +13,7 @@ import { runEval } from './eval.js';
 import { runExport } from './export.js';
 import { runGradcheck } from './gradcheck.js';
 import { runTrain } from './train.js';
-import { builtinRecipe, builtinRecipes, recipeToJson } from '../train/recipe.js';
+import { builtinRecipe, builtinRecipes, recipeToJson } from '../recipes/recipe.js';
 import { nonNegativeInt, positiveInt, positiveNumber } from './options.js';
 
 

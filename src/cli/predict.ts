@@ -3,15 +3,14 @@
 // A PNG is made into an MNIST digit by the library (data/images.ts: the same function as the
 // playground's drawing), then placed and normalised by fillBatch exactly as IDX images are.
 
-import { createNetwork, type BackendName } from '../backend.js';
-import { fillBatch, LECUN, UNIT, type Dataset } from '../data/dataset.js';
+import { createNetwork, type BackendName } from '../network/backend.js';
+import { LECUN, UNIT, type Dataset } from '../data/dataset.js';
 import { readIdx } from '../data/files.js';
 import { pngDigitDataset } from '../data/png.js';
 import { assertFiniteParams } from '../model/finite.js';
 import { loadModel } from '../model/model-io.js';
-import { classCount } from '../loss.js';
-import { predict } from '../predict.js';
-import { resolveRecipe } from '../train/recipe.js';
+import { predictImages, type ImagePrediction } from '../network/predict.js';
+import { resolveRecipe } from '../recipes/recipe.js';
 import { CliError } from './errors.js';
 
 export interface PredictOptions {
@@ -25,13 +24,6 @@ export interface PredictOptions {
   json: boolean;
 }
 
-export interface Prediction {
-  index: number;
-  class: number;
-  scores: number[];
-  probabilities?: number[];
-}
-
 export async function runPredict(o: PredictOptions): Promise<number> {
   if ((o.input === undefined) === (o.png === undefined)) throw new CliError('predict: give either --input FILE.idx[.gz] or --png FILE.png');
   if (o.png !== undefined && (o.index !== undefined || o.count !== undefined)) throw new CliError('predict: --index and --count go with --input, not --png');
@@ -39,9 +31,6 @@ export async function runPredict(o: PredictOptions): Promise<number> {
   assertFiniteParams(o.model, m.description, m.params);
   const normalise = m.recipe ? resolveRecipe(m.recipe).normalise : 'unit';
   const d = m.description;
-  const [, height, width] = d.input;
-  const outputs = d.shapes[d.shapes.length - 1].reduce((a, b) => a * b, 1);
-  const classes = classCount(d, outputs);
 
   let data: Dataset;
   let indices: number[];
@@ -60,26 +49,13 @@ export async function runPredict(o: PredictOptions): Promise<number> {
     indices = [0];
   }
 
-  const capacity = Math.min(indices.length, 500);
-  const net = await createNetwork(d, { backend: o.backend, batch: capacity, threads: o.threads });
-  const predictions: Prediction[] = [];
+  const net = await createNetwork(d, { backend: o.backend, batch: Math.min(indices.length, 500), threads: o.threads });
+  let predictions: ImagePrediction[];
   try {
     net.setParams(m.params);
-    const x = net.params instanceof Float64Array ? new Float64Array(capacity * net.inputSize) : new Float32Array(capacity * net.inputSize);
-    const labels = new Uint8Array(capacity);
-    for (let start = 0; start < indices.length; start += capacity) {
-      const b = Math.min(capacity, indices.length - start);
-      fillBatch(data, indices, start, b, height, width, normalise === 'lecun' ? LECUN : UNIT, x, labels);
-      // the library's predict: class scores (the outputs, or −½‖y − code‖² for a network with class
-      // codes) and, for cross-entropy, their softmax
-      const r = predict(net, x, b);
-      for (let n = 0; n < b; n++) {
-        const row = (a: Float64Array) => Array.from(a.subarray(n * classes, (n + 1) * classes));
-        const p: Prediction = { index: indices[start + n], class: r.classes[n], scores: row(r.scores) };
-        if (r.probabilities) p.probabilities = row(r.probabilities);
-        predictions.push(p);
-      }
-    }
+    // the library's predict over the images: class scores (the outputs, or −½‖y − code‖² for a network
+    // with class codes) and, for cross-entropy, their softmax
+    predictions = predictImages(net, data, indices, normalise === 'lecun' ? LECUN : UNIT);
   } finally {
     await net.dispose();
   }

@@ -4,16 +4,16 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { SingleBar } from 'cli-progress';
-import type { BackendName, TrainableNetwork } from '../backend.js';
+import type { BackendName, TrainableNetwork } from '../network/backend.js';
 import { checkFits, type Dataset } from '../data/dataset.js';
-import { BUNDLED_SOURCE, loadBundledDigits } from '../data/bundled.js';
-import { cacheDir, defaultDataDir, holdsIdxSet, loadSplit } from '../data/files.js';
-import { classCount } from '../loss.js';
+import { loadTrainingData } from '../data/bundled.js';
+import { cacheDir, defaultDataDir, holdsIdxSet } from '../data/files.js';
+import { classCount } from '../network/loss.js';
 import { loadCheckpoint, restoreCheckpoint, saveCheckpoint, type Checkpoint } from '../train/checkpoint.js';
-import type { Recipe } from '../train/recipe.js';
+import type { Recipe } from '../recipes/recipe.js';
 import { createTrainingNetwork, train, type EpochLog, type Progress, type TrainingState } from '../train/trainer.js';
-import { downloadDataset } from './download.js';
-import { loadRecipe } from './load.js';
+import { downloadDataset } from '../data/download.js';
+import { loadRecipe } from '../recipes/load.js';
 
 export interface TrainCommandOptions {
   recipe: string;
@@ -30,30 +30,6 @@ export interface TrainCommandOptions {
   progress: boolean;
   /** Fetch MNIST into the cache when no data folder is found (npm start). */
   download?: boolean;
-}
-
-export interface LoadedData {
-  train: Dataset;
-  test: Dataset;
-  /** Where it came from, said to the user. */
-  origin: string;
-  /** The shipped digits rather than a full IDX set. */
-  bundled?: boolean;
-}
-
-/** --data DIR, else the default folder, else (when no folder was named) the shipped digits, saying so. */
-export function loadTrainingData(dir: string | undefined, classes: number, downloadNote = ''): LoadedData {
-  const folder = dir ?? defaultDataDir();
-  // the default folder counts only if it holds the whole set
-  if (dir === undefined && !holdsIdxSet(folder)) {
-    return {
-      ...loadBundledDigits(),
-      bundled: true,
-      origin: `${BUNDLED_SOURCE}: no MNIST at ${folder}${downloadNote}. For the full 60k/10k set put the four IDX files there, ` +
-        `point CONVNOTES_DATA or --data at a folder holding them, or run \`npx convnotes download mnist\``,
-    };
-  }
-  return { train: loadSplit(folder, 'train', classes), test: loadSplit(folder, 'test', classes), origin: folder };
 }
 
 /**

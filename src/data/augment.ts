@@ -9,10 +9,10 @@
 // Every output pixel p reads the source at A(p − c) + c + t + elastic(p) by bilinear interpolation,
 // with the background outside the image. Browser-safe; no allocation per pattern.
 
-import { Rng } from '../rng.js';
+import { Rng } from '../util/rng.js';
 import { checkBatchArguments, placePattern, type Dataset, type Normalisation } from './dataset.js';
-import { RecipeError, resolveAugment } from '../train/recipe.js';
-import * as check from '../validate.js';
+import { RecipeError, resolveAugment } from '../recipes/recipe.js';
+import * as check from '../util/validate.js';
 
 export interface ElasticSpec {
   sigma: number;

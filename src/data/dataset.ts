@@ -3,7 +3,7 @@
 
 // Browser-safe; reading the files from disk is src/data/files.ts.
 import { DataError, type IdxArray } from './idx.js';
-import * as check from '../validate.js';
+import * as check from '../util/validate.js';
 
 export interface Dataset {
   /** [count][rows][cols] grey levels 0–255. */

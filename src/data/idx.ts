@@ -6,7 +6,7 @@
 // file's real length before anything is allocated, so a corrupt header cannot ask for gigabytes.
 // Browser-safe: reading files (and un-gzipping them) is src/data/files.ts's job.
 
-import * as check from '../validate.js';
+import * as check from '../util/validate.js';
 
 /** A file that is not what it should be; the message names the file and the problem. */
 export class DataError extends Error {

@@ -10,7 +10,7 @@
 // 20 on its longer side; so the procedure maps an MNIST digit to itself, bit for bit.
 
 // Browser-safe; reading a PNG file is src/data/png.ts.
-import * as check from '../validate.js';
+import * as check from '../util/validate.js';
 
 /** The side of an MNIST image. */
 export const DIGIT_SIZE = 28;

@@ -4,7 +4,7 @@ import { PNG } from 'pngjs';
 import type { Dataset } from './dataset.js';
 import { DataError } from './idx.js';
 import { DIGIT_SIZE, mnistDigitFromRgba } from './images.js';
-import * as check from '../validate.js';
+import * as check from '../util/validate.js';
 
 /** A PNG file's pixels, RGBA (pngjs decodes every colour type and bit depth to 8-bit RGBA). */
 export function readPng(file: string): { rgba: Uint8Array; width: number; height: number } {

@@ -14,17 +14,17 @@
 //   entropy: Ω = −λ Σ_ij α_ij log α_ij   (minimal at one-hot columns)
 //   power:   Ω = λ Σ_ij α_ij^p, 0<p<1    (concave: minimal at the simplex's vertices)
 // The notes' l1 cannot work: under the softmax every α_ij > 0 and each column sums to 1, so
-// Σ|α| = J whatever c is, and ∂Ω/∂c = λ α_i (1 − Σ_k α_k) = 0. test/combination.test.ts shows the zero;
+// Σ|α| = J whatever c is, and ∂Ω/∂c = λ α_i (1 − Σ_k α_k) = 0. test/math/combination.test.ts shows the zero;
 // entropy and power act on the simplex and do make α sparse.
 //
 // Parameters: kernel [P][K][K] (P = inputs for shared, outputs·inputs for pair, kernel of pair (i, j)
 // at j·inputs + i), c [maps][inputs] (row j is the softmax's argument for output map j), convBias [maps].
 
-import { activationCode } from '../activation.js';
-import type { PenaltySpec, ResolvedCombination, Shape } from '../description.js';
+import { activationCode } from '../network/activation.js';
+import type { PenaltySpec, ResolvedCombination, Shape } from '../network/description.js';
 import type { Act, Kernels } from '../kernels/kernels.js';
-import { fillUniform, initBound } from '../init.js';
-import type { Rng } from '../rng.js';
+import { fillUniform, initBound } from '../network/init.js';
+import type { Rng } from '../util/rng.js';
 import { grow, squareInto, type Layer, type ParamSpec } from './layer.js';
 
 /** §3.3  α_i = exp(c_i) / Σ_k exp(c_k), for each of `rows` rows of length n (max subtracted for range). */
@@ -135,7 +135,7 @@ export class CombinationLayer implements Layer {
   }
 
   // §3.3  z_p = x_{in(p)} * k_p;  u_j = Σ_i α_ij z_{src(i,j)} + b_j;  x_j = f(u_j)
-  forward(k: Kernels, batch: number, x: Float64Array, y: Float64Array): void {
+  forward(ops: Kernels, batch: number, x: Float64Array, y: Float64Array): void {
     const [I, H, W] = this.inShape;
     const [J, Ho, Wo] = this.outShape;
     const K = this.spec.kernel;
@@ -146,37 +146,37 @@ export class CombinationLayer implements Layer {
     this.z.fill(0, 0, batch * P * S);
     for (let b = 0; b < batch; b++) {
       for (let p = 0; p < P; p++) {
-        k.convValid(x, (b * I + (p % I)) * H * W, H, W, this.kernel, p * KK, K, this.z, (b * P + p) * S);
+        ops.convValid(x, (b * I + (p % I)) * H * W, H, W, this.kernel, p * KK, K, this.z, (b * P + p) * S);
       }
       for (let j = 0; j < J; j++) {
         const yo = (b * J + j) * S;
         y.fill(this.bias[j], yo, yo + S);
-        for (let i = 0; i < I; i++) k.axpy(S, this.alpha[j * I + i], this.z, (b * P + this.source(i, j)) * S, y, yo);
+        for (let i = 0; i < I; i++) ops.axpy(S, this.alpha[j * I + i], this.z, (b * P + this.source(i, j)) * S, y, yo);
       }
     }
-    k.activate(this.act, y, 0, batch * J * S, y, 0);
+    ops.activate(this.act, y, 0, batch * J * S, y, 0);
   }
 
   // §3.3  ∂E/∂α_ij = Σ_uv (δ_j ∘ (x_i * k_i))_uv;   ∂E/∂c_i = α_i (∂E/∂α_i − Σ_k α_k ∂E/∂α_k)
   //       ∂E/∂z_src += α_ij δ_j, then z's kernel and input gradients as in a convolution layer (§3.1.1).
-  backward(k: Kernels, batch: number, x: Float64Array, y: Float64Array, dy: Float64Array, dx: Float64Array | null): void {
+  backward(ops: Kernels, batch: number, x: Float64Array, y: Float64Array, dy: Float64Array, dx: Float64Array | null): void {
     const [I, H, W] = this.inShape;
     const [J, Ho, Wo] = this.outShape;
     const K = this.spec.kernel;
     const KK = K * K;
     const S = Ho * Wo;
     const P = this.P;
-    k.activationBackward(this.act, y, 0, batch * J * S, dy, 0);
+    ops.activationBackward(this.act, y, 0, batch * J * S, dy, 0);
     this.gAlpha.fill(0);
     this.dz.fill(0, 0, batch * P * S);
     for (let b = 0; b < batch; b++) {
       for (let j = 0; j < J; j++) {
         const d = (b * J + j) * S;
-        this.dBias[j] += k.sum(dy, d, S);
+        this.dBias[j] += ops.sum(dy, d, S);
         for (let i = 0; i < I; i++) {
           const zo = (b * P + this.source(i, j)) * S;
-          this.gAlpha[j * I + i] += k.dot(S, dy, d, this.z, zo);
-          k.axpy(S, this.alpha[j * I + i], dy, d, this.dz, zo);
+          this.gAlpha[j * I + i] += ops.dot(S, dy, d, this.z, zo);
+          ops.axpy(S, this.alpha[j * I + i], dy, d, this.dz, zo);
         }
       }
     }
@@ -187,8 +187,8 @@ export class CombinationLayer implements Layer {
       for (let p = 0; p < P; p++) {
         const xi = (b * I + (p % I)) * H * W;
         const zo = (b * P + p) * S;
-        k.kernelGradient(x, xi, H, W, this.dz, zo, K, this.dKernel, p * KK);
-        if (dx) k.convFull(this.dz, zo, Ho, Wo, this.kernel, p * KK, K, dx, xi);
+        ops.kernelGradient(x, xi, H, W, this.dz, zo, K, this.dKernel, p * KK);
+        if (dx) ops.convFull(this.dz, zo, Ho, Wo, this.kernel, p * KK, K, dx, xi);
       }
     }
   }
@@ -205,15 +205,15 @@ export class CombinationLayer implements Layer {
   //               src(i,j) joins x_i to u_j, so (∂u_j/∂x)² = α_ij² k²)
   // The shared kernels (kernels: "shared") collect the terms of every output map that uses them.
   // h_z is kept in dz (backward's scratch). The §3.3.1 penalty is not included (data term only).
-  curvature(k: Kernels, batch: number, x: Float64Array, y: Float64Array, hy: Float64Array, hx: Float64Array | null): void {
+  curvature(ops: Kernels, batch: number, x: Float64Array, y: Float64Array, hy: Float64Array, hx: Float64Array | null): void {
     const [I, H, W] = this.inShape;
     const [J, Ho, Wo] = this.outShape;
     const K = this.spec.kernel;
     const KK = K * K;
     const S = Ho * Wo;
     const P = this.P;
-    k.activationBackward(this.act, y, 0, batch * J * S, hy, 0);
-    k.activationBackward(this.act, y, 0, batch * J * S, hy, 0);
+    ops.activationBackward(this.act, y, 0, batch * J * S, hy, 0);
+    ops.activationBackward(this.act, y, 0, batch * J * S, hy, 0);
     this.zMean = grow(this.zMean, S);
     this.zDev = grow(this.zDev, S);
     const zMean = this.zMean;
@@ -222,9 +222,9 @@ export class CombinationLayer implements Layer {
     for (let b = 0; b < batch; b++) {
       for (let j = 0; j < J; j++) {
         const d = (b * J + j) * S;
-        this.dBias[j] += k.sum(hy, d, S);
+        this.dBias[j] += ops.sum(hy, d, S);
         zMean.fill(0, 0, S);
-        for (let i = 0; i < I; i++) k.axpy(S, this.alpha[j * I + i], this.z, (b * P + this.source(i, j)) * S, zMean, 0);
+        for (let i = 0; i < I; i++) ops.axpy(S, this.alpha[j * I + i], this.z, (b * P + this.source(i, j)) * S, zMean, 0);
         for (let l = 0; l < I; l++) {
           const a2 = this.alpha[j * I + l] * this.alpha[j * I + l];
           const zo = (b * P + this.source(l, j)) * S;
@@ -232,8 +232,8 @@ export class CombinationLayer implements Layer {
             const e = this.z[zo + s] - zMean[s];
             zDev[s] = e * e;
           }
-          this.dc[j * I + l] += a2 * k.dot(S, hy, d, zDev, 0);
-          k.axpy(S, a2, hy, d, this.dz, zo);
+          this.dc[j * I + l] += a2 * ops.dot(S, hy, d, zDev, 0);
+          ops.axpy(S, a2, hy, d, this.dz, zo);
         }
       }
     }
@@ -248,8 +248,8 @@ export class CombinationLayer implements Layer {
       for (let p = 0; p < P; p++) {
         const xi = (b * I + (p % I)) * H * W;
         const zo = (b * P + p) * S;
-        k.kernelGradient(this.xSquared, xi, H, W, this.dz, zo, K, this.dKernel, p * KK);
-        if (hx) k.convFull(this.dz, zo, Ho, Wo, this.kSquared, p * KK, K, hx, xi);
+        ops.kernelGradient(this.xSquared, xi, H, W, this.dz, zo, K, this.dKernel, p * KK);
+        if (hx) ops.convFull(this.dz, zo, Ho, Wo, this.kSquared, p * KK, K, hx, xi);
       }
     }
   }

@@ -10,14 +10,14 @@
 // an exporter flips each kernel by 180°.
 //
 // Parameters: kernel [connections][K][K] (connection order: output map, then input map; see
-// connections.ts), convBias [maps].
+// network/connections.ts), convBias [maps].
 
-import { activationCode } from '../activation.js';
-import { compileConnections, type Connections } from '../connections.js';
-import type { ResolvedConv, Shape } from '../description.js';
+import { activationCode } from '../network/activation.js';
+import { compileConnections, type Connections } from '../network/connections.js';
+import type { ResolvedConv, Shape } from '../network/description.js';
 import type { Act, Kernels } from '../kernels/kernels.js';
-import { fillUniform, initBound } from '../init.js';
-import type { Rng } from '../rng.js';
+import { fillUniform, initBound } from '../network/init.js';
+import type { Rng } from '../util/rng.js';
 import { grow, squareInto, type Layer, type ParamSpec } from './layer.js';
 
 /** §3.1 a convolution's parameters, in the flat array's order: its kernels k_ij (one per connection), its biases b_j. */
@@ -75,7 +75,7 @@ export class ConvLayer implements Layer {
   reserve(): void {}
 
   // §3.1  u_j = Σ_{i∈M_j} x_i * k_ij + b_j,   x_j = f(u_j)
-  forward(k: Kernels, batch: number, x: Float64Array, y: Float64Array): void {
+  forward(ops: Kernels, batch: number, x: Float64Array, y: Float64Array): void {
     const [I, H, W] = this.inShape;
     const [J, Ho, Wo] = this.outShape;
     const K = this.spec.kernel;
@@ -86,31 +86,31 @@ export class ConvLayer implements Layer {
         const yo = (b * J + j) * Ho * Wo;
         y.fill(this.bias[j], yo, yo + Ho * Wo);
         for (let c = start[j]; c < start[j + 1]; c++) {
-          k.convValid(x, (b * I + input[c]) * H * W, H, W, this.kernel, c * KK, K, y, yo);
+          ops.convValid(x, (b * I + input[c]) * H * W, H, W, this.kernel, c * KK, K, y, yo);
         }
       }
     }
-    k.activate(this.act, y, 0, batch * J * Ho * Wo, y, 0);
+    ops.activate(this.act, y, 0, batch * J * Ho * Wo, y, 0);
   }
 
   // §3.1.1  δ_j = ∂E/∂x_j ∘ f'(u_j);  ∂E/∂b_j = Σ_uv (δ_j)_uv;  ∂E/∂k_ij = Σ_uv (δ_j)_uv (p_i)_uv
   // §3.2.1  ∂E/∂x_i = Σ_{j : i∈M_j} conv2(δ_j, rot180(k_ij), 'full')
-  backward(k: Kernels, batch: number, x: Float64Array, y: Float64Array, dy: Float64Array, dx: Float64Array | null): void {
+  backward(ops: Kernels, batch: number, x: Float64Array, y: Float64Array, dy: Float64Array, dx: Float64Array | null): void {
     const [I, H, W] = this.inShape;
     const [J, Ho, Wo] = this.outShape;
     const K = this.spec.kernel;
     const KK = K * K;
     const { input, start } = this.connections;
-    k.activationBackward(this.act, y, 0, batch * J * Ho * Wo, dy, 0);
+    ops.activationBackward(this.act, y, 0, batch * J * Ho * Wo, dy, 0);
     if (dx) dx.fill(0, 0, batch * I * H * W);
     for (let b = 0; b < batch; b++) {
       for (let j = 0; j < J; j++) {
         const d = (b * J + j) * Ho * Wo;
-        this.dBias[j] += k.sum(dy, d, Ho * Wo);
+        this.dBias[j] += ops.sum(dy, d, Ho * Wo);
         for (let c = start[j]; c < start[j + 1]; c++) {
           const xi = (b * I + input[c]) * H * W;
-          k.kernelGradient(x, xi, H, W, dy, d, K, this.dKernel, c * KK);
-          if (dx) k.convFull(dy, d, Ho, Wo, this.kernel, c * KK, K, dx, xi);
+          ops.kernelGradient(x, xi, H, W, dy, d, K, this.dKernel, c * KK);
+          if (dx) ops.convFull(dy, d, Ho, Wo, this.kernel, c * KK, K, dx, xi);
         }
       }
     }
@@ -123,14 +123,14 @@ export class ConvLayer implements Layer {
   //   h_{b_j}  = Σ_uv (h_u)_uv
   //   h_{x_i}  = Σ_{j : i∈M_j} conv2(h_u_j, rot180(k_ij²), 'full')       (convFull with k², §3.2.1)
   // Shared weights collect the terms of every unit (and pattern) that uses them.
-  curvature(k: Kernels, batch: number, x: Float64Array, y: Float64Array, hy: Float64Array, hx: Float64Array | null): void {
+  curvature(ops: Kernels, batch: number, x: Float64Array, y: Float64Array, hy: Float64Array, hx: Float64Array | null): void {
     const [I, H, W] = this.inShape;
     const [J, Ho, Wo] = this.outShape;
     const K = this.spec.kernel;
     const KK = K * K;
     const { input, start, count } = this.connections;
-    k.activationBackward(this.act, y, 0, batch * J * Ho * Wo, hy, 0);
-    k.activationBackward(this.act, y, 0, batch * J * Ho * Wo, hy, 0);
+    ops.activationBackward(this.act, y, 0, batch * J * Ho * Wo, hy, 0);
+    ops.activationBackward(this.act, y, 0, batch * J * Ho * Wo, hy, 0);
     this.xSquared = grow(this.xSquared, batch * I * H * W);
     squareInto(x, 0, batch * I * H * W, this.xSquared, 0);
     if (hx) {
@@ -141,11 +141,11 @@ export class ConvLayer implements Layer {
     for (let b = 0; b < batch; b++) {
       for (let j = 0; j < J; j++) {
         const d = (b * J + j) * Ho * Wo;
-        this.dBias[j] += k.sum(hy, d, Ho * Wo);
+        this.dBias[j] += ops.sum(hy, d, Ho * Wo);
         for (let c = start[j]; c < start[j + 1]; c++) {
           const xi = (b * I + input[c]) * H * W;
-          k.kernelGradient(this.xSquared, xi, H, W, hy, d, K, this.dKernel, c * KK);
-          if (hx) k.convFull(hy, d, Ho, Wo, this.kSquared, c * KK, K, hx, xi);
+          ops.kernelGradient(this.xSquared, xi, H, W, hy, d, K, this.dKernel, c * KK);
+          if (hx) ops.convFull(hy, d, Ho, Wo, this.kSquared, c * KK, K, hx, xi);
         }
       }
     }

@@ -14,8 +14,8 @@
 // h_x = Σ_units (∂u/∂x)² h_u for its inputs into `hx` unless hx is null. Penalties are not included.
 
 import type { Kernels } from '../kernels/kernels.js';
-import type { Rng } from '../rng.js';
-import type { LayerType, Shape } from '../description.js';
+import type { Rng } from '../util/rng.js';
+import type { LayerType, Shape } from '../network/description.js';
 
 /** Parameter kinds, reported separately by gradient checks and addressable by optimisers. */
 export type ParamKind = 'kernel' | 'convBias' | 'c' | 'beta' | 'subsampleBias' | 'weights' | 'bias';
@@ -52,13 +52,13 @@ export interface Layer {
   initialise(rng: Rng): void;
   /** Makes room in the layer's own scratch buffers for `batch` patterns. */
   reserve(batch: number): void;
-  forward(k: Kernels, batch: number, x: Float64Array, y: Float64Array): void;
-  backward(k: Kernels, batch: number, x: Float64Array, y: Float64Array, dy: Float64Array, dx: Float64Array | null): void;
+  forward(ops: Kernels, batch: number, x: Float64Array, y: Float64Array): void;
+  backward(ops: Kernels, batch: number, x: Float64Array, y: Float64Array, dy: Float64Array, dx: Float64Array | null): void;
   /**
    * §4.2 the diagonal Gauss-Newton pass (LeCun's stochastic diagonal Levenberg-Marquardt): like
    * backward, with squared derivatives, squared weights and squared inputs (see the header above).
    */
-  curvature(k: Kernels, batch: number, x: Float64Array, y: Float64Array, hy: Float64Array, hx: Float64Array | null): void;
+  curvature(ops: Kernels, batch: number, x: Float64Array, y: Float64Array, hy: Float64Array, hx: Float64Array | null): void;
   /** An extra term Ω of the objective (§3.3.1); adds ∂Ω/∂θ into the gradients when `accumulate`. */
   penalty?(accumulate: boolean): number;
 }

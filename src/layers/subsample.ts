@@ -11,10 +11,10 @@
 //
 // Parameters (those switched on): beta [maps], subsampleBias [maps].
 
-import { activationCode } from '../activation.js';
-import type { ResolvedSubsample, Shape } from '../description.js';
+import { activationCode } from '../network/activation.js';
+import type { ResolvedSubsample, Shape } from '../network/description.js';
 import type { Act, Kernels } from '../kernels/kernels.js';
-import type { Rng } from '../rng.js';
+import type { Rng } from '../util/rng.js';
 import { grow, squareInto, type Layer, type ParamSpec } from './layer.js';
 
 /** §3.2 a subsampling layer's parameters, in the flat array's order: β_j when trainable, b_j when it has biases. */
@@ -74,7 +74,7 @@ export class SubsampleLayer implements Layer {
   }
 
   // §3.2  d_j = down(x_j),  u_j = β_j d_j + b_j,  x_j = f(u_j)
-  forward(k: Kernels, batch: number, x: Float64Array, y: Float64Array): void {
+  forward(ops: Kernels, batch: number, x: Float64Array, y: Float64Array): void {
     const [J, H, W] = this.inShape;
     const [, Ho, Wo] = this.outShape;
     const n = this.spec.factor;
@@ -83,32 +83,32 @@ export class SubsampleLayer implements Layer {
     for (let b = 0; b < batch; b++) {
       for (let j = 0; j < J; j++) {
         const m = b * J + j;
-        if (decimate) k.downDecimate(x, m * H * W, H, W, n, this.downed, m * S);
-        else k.downSum(x, m * H * W, H, W, n, this.downed, m * S);
+        if (decimate) ops.downDecimate(x, m * H * W, H, W, n, this.downed, m * S);
+        else ops.downSum(x, m * H * W, H, W, n, this.downed, m * S);
         y.fill(this.bias[j], m * S, (m + 1) * S);
-        k.axpy(S, this.beta[j], this.downed, m * S, y, m * S);
+        ops.axpy(S, this.beta[j], this.downed, m * S, y, m * S);
       }
     }
-    k.activate(this.act, y, 0, batch * J * S, y, 0);
+    ops.activate(this.act, y, 0, batch * J * S, y, 0);
   }
 
   // §3.2.1  δ_j = ∂E/∂x_j ∘ f'(u_j);  ∂E/∂b_j = Σ_uv (δ_j)_uv;  ∂E/∂β_j = Σ_uv (δ_j ∘ d_j)_uv
   // §3.1.1  the previous layer receives ∂E/∂x^{ℓ-1}_j = β_j up(δ_j) (it multiplies in its own f').
-  backward(k: Kernels, batch: number, _x: Float64Array, y: Float64Array, dy: Float64Array, dx: Float64Array | null): void {
+  backward(ops: Kernels, batch: number, _x: Float64Array, y: Float64Array, dy: Float64Array, dx: Float64Array | null): void {
     const [J, H, W] = this.inShape;
     const [, Ho, Wo] = this.outShape;
     const n = this.spec.factor;
     const S = Ho * Wo;
     const decimate = this.spec.down === 'decimate';
-    k.activationBackward(this.act, y, 0, batch * J * S, dy, 0);
+    ops.activationBackward(this.act, y, 0, batch * J * S, dy, 0);
     for (let b = 0; b < batch; b++) {
       for (let j = 0; j < J; j++) {
         const m = b * J + j;
-        if (this.dBias) this.dBias[j] += k.sum(dy, m * S, S);
-        if (this.dBeta) this.dBeta[j] += k.dot(S, dy, m * S, this.downed, m * S);
+        if (this.dBias) this.dBias[j] += ops.sum(dy, m * S, S);
+        if (this.dBeta) this.dBeta[j] += ops.dot(S, dy, m * S, this.downed, m * S);
         if (!dx) continue;
-        if (decimate) k.upDecimate(dy, m * S, Ho, Wo, n, this.beta[j], dx, m * H * W);
-        else k.upSum(dy, m * S, Ho, Wo, n, this.beta[j], dx, m * H * W);
+        if (decimate) ops.upDecimate(dy, m * S, Ho, Wo, n, this.beta[j], dx, m * H * W);
+        else ops.upSum(dy, m * S, Ho, Wo, n, this.beta[j], dx, m * H * W);
       }
     }
   }
@@ -119,27 +119,27 @@ export class SubsampleLayer implements Layer {
   //   h_u = f'(u)² h_y;   h_{β_j} = Σ_uv (d_j² ∘ h_u)_uv;   h_{b_j} = Σ_uv (h_u)_uv
   //   h_x = β_j² up(h_u)  (sum: every x of a block meets one unit with weight β_j)
   //   h_x = β_j² h_u at the kept samples, 0 elsewhere                          (decimate)
-  curvature(k: Kernels, batch: number, _x: Float64Array, y: Float64Array, hy: Float64Array, hx: Float64Array | null): void {
+  curvature(ops: Kernels, batch: number, _x: Float64Array, y: Float64Array, hy: Float64Array, hx: Float64Array | null): void {
     const [J, H, W] = this.inShape;
     const [, Ho, Wo] = this.outShape;
     const n = this.spec.factor;
     const S = Ho * Wo;
     const decimate = this.spec.down === 'decimate';
-    k.activationBackward(this.act, y, 0, batch * J * S, hy, 0);
-    k.activationBackward(this.act, y, 0, batch * J * S, hy, 0);
+    ops.activationBackward(this.act, y, 0, batch * J * S, hy, 0);
+    ops.activationBackward(this.act, y, 0, batch * J * S, hy, 0);
     this.dSquared = grow(this.dSquared, S);
     for (let b = 0; b < batch; b++) {
       for (let j = 0; j < J; j++) {
         const m = b * J + j;
-        if (this.dBias) this.dBias[j] += k.sum(hy, m * S, S);
+        if (this.dBias) this.dBias[j] += ops.sum(hy, m * S, S);
         if (this.dBeta) {
           squareInto(this.downed, m * S, S, this.dSquared, 0);
-          this.dBeta[j] += k.dot(S, hy, m * S, this.dSquared, 0);
+          this.dBeta[j] += ops.dot(S, hy, m * S, this.dSquared, 0);
         }
         if (!hx) continue;
         const beta2 = this.beta[j] * this.beta[j];
-        if (decimate) k.upDecimate(hy, m * S, Ho, Wo, n, beta2, hx, m * H * W);
-        else k.upSum(hy, m * S, Ho, Wo, n, beta2, hx, m * H * W);
+        if (decimate) ops.upDecimate(hy, m * S, Ho, Wo, n, beta2, hx, m * H * W);
+        else ops.upSum(hy, m * S, Ho, Wo, n, beta2, hx, m * H * W);
       }
     }
   }

@@ -2,7 +2,7 @@
 // may hold NaN or ±Infinity. Using it would print a NaN loss or NaN scores; the commands that read a
 // model (eval, predict, export) refuse it instead, naming the tensor. Browser-safe.
 
-import type { ResolvedDescription } from '../description.js';
+import type { ResolvedDescription } from '../network/description.js';
 import { ModelFileError } from './errors.js';
 import type { ParamArray } from './model-file.js';
 import { paramViews } from './views.js';

@@ -7,7 +7,7 @@
 
 import {
   DescriptionError, isResolvedDescription, resolveDescription, type NetworkDescription, type ResolvedDescription,
-} from '../description.js';
+} from '../network/description.js';
 import type { ParamView } from '../layers/layer.js';
 import { ModelFileError } from './errors.js';
 import { decodeSafetensors, encodeSafetensors, type Tensor } from './safetensors.js';

@@ -1,10 +1,10 @@
 // Model files on disk (Node only; model-file.ts and safetensors.ts stay browser-safe).
 //
-// saveModel never leaves a half-written model where a good one was (src/atomic.ts: a temporary file in
+// saveModel never leaves a half-written model where a good one was (src/util/atomic.ts: a temporary file in
 // the same directory, fsynced, renamed over the target, the directory fsynced).
 
 import { readFileSync, statSync } from 'node:fs';
-import { writeFileAtomic } from '../atomic.js';
+import { writeFileAtomic } from '../util/atomic.js';
 import { ModelFileError } from './errors.js';
 import { decodeModel, encodeModel, type LoadedModel, type ModelFile } from './model-file.js';
 

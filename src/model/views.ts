@@ -1,17 +1,17 @@
 // The parameter layout a description implies, worked out without building a Network: no parameter
 // arrays, no initialisation, no layer buffers; each layer's part is its layer file's *ParamSpecs, which
 // the layer itself uses too. A model file is checked against it before anything is
-// allocated from the description. test/model-file.test.ts holds it equal to Network.views for every
+// allocated from the description. test/formats/model-file.test.ts holds it equal to Network.views for every
 // built-in and every random test network, so the two cannot drift apart unnoticed.
 
-import { inputSets } from '../connections.js';
-import { isResolvedDescription, type ResolvedDescription, type Shape } from '../description.js';
+import { inputSets } from '../network/connections.js';
+import { isResolvedDescription, type ResolvedDescription, type Shape } from '../network/description.js';
 import { combinationParamSpecs } from '../layers/combination.js';
 import { convParamSpecs } from '../layers/conv.js';
 import { fullParamSpecs } from '../layers/full.js';
 import type { ParamKind, ParamSpec, ParamView } from '../layers/layer.js';
 import { subsampleParamSpecs } from '../layers/subsample.js';
-import * as check from '../validate.js';
+import * as check from '../util/validate.js';
 
 /** The named slices of the flat parameter array, in Network's order (layer by layer, paramSpecs order). */
 export function paramViews(d: ResolvedDescription): ParamView[] {

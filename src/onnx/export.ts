@@ -19,8 +19,8 @@
 // The graph declares every initializer and the shape of every intermediate (value_info), so ONNX
 // Runtime and checkers can verify it; `checkOnnxModel` checks the same rules from Node.
 
-import { compileConnections } from '../connections.js';
-import type { ActivationName, ResolvedDescription, Shape } from '../description.js';
+import { compileConnections } from '../network/connections.js';
+import type { ActivationName, ResolvedDescription, Shape } from '../network/description.js';
 import { softmaxRows } from '../layers/combination.js';
 import { paramViews } from '../model/views.js';
 import { VERSION } from '../version.js';

@@ -4,11 +4,11 @@
 // `convnotes train` writes at every epoch end and `convnotes train --resume` reads; any model file is
 // also a checkpoint's weights (loadModel reads both).
 
-import type { TrainableNetwork } from '../backend.js';
+import type { TrainableNetwork } from '../network/backend.js';
 import { ModelFileError } from '../model/errors.js';
 import type { ParamArray } from '../model/model-file.js';
 import { loadModel, saveModel } from '../model/model-io.js';
-import { recipeToJson, resolveRecipe, type Recipe } from './recipe.js';
+import { recipeToJson, resolveRecipe, type Recipe } from '../recipes/recipe.js';
 import type { TrainingState } from './trainer.js';
 
 /** A checkpoint as read back. */

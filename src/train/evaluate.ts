@@ -1,8 +1,8 @@
 // Error rate, mean loss and confusion matrix of a network on a set of patterns, on either backend.
 import { checkDataset, checkIndices, checkLabels, checkNormalisation, fillBatch, type Dataset, type Normalisation } from '../data/dataset.js';
-import type { ResolvedDescription } from '../description.js';
-import { classCount, lossAndGradient, predictClass } from '../loss.js';
-import * as check from '../validate.js';
+import type { ResolvedDescription } from '../network/description.js';
+import { classCount, lossAndGradient, predictClass } from '../network/loss.js';
+import * as check from '../util/validate.js';
 
 /** What evaluation needs of a network: a forward pass over up to `capacity` patterns. */
 export interface Evaluable {

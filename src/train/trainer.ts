@@ -12,12 +12,12 @@
 
 import { Augmenter, fillDistortedBatch, smoothingRadius } from '../data/augment.js';
 import { checkDataset, checkLabels, checkNormalisation, fillBatch, LECUN, UNIT, type Dataset, type Normalisation } from '../data/dataset.js';
-import { checkTrainable, createNetwork, distortsItself, type BackendName, type DistortingNetwork, type TrainableNetwork } from '../backend.js';
-import { Network } from '../network.js';
-import { Rng } from '../rng.js';
+import { checkTrainable, createNetwork, distortsItself, type BackendName, type DistortingNetwork, type TrainableNetwork } from '../network/backend.js';
+import { Network } from '../network/network.js';
+import { Rng } from '../util/rng.js';
 import { evaluate, range } from './evaluate.js';
-import { checkRecipe, RecipeError, scheduledRate, type Recipe } from './recipe.js';
-import * as check from '../validate.js';
+import { checkRecipe, RecipeError, scheduledRate, type Recipe } from '../recipes/recipe.js';
+import * as check from '../util/validate.js';
 
 export interface EpochLog {
   /** 1-based. */

@@ -1,13 +1,13 @@
 // §4.1–4.2 the parameter update of the float64 backend: the one loop every float64 step runs (the
 // trainer through the reference backend's update(), Network.trainStep with unit rates). The wasm
 // engine runs the same formula in float32 (sgd_update, assembly/update.ts), held to this one by
-// test/update.test.ts. Every weight has its own rate multiplier r_k: 1, a per-layer rate, or LeCun's
+// test/math/update.test.ts. Every weight has its own rate multiplier r_k: 1, a per-layer rate, or LeCun's
 // stochastic diagonal Levenberg-Marquardt m_layer/(μ + h_kk).
 //   step_k = η r_k (g_k + λ θ_k);  momentum m > 0: v_k ← m v_k − step_k, θ_k ← θ_k + v_k;  else θ_k ← θ_k − step_k
 // (m = 0 leaves the velocities untouched, so a checkpoint's velocities are those of the last momentum step.)
 // Specification: docs/SPEC.md §4.1 and §4.2.
 
-import * as check from '../validate.js';
+import * as check from '../util/validate.js';
 
 /**
  * The update with no argument checks, for callers that own their arrays (all params.length long;

@@ -1,7 +1,7 @@
 // The numbers the host and the wasm kernels agree on: ONE file compiled by both sides. The
 // AssemblyScript kernels (assembly/) import it, and so does the host (src/wasm/, through abi.ts).
 // Plain `export const NAME = <integer>` only, which is valid TypeScript and valid AssemblyScript (an
-// i32 there): no types, no imports. test/wasm-abi.test.ts holds the rest of the ABI to these.
+// i32 there): no types, no imports. test/math/wasm-abi.test.ts holds the rest of the ABI to these.
 
 // Activation codes (`act` of every layer kernel); the same values as Act in src/kernels/kernels.ts.
 export const ACT_IDENTITY = 0;

@@ -35,7 +35,7 @@ export interface WasmExports {
   matmul(M: number, N: number, K: number, A: Address, B: Address, C: Address): void;
 }
 
-/** The export names, as the module must have them (test/wasm-abi.test.ts checks it does). */
+/** The export names, as the module must have them (test/math/wasm-abi.test.ts checks it does). */
 export const WASM_EXPORTS: readonly (keyof WasmExports)[] = [
   'conv_forward', 'conv_backward', 'subsample_forward', 'subsample_backward', 'full_forward', 'full_backward',
   'loss_forward_backward', 'reduce_chunks', 'sgd_update', 'distort_patterns', 'activate', 'activation_backward', 'matmul',

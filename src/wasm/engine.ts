@@ -2,11 +2,11 @@
 // more threads. Same description, same flat parameter layout and same initial values as the float64
 // reference `Network` (from which it takes them), so the two can be compared number by number.
 
-import { resolveDescription, isResolvedDescription, type NetworkDescription, type PenaltySpec, type ResolvedDescription } from '../description.js';
+import { resolveDescription, isResolvedDescription, type NetworkDescription, type PenaltySpec, type ResolvedDescription } from '../network/description.js';
 import type { ParamView } from '../layers/layer.js';
 import { combinationPenalty, softmaxBackwardRow, softmaxRows } from '../layers/combination.js';
-import type { Labels } from '../loss.js';
-import { Network } from '../network.js';
+import type { Labels } from '../network/loss.js';
+import { Network } from '../network/network.js';
 import { createMemory, instantiate, loadKernelsModule, sharedMemorySupported, type WasmExports, type WasmKernelsModule } from './module.js';
 import { nodeBuiltin } from './abi.js';
 import workerSource from '../../wasm/worker-web.js';
@@ -23,8 +23,8 @@ import {
 import { Augmenter } from '../data/augment.js';
 import type { Dataset, Normalisation } from '../data/dataset.js';
 import { DataError } from '../data/idx.js';
-import { checkBackendOptions, checkUpdate, type DistortingNetwork } from '../backend.js';
-import * as check from '../validate.js';
+import { checkBackendOptions, checkUpdate, type DistortingNetwork } from '../network/backend.js';
+import * as check from '../util/validate.js';
 
 export interface FastNetworkOptions {
   /** Largest batch the network will be given (memory is laid out for it once). */
@@ -376,7 +376,7 @@ export class FastNetwork implements DistortingNetwork {
 
   /**
    * Forward pass; returns the outputs [batch][outputs] (a view, valid until the next pass): the last
-   * layer's values, logits for a cross-entropy network (predict() in predict.ts gives probabilities).
+   * layer's values, logits for a cross-entropy network (predict() in network/predict.ts gives probabilities).
    */
   forward(input: ArrayLike<number> | null, batch: number): Float32Array {
     this.load(input, batch);

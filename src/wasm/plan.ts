@@ -9,10 +9,10 @@
 //
 // The plan is plain data (numbers and arrays), so it can be posted to worker threads.
 
-import type { ResolvedDescription } from '../description.js';
-import { activationCode } from '../activation.js';
-import { compileConnections } from '../connections.js';
-import { shapeSize } from '../description.js';
+import type { ResolvedDescription } from '../network/description.js';
+import { activationCode } from '../network/activation.js';
+import { compileConnections } from '../network/connections.js';
+import { shapeSize } from '../network/description.js';
 import type { ParamKind, ParamView } from '../layers/layer.js';
 import { paramOf } from '../model/views.js';
 import { ACT_IDENTITY, DOWN_DECIMATE, DOWN_SUM, LOSS_CROSS_ENTROPY, LOSS_MSE, PATTERN_WORDS } from './abi-constants.js';

@@ -3,8 +3,8 @@
 // activation, both down() kinds, β fixed and trainable, b on and off. Maps are never square, so a
 // transposed index cannot pass unnoticed.
 
-import type { ActivationName, LayerDescription, NetworkDescription, PenaltyName } from '../../src/description.js';
-import { Rng } from '../../src/rng.js';
+import type { ActivationName, LayerDescription, NetworkDescription, PenaltyName } from '../../src/network/description.js';
+import { Rng } from '../../src/util/rng.js';
 
 const ACTS: ActivationName[] = ['sigmoid', 'tanh', 'lecun', 'identity', 'relu'];
 const TABLES = ['all', 'pairs', 'triplets', 'explicit'] as const;

@@ -1,0 +1,290 @@
+// A recipe: a network description and how to train it (§4): batch size (online, mini-batch or full
+// batch, §4.1), a rate schedule, per-layer rates and LeCun's stochastic diagonal Levenberg-Marquardt
+// (§4.2), momentum, weight decay, and the input normalisation. Recipes are JSON; the built-in ones are
+// the files in src/recipes/, usable by name and as templates (`convnotes recipe NAME`).
+// Specification: docs/SPEC.md §4.
+//
+// Validation mirrors the description's: a RecipeError names the field by its path
+// (`training.rate[2].epochs`) and says what was expected.
+
+import type { AugmentSpec } from '../data/augment.js';
+import { DescriptionError, isResolvedDescription, resolveDescription, type NetworkDescription, type ResolvedDescription } from '../network/description.js';
+import { builtinNetworks } from './builtin.js';
+import bouvrie from './bouvrie.json' with { type: 'json' };
+import dlt from './dlt.json' with { type: 'json' };
+import learned from './learned.json' with { type: 'json' };
+import lenet5Distort from './lenet5-distort.json' with { type: 'json' };
+import simard from './simard.json' with { type: 'json' };
+import simardWide from './simard-wide.json' with { type: 'json' };
+import lenet5 from './lenet5.json' with { type: 'json' };
+import * as check from '../util/validate.js';
+
+export const builtinRecipes: Record<string, unknown> = { dlt, bouvrie, lenet5, learned, 'lenet5-distort': lenet5Distort, simard, 'simard-wide': simardWide };
+
+export type NormalisationName = 'unit' | 'lecun';
+
+/** One stage of a rate schedule: `rate` for `epochs` epochs (the last stage: for the rest). */
+export interface RateStage {
+  epochs: number;
+  rate: number;
+}
+
+export interface SdlmSpec {
+  /** μ of ε/(μ + h_kk): keeps the rate bounded where the curvature is tiny. */
+  mu: number;
+  /** Patterns h_kk is estimated on before each epoch (LeCun et al. used 500). */
+  samples: number;
+}
+
+export interface TrainingSpec {
+  epochs: number;
+  /** Patterns per update: 1 is online (§4.1), 0 is the whole training set (full batch). */
+  batch: number;
+  /** Rate per epoch: a constant or stages. With SDLM it is ε of ε/(μ + h_kk). */
+  schedule: RateStage[];
+  /** Multipliers of the rate by layer name (§4.2: lower layers often want larger rates). */
+  layerRates: Record<string, number>;
+  momentum: number;
+  weightDecay: number;
+  sdlm: SdlmSpec | null;
+  shuffle: boolean;
+}
+
+export interface Recipe {
+  name: string;
+  network: ResolvedDescription;
+  normalise: NormalisationName;
+  /** Distortions of the training images, drawn afresh for every pattern (none: null). */
+  augment: AugmentSpec | null;
+  training: TrainingSpec;
+}
+
+export class RecipeError extends Error {
+  constructor(readonly path: string, message: string) {
+    super(`${path}: ${message}`);
+    this.name = 'RecipeError';
+  }
+}
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+/** A value in a message: the one form every error of the library uses (validate.ts). */
+const show = check.show;
+
+function checkKeys(o: Obj, path: string, allowed: string[]): void {
+  for (const k of Object.keys(o)) {
+    if (!allowed.includes(k) && k !== '$comment') throw new RecipeError(path ? `${path}.${k}` : k, `unknown field; expected one of ${allowed.join(', ')}`);
+  }
+}
+
+function number(o: Obj, key: string, path: string, dflt: number | undefined, test: (v: number) => boolean, what: string): number {
+  const v = o[key];
+  if (v === undefined && dflt !== undefined) return dflt;
+  if (typeof v !== 'number' || !Number.isFinite(v) || !test(v)) throw new RecipeError(`${path}.${key}`, `expected ${what}, got ${show(v)}`);
+  return v;
+}
+
+const positiveInt = (v: number): boolean => Number.isInteger(v) && v > 0;
+
+/**
+ * Checks and completes a distortion spec (a recipe's data.augment, or the Augmenter's): null or
+ * {elastic?: {sigma, alpha}, affine?: {rotate, scale, shear, translate}}; a RecipeError names the field.
+ */
+export function resolveAugment(a: unknown, path: string): AugmentSpec | null {
+  if (a === undefined || a === null) return null;
+  if (!isObj(a)) throw new RecipeError(path, `expected {elastic?: {sigma, alpha}, affine?: {rotate, scale, shear, translate}}, got ${show(a)}`);
+  checkKeys(a, path, ['elastic', 'affine']);
+  let elastic: AugmentSpec['elastic'] = null;
+  if (a.elastic !== undefined && a.elastic !== null) {
+    if (!isObj(a.elastic)) throw new RecipeError(`${path}.elastic`, `expected {sigma, alpha}, got ${show(a.elastic)}`);
+    checkKeys(a.elastic, `${path}.elastic`, ['sigma', 'alpha']);
+    elastic = {
+      sigma: number(a.elastic, 'sigma', `${path}.elastic`, undefined, (v) => v > 0 && v <= 32, 'a Gaussian width in pixels, in (0, 32]'),
+      alpha: number(a.elastic, 'alpha', `${path}.elastic`, undefined, (v) => v >= 0, 'a non-negative scale in pixels'),
+    };
+  }
+  let affine: AugmentSpec['affine'] = null;
+  if (a.affine !== undefined && a.affine !== null) {
+    if (!isObj(a.affine)) throw new RecipeError(`${path}.affine`, `expected {rotate, scale, shear, translate}, got ${show(a.affine)}`);
+    checkKeys(a.affine, `${path}.affine`, ['rotate', 'scale', 'shear', 'translate']);
+    const p = `${path}.affine`;
+    affine = {
+      rotate: number(a.affine, 'rotate', p, 0, (v) => v >= 0 && v <= 180, 'degrees in [0, 180]'),
+      scale: number(a.affine, 'scale', p, 0, (v) => v >= 0 && v < 1, 'a fraction in [0, 1)'),
+      shear: number(a.affine, 'shear', p, 0, (v) => v >= 0 && v < 90, 'degrees in [0, 90)'),
+      translate: number(a.affine, 'translate', p, 0, (v) => v >= 0, 'a non-negative number of pixels'),
+    };
+  }
+  return elastic || affine ? { elastic, affine } : null;
+}
+
+/**
+ * Checks and completes a recipe (a parsed JSON value); `"network": "NAME"` names one of `networks`
+ * (default: the built-in networks, builtinNetworks).
+ */
+export function resolveRecipe(raw: unknown, networks: Record<string, NetworkDescription> = builtinNetworks): Recipe {
+  if (!isObj(raw)) throw new RecipeError('recipe', `expected a JSON object, got ${show(raw)}`);
+  checkKeys(raw, '', ['name', 'network', 'data', 'training']);
+  const name = raw.name ?? 'recipe';
+  if (typeof name !== 'string' || name.length === 0) throw new RecipeError('name', `expected a non-empty string, got ${show(name)}`);
+
+  let description: unknown = raw.network;
+  if (typeof description === 'string') {
+    if (!isObj(networks)) throw new RecipeError('network', `${show(description)} names a network, but no networks to look it up in were given`);
+    if (!Object.hasOwn(networks, description)) {
+      const names = Object.keys(networks);
+      throw new RecipeError('network', `unknown network ${show(description)}; expected a description${names.length ? ` or one of ${names.join(', ')}` : ' (no named networks were given)'}`);
+    }
+    description = networks[description];
+  }
+  if (!isObj(description)) throw new RecipeError('network', `expected a network description (an object), got ${show(description)}`);
+  let network: ResolvedDescription;
+  try {
+    network = resolveDescription(description);
+  } catch (e) {
+    if (e instanceof DescriptionError) throw new RecipeError(`network.${e.path}`, e.message.slice(e.path.length + 2));
+    throw e;
+  }
+
+  const data = raw.data ?? {};
+  if (!isObj(data)) throw new RecipeError('data', `expected an object, got ${show(data)}`);
+  checkKeys(data, 'data', ['normalise', 'augment']);
+  const normalise = data.normalise ?? 'unit';
+  if (normalise !== 'unit' && normalise !== 'lecun') throw new RecipeError('data.normalise', `expected "unit" ([0, 1]) or "lecun" (background −0.1, foreground 1.175), got ${show(normalise)}`);
+  const augment = resolveAugment(data.augment, 'data.augment');
+
+  const t = raw.training ?? {};
+  if (!isObj(t)) throw new RecipeError('training', `expected an object, got ${show(t)}`);
+  checkKeys(t, 'training', ['epochs', 'batch', 'rate', 'layerRates', 'momentum', 'weightDecay', 'sdlm', 'shuffle']);
+  const epochs = number(t, 'epochs', 'training', 1, positiveInt, 'a positive integer');
+  const batch = t.batch === 'full' ? 0 : number(t, 'batch', 'training', 50, positiveInt, 'a positive integer or "full"');
+
+  const rate = t.rate ?? 0.1;
+  let schedule: RateStage[];
+  if (typeof rate === 'number') {
+    if (!Number.isFinite(rate) || rate <= 0) throw new RecipeError('training.rate', `expected a positive number or a list of {epochs, rate} stages, got ${show(rate)}`);
+    schedule = [{ epochs: Infinity, rate }];
+  } else if (Array.isArray(rate) && rate.length > 0) {
+    schedule = rate.map((s, i) => {
+      const p = `training.rate[${i}]`;
+      if (!isObj(s)) throw new RecipeError(p, `expected {epochs, rate}, got ${show(s)}`);
+      checkKeys(s, p, ['epochs', 'rate']);
+      const last = i === rate.length - 1;
+      return {
+        epochs: last && s.epochs === undefined ? Infinity : number(s, 'epochs', p, undefined, positiveInt, 'a positive integer (only the last stage may omit it)'),
+        rate: number(s, 'rate', p, undefined, (v) => v > 0, 'a positive number'),
+      };
+    });
+  } else {
+    throw new RecipeError('training.rate', `expected a positive number or a non-empty list of {epochs, rate} stages, got ${show(rate)}`);
+  }
+
+  const layerRates: Record<string, number> = {};
+  const lr = t.layerRates ?? {};
+  if (!isObj(lr)) throw new RecipeError('training.layerRates', `expected an object of layer name → multiplier, got ${show(lr)}`);
+  const layerNames = network.layers.map((l) => l.name);
+  for (const [k, v] of Object.entries(lr)) {
+    if (!layerNames.includes(k)) throw new RecipeError(`training.layerRates.${k}`, `no layer of that name; the network's layers are ${layerNames.join(', ')}`);
+    layerRates[k] = number(lr, k, 'training.layerRates', undefined, (x) => x >= 0, 'a non-negative number');
+  }
+  const momentum = number(t, 'momentum', 'training', 0, (v) => v >= 0 && v < 1, 'a number in [0, 1)');
+  const weightDecay = number(t, 'weightDecay', 'training', 0, (v) => v >= 0, 'a non-negative number');
+
+  let sdlm: SdlmSpec | null = null;
+  if (t.sdlm !== undefined && t.sdlm !== null && t.sdlm !== false) {
+    if (!isObj(t.sdlm)) throw new RecipeError('training.sdlm', `expected {mu, samples} or null, got ${show(t.sdlm)}`);
+    checkKeys(t.sdlm, 'training.sdlm', ['mu', 'samples']);
+    sdlm = {
+      mu: number(t.sdlm, 'mu', 'training.sdlm', 0.02, (v) => v > 0, 'a positive number'),
+      samples: number(t.sdlm, 'samples', 'training.sdlm', 500, positiveInt, 'a positive integer'),
+    };
+  }
+  const shuffle = t.shuffle ?? true;
+  if (typeof shuffle !== 'boolean') throw new RecipeError('training.shuffle', `expected true or false, got ${show(shuffle)}`);
+  return { name, network, normalise, augment, training: { epochs, batch, schedule, layerRates, momentum, weightDecay, sdlm, shuffle } };
+}
+
+/**
+ * A recipe as train() takes it: a resolved Recipe (resolveRecipe's or builtinRecipe's, each field
+ * checked here, since it may have been edited or made by hand), or a recipe's JSON, which is resolved.
+ * Either way a field that is wrong is a RecipeError naming it.
+ */
+export function checkRecipe(v: unknown): Recipe {
+  if (!isObj(v)) throw new RecipeError('recipe', `expected a recipe (resolveRecipe's or builtinRecipe's, or its JSON), got ${show(v)}`);
+  const t = v.training;
+  // a recipe's JSON has training.rate; a resolved one training.schedule
+  if (!isObj(t) || !Array.isArray(t.schedule)) return resolveRecipe(v);
+  if (typeof v.name !== 'string') throw new RecipeError('name', `expected a string, got ${show(v.name)}`);
+  let network = v.network;
+  if (!isResolvedDescription(network)) {
+    // a resolved recipe's network is resolved; one made by hand is checked like any description
+    try {
+      network = resolveDescription(network);
+    } catch (e) {
+      if (e instanceof DescriptionError) throw new RecipeError(`network.${e.path}`, e.message.slice(e.path.length + 2));
+      throw e;
+    }
+  }
+  if (v.normalise !== 'unit' && v.normalise !== 'lecun') throw new RecipeError('normalise', `expected "unit" or "lecun", got ${show(v.normalise)}`);
+  if (v.augment !== null) resolveAugment(v.augment, 'augment');
+  number(t, 'epochs', 'training', undefined, positiveInt, 'a positive integer');
+  number(t, 'batch', 'training', undefined, (b) => Number.isInteger(b) && b >= 0, 'a positive integer (0: full batch)');
+  if (t.schedule.length === 0) throw new RecipeError('training.schedule', 'expected a non-empty list of {epochs, rate} stages, got []');
+  t.schedule.forEach((s: unknown, i: number) => {
+    const p = `training.schedule[${i}]`;
+    if (!isObj(s)) throw new RecipeError(p, `expected {epochs, rate}, got ${show(s)}`);
+    if (!(s.epochs === Infinity || (typeof s.epochs === 'number' && positiveInt(s.epochs)))) throw new RecipeError(`${p}.epochs`, `expected a positive integer or Infinity, got ${show(s.epochs)}`);
+    number(s, 'rate', p, undefined, (r) => r > 0, 'a positive number');
+  });
+  if (!isObj(t.layerRates)) throw new RecipeError('training.layerRates', `expected an object of layer name → multiplier, got ${show(t.layerRates)}`);
+  for (const k of Object.keys(t.layerRates)) number(t.layerRates, k, 'training.layerRates', undefined, (x) => x >= 0, 'a non-negative number');
+  number(t, 'momentum', 'training', undefined, (m) => m >= 0 && m < 1, 'a number in [0, 1)');
+  number(t, 'weightDecay', 'training', undefined, (d) => d >= 0, 'a non-negative number');
+  if (t.sdlm !== null) {
+    if (!isObj(t.sdlm)) throw new RecipeError('training.sdlm', `expected {mu, samples} or null, got ${show(t.sdlm)}`);
+    number(t.sdlm, 'mu', 'training.sdlm', undefined, (m) => m > 0, 'a positive number');
+    number(t.sdlm, 'samples', 'training.sdlm', undefined, positiveInt, 'a positive integer');
+  }
+  if (typeof t.shuffle !== 'boolean') throw new RecipeError('training.shuffle', `expected true or false, got ${show(t.shuffle)}`);
+  return (network === v.network ? v : { ...v, network }) as unknown as Recipe;
+}
+
+/** The rate of epoch e (0-based) under a schedule. */
+export function scheduledRate(schedule: readonly RateStage[], epoch: number): number {
+  if (!Array.isArray(schedule) || schedule.length === 0) check.fail('schedule', 'a non-empty list of {epochs, rate} stages', schedule);
+  check.integer(epoch, 'epoch', 0);
+  let e = epoch;
+  for (const s of schedule) {
+    if (e < s.epochs) return s.rate;
+    e -= s.epochs;
+  }
+  return schedule[schedule.length - 1].rate;
+}
+
+/** A built-in recipe by name, resolved. */
+export function builtinRecipe(name: string): Recipe {
+  if (!Object.hasOwn(builtinRecipes, name)) throw new RecipeError('recipe', `unknown recipe ${show(name)}; expected one of ${Object.keys(builtinRecipes).join(', ')}, or a path to a JSON recipe`);
+  return resolveRecipe(structuredClone(builtinRecipes[name]));
+}
+
+/** The recipe back as JSON (schedules with their finite stages; Infinity is dropped). */
+export function recipeToJson(r: Recipe): unknown {
+  r = checkRecipe(r);
+  const t = r.training;
+  const { shapes: _shapes, ...network } = r.network;
+  return {
+    name: r.name,
+    network,
+    data: r.augment ? { normalise: r.normalise, augment: r.augment } : { normalise: r.normalise },
+    training: {
+      epochs: t.epochs,
+      batch: t.batch === 0 ? 'full' : t.batch,
+      rate: t.schedule.length === 1 && t.schedule[0].epochs === Infinity ? t.schedule[0].rate : t.schedule.map((s) => (s.epochs === Infinity ? { rate: s.rate } : s)),
+      layerRates: t.layerRates,
+      momentum: t.momentum,
+      weightDecay: t.weightDecay,
+      sdlm: t.sdlm,
+      shuffle: t.shuffle,
+    },
+  };
+}
