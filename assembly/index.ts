@@ -9,6 +9,7 @@ export { full_forward, full_backward } from './full';
 export { loss_forward_backward } from './loss';
 export { reduce_chunks, sgd_update } from './update';
 export { distort_patterns } from './augment';
+export { place_patterns } from './dataset';
 // Not called by the host's training: the tests' checks of the activations and of the one matrix
 // product, and the bench's peak.
 export { activate, activation_backward } from './activation';

@@ -50,7 +50,9 @@ export async function convnotesSystem(force?: 'reference'): Promise<ConvnotesSys
       const size = side * side;
       const images = padded(pool, net.pad);
       const batch = phase === 'train' ? net.trainBatch : net.inferBatch;
-      const fast = await createNetwork(net.description, { backend: engine ? 'wasm' : 'reference', batch, threads });
+      // training as the CLI's trainer runs it: the engine's threads make each chunk's input from its bytes
+      const stage = phase === 'train' ? { rows: pool.side, cols: pool.side } : undefined;
+      const fast = await createNetwork(net.description, { backend: engine ? 'wasm' : 'reference', batch, threads, stage });
       fast.setParams(params);
       const trainer = phase === 'train' ? poolTrainer(fast, net, pool) : null;
       const nInfer = batchesIn(pool.count, net.inferBatch);

@@ -133,6 +133,12 @@ export function fillBatch(
   }
 }
 
+/** The input value of each grey level 0–255, into out[256]: placePattern's expression, for the engine's threads (stageBatch). */
+export function levelValues(norm: Normalisation, out: Float32Array | Float64Array): void {
+  const scale = (norm.foreground - norm.background) / 255;
+  for (let g = 0; g < 256; g++) out[g] = norm.background + scale * g;
+}
+
 /**
  * One rows×cols image of grey levels (grey[src …]) normalised and centred in the height×width input
  * at out[o …], the margin filled with the background value.

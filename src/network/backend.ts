@@ -41,6 +41,8 @@ export interface TrainableNetwork {
   readonly relaxedSimd: boolean;
   /** Whether stageDistortedBatch can be used (see DistortingNetwork). */
   readonly canDistort: boolean;
+  /** Whether stageBatch can be used (see StagingNetwork). */
+  readonly canStage: boolean;
   /**
    * An input buffer for `batch` patterns [batch][maps][h][w] that forward/computeGradients take without
    * a copy (the wasm engine's input slot; the reference's own float64 buffer). Valid until the next call.
@@ -72,6 +74,21 @@ export function distortsItself(net: TrainableNetwork): net is DistortingNetwork 
   return net.canDistort;
 }
 
+/** A backend whose threads make their own patterns' input from the batch's bytes (the wasm engine made with `stage`). */
+export interface StagingNetwork extends TrainableNetwork {
+  /** The images' size the staging area was laid out for. */
+  readonly stagedImages: { rows: number; cols: number };
+  stageBatch(data: Dataset, order: ArrayLike<number>, start: number, batch: number, norm: Normalisation): void;
+  computeGradients(input: Float32Array | Float64Array | null, labels: Labels, batch: number): number;
+}
+
+/** Whether `net` can make the input of batches of rows×cols images itself. */
+export function stagesItself(net: TrainableNetwork, rows: number, cols: number): net is StagingNetwork {
+  if (net.canStage !== true) return false;
+  const s = (net as StagingNetwork).stagedImages;
+  return s.rows === rows && s.cols === cols;
+}
+
 export interface BackendOptions {
   backend?: BackendName;
   /** Largest batch (wasm lays its memory out for it). */
@@ -80,6 +97,8 @@ export interface BackendOptions {
   seed?: number;
   /** wasm: room for the threads to distort rows×cols patterns themselves (see DistortingNetwork). */
   distort?: DistortShape;
+  /** wasm: room for the threads to make their own patterns' input from rows×cols bytes (see StagingNetwork). */
+  stage?: { rows: number; cols: number };
 }
 
 /** Checks that `v` is a network a trainer can drive (createNetwork's, or a FastNetwork). */
@@ -106,6 +125,11 @@ export function checkBackendOptions(v: unknown, path = 'options'): void {
     check.integer(distort.cols, `${path}.distort.cols`, 1);
     check.integer(distort.radius, `${path}.distort.radius`, 1);
   }
+  if (options.stage !== undefined) {
+    const stage = check.object(options.stage, `${path}.stage`, 'an object {rows, cols} (the training images\' size)');
+    check.integer(stage.rows, `${path}.stage.rows`, 1);
+    check.integer(stage.cols, `${path}.stage.cols`, 1);
+  }
 }
 
 /** True where this engine runs 128-bit WebAssembly SIMD. */
@@ -125,6 +149,7 @@ export class ReferenceNetwork extends Network implements TrainableNetwork {
   readonly notice: string | null;
   readonly relaxedSimd = false;
   readonly canDistort = false;
+  readonly canStage = false;
   readonly maxBatch = Infinity;
   readonly rates: Float64Array;
   readonly velocity: Float64Array;

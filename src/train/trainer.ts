@@ -12,7 +12,7 @@
 
 import { Augmenter, fillDistortedBatch, smoothingRadius } from '../data/augment.js';
 import { checkDataset, checkLabels, checkNormalisation, fillBatch, LECUN, UNIT, type Dataset, type Normalisation } from '../data/dataset.js';
-import { checkTrainable, createNetwork, distortsItself, type BackendName, type DistortingNetwork, type TrainableNetwork } from '../network/backend.js';
+import { checkTrainable, createNetwork, distortsItself, stagesItself, type BackendName, type DistortingNetwork, type StagingNetwork, type TrainableNetwork } from '../network/backend.js';
 import { Network } from '../network/network.js';
 import { Rng } from '../util/rng.js';
 import { evaluate, range } from './evaluate.js';
@@ -120,7 +120,9 @@ export function createTrainingNetwork(
   check.integer(images.rows, 'images.rows', 1);
   check.integer(images.cols, 'images.cols', 1);
   const distort = r.augment ? { rows: images.rows, cols: images.cols, radius: smoothingRadius(r.augment) } : undefined;
-  return createNetwork(r.network, { backend: options.backend, batch: trainingCapacity(r), threads: options.threads, seed: r.network.seed, distort });
+  // otherwise the engine's threads make each chunk's input from the batch's bytes themselves
+  const stage = r.augment ? undefined : { rows: images.rows, cols: images.cols };
+  return createNetwork(r.network, { backend: options.backend, batch: trainingCapacity(r), threads: options.threads, seed: r.network.seed, distort, stage });
 }
 
 /** Checks the trainer's options once, before anything runs: ArgumentError or RecipeError naming the field. */
@@ -188,6 +190,8 @@ export class Trainer {
   private readonly augmentRng = new Rng(1);
   private readonly distorted: Float64Array;
   private readonly distorting: DistortingNetwork | null;
+  /** The network itself makes its batches' input from their bytes (stageBatch), or null. */
+  private readonly staging: StagingNetwork | null;
   private readonly draws: Float64Array;
   /** Where the current epoch stands (`started` false: it begins at the next step). */
   private started = false;
@@ -234,6 +238,7 @@ export class Trainer {
     // the wasm engine's threads distort their own chunks from draws made here (the same stream as the
     // float64 path's, so the two give the same distortions up to float32 rounding)
     this.distorting = this.augmenter && distortsItself(net) ? net : null;
+    this.staging = !this.augmenter && stagesItself(net, data.rows, data.cols) ? net : null;
     this.draws = new Float64Array(this.distorting ? batch * Augmenter.DRAW : 0);
   }
 
@@ -304,6 +309,10 @@ export class Trainer {
       }
       this.distorting.stageDistortedBatch(data, order, start, b, this.norm, this.draws, augmenter);
       loss = this.distorting.computeGradients(null, labels.subarray(0, b), b);
+    } else if (this.staging) {
+      for (let k = 0; k < b; k++) labels[k] = data.labels[order[start + k]];
+      this.staging.stageBatch(data, order, start, b, this.norm);
+      loss = this.staging.computeGradients(null, labels.subarray(0, b), b);
     } else {
       const input = net.inputView(b);
       if (augmenter) fillDistortedBatch(data, order, start, b, this.height, this.width, this.norm, input, labels, augmenter, this.augmentRng, this.distorted);

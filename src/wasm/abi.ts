@@ -29,6 +29,8 @@ export interface WasmExports {
   reduce_chunks(i0: number, i1: number, chunks: Address, nChunks: number, stride: number, out: Address): void;
   sgd_update(i0: number, i1: number, params: Address, grads: Address, rates: Address, velocity: Address, rate: number, momentum: number, decay: number): void;
   distort_patterns(b0: number, b1: number, arena: Address, input: Address, chunk: number): void;
+  /** The input of patterns [b0, b1) from their staged uint8 images through the host's 256-level table (assembly/dataset.ts). */
+  place_patterns(b0: number, b1: number, sources: Address, table: Address, rows: number, cols: number, height: number, width: number, input: Address): void;
   activate(act: number, u: Address, count: number, x: Address): void;
   activation_backward(act: number, x: Address, count: number, g: Address): void;
   /** C[M×N] = A[M×K]·B[K×N]: the product the convolutions run (assembly/gemm.ts's mm_nn). */
@@ -38,7 +40,7 @@ export interface WasmExports {
 /** The export names, as the module must have them (test/math/wasm-abi.test.ts checks it does). */
 export const WASM_EXPORTS: readonly (keyof WasmExports)[] = [
   'conv_forward', 'conv_backward', 'subsample_forward', 'subsample_backward', 'full_forward', 'full_backward',
-  'loss_forward_backward', 'reduce_chunks', 'sgd_update', 'distort_patterns', 'activate', 'activation_backward', 'matmul',
+  'loss_forward_backward', 'reduce_chunks', 'sgd_update', 'distort_patterns', 'place_patterns', 'activate', 'activation_backward', 'matmul',
 ];
 
 /** A WebAssembly page, in bytes. */

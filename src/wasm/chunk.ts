@@ -82,9 +82,13 @@ export function forwardChunk(wasm: WasmExports, plan: Plan, c: number, b0: numbe
  * Forward, loss and backward of chunk c (patterns [b0, b1) of a batch of B) into chunk c's gradient
  * buffer, which it zeroes first. Returns nothing: the chunk's loss sum goes to losses[c].
  */
-export function trainChunk(wasm: WasmExports, plan: Plan, memory: WebAssembly.Memory, c: number, b0: number, b1: number, B: number, inputGradient: boolean, distort = false): void {
-  // each thread distorts its own chunk's patterns into the input first (the host staged their draws)
-  if (distort && plan.distort) wasm.distort_patterns(b0, b1, plan.distort.arena, plan.acts[0], c);
+export function trainChunk(wasm: WasmExports, plan: Plan, memory: WebAssembly.Memory, c: number, b0: number, b1: number, B: number, inputGradient: boolean, job: number = JOB.train): void {
+  // each thread makes its own chunk's input first, from what the host staged: distorted, or placed
+  if (job === JOB.trainDistorted && plan.distort) wasm.distort_patterns(b0, b1, plan.distort.arena, plan.acts[0], c);
+  if (job === JOB.trainStaged && plan.stage) {
+    const s = plan.stage;
+    wasm.place_patterns(b0, b1, s.sources, s.table, s.rows, s.cols, s.height, s.width, plan.acts[0]);
+  }
   forwardChunk(wasm, plan, c, b0, b1);
   const layerCount = plan.layers.length;
   const [off, on] = plan.targets;
@@ -97,7 +101,7 @@ export function trainChunk(wasm: WasmExports, plan: Plan, memory: WebAssembly.Me
 }
 
 /** Jobs a thread runs (the control block's job word, threads.ts). */
-export const JOB = { train: 1, trainWithInput: 2, infer: 3, exit: 4, trainDistorted: 5 } as const;
+export const JOB = { train: 1, trainWithInput: 2, infer: 3, exit: 4, trainDistorted: 5, trainStaged: 6 } as const;
 
 /**
  * Patterns per chunk of an inference job. Inference has no gradients to sum, so its chunks can be
@@ -115,6 +119,6 @@ export function runShare(wasm: WasmExports, plan: Plan, memory: WebAssembly.Memo
   const n = chunkCount(B);
   for (let c = t; c < n; c += T) {
     const [b0, b1] = chunkRange(c, n, B);
-    trainChunk(wasm, plan, memory, c, b0, b1, B, job === JOB.trainWithInput, job === JOB.trainDistorted);
+    trainChunk(wasm, plan, memory, c, b0, b1, B, job === JOB.trainWithInput, job);
   }
 }

@@ -21,9 +21,9 @@ import {
   DY_GRADIENT, PATTERN_A00, PATTERN_ALPHA, PATTERN_STATE, PATTERN_WORDS,
 } from './abi-constants.js';
 import { Augmenter } from '../data/augment.js';
-import type { Dataset, Normalisation } from '../data/dataset.js';
+import { levelValues, type Dataset, type Normalisation } from '../data/dataset.js';
 import { DataError } from '../data/idx.js';
-import { checkBackendOptions, checkUpdate, type DistortingNetwork } from '../network/backend.js';
+import { checkBackendOptions, checkUpdate, type DistortingNetwork, type StagingNetwork } from '../network/backend.js';
 import * as check from '../util/validate.js';
 
 export interface FastNetworkOptions {
@@ -37,6 +37,8 @@ export interface FastNetworkOptions {
   relaxedSimd?: boolean;
   /** Lay out room for the threads to distort rows×cols patterns themselves (stageDistortedBatch). */
   distort?: DistortShape;
+  /** Lay out room for the threads to make their own patterns' input from rows×cols bytes (stageBatch). */
+  stage?: { rows: number; cols: number };
 }
 
 interface CombinationState {
@@ -79,7 +81,7 @@ interface Segment {
 
 type WorkerLike = { terminate(): Promise<number> | void; postMessage(m: unknown): void };
 
-export class FastNetwork implements DistortingNetwork {
+export class FastNetwork implements DistortingNetwork, StagingNetwork {
   readonly backend = 'wasm' as const;
   readonly description: ResolvedDescription;
   readonly views: ParamView[];
@@ -111,6 +113,9 @@ export class FastNetwork implements DistortingNetwork {
   private workers: WorkerLike[] = [];
   private lastBatch = 0;
   private distortStaged = false;
+  private batchStaged = false;
+  /** The staged bytes and the 256-level table (null: no room laid out), and the normalisation the table holds. */
+  private readonly stageViews: { sources: Uint8Array; table: Float32Array; background: number; foreground: number } | null;
   /** The distortion arena's header, taps, sources and per-pattern draws (null: no arena). */
   private readonly distortViews: {
     head: Int32Array; headF: Float32Array; taps: Float32Array; sources: Uint8Array; pf: Float32Array; pu: Uint32Array;
@@ -145,6 +150,11 @@ export class FastNetwork implements DistortingNetwork {
       sources: new Uint8Array(memory.buffer, A.sources, plan.batch * A.rows * A.cols),
       pf: new Float32Array(memory.buffer, A.params, (plan.batch * DISTORT_PARAM_BYTES) / 4),
       pu: new Uint32Array(memory.buffer, A.params, (plan.batch * DISTORT_PARAM_BYTES) / 4),
+    };
+    const S = plan.stage;
+    this.stageViews = S && {
+      sources: new Uint8Array(memory.buffer, S.sources, plan.batch * S.rows * S.cols),
+      table: new Float32Array(memory.buffer, S.table, 256), background: NaN, foreground: NaN,
     };
     this.combinations = [];
     this.sparse = [];
@@ -198,7 +208,7 @@ export class FastNetwork implements DistortingNetwork {
     const d = isResolvedDescription(description) ? description : resolveDescription(description);
     checkBackendOptions(options);
     const reference = new Network(d, options.seed === undefined ? {} : { seed: options.seed });
-    const plan = makePlan(d, options.batch, reference.views, options.distort ?? null);
+    const plan = makePlan(d, options.batch, reference.views, options.distort ?? null, options.stage ?? null);
     checkPlanFits(plan, d.name);
 
     const wanted = options.threads ?? (await defaultThreads());
@@ -351,6 +361,41 @@ export class FastNetwork implements DistortingNetwork {
     this.distortStaged = true;
   }
 
+  /** Whether stageBatch can be used (the network was created with `stage` for images that fit its one-map input). */
+  get canStage(): boolean {
+    return this.plan.stage !== null;
+  }
+
+  /** The images' size the staging area was laid out for (0×0: none). */
+  get stagedImages(): { rows: number; cols: number } {
+    const S = this.plan.stage;
+    return S ? { rows: S.rows, cols: S.cols } : { rows: 0, cols: 0 };
+  }
+
+  /**
+   * Stages patterns order[start … start+batch) of `data` as bytes: the next computeGradients with input
+   * null has every thread make its own chunk's input (assembly/dataset.ts) before its forward pass,
+   * the same values fillBatch writes (through a table of the 256 levels' placePattern values).
+   */
+  stageBatch(data: Dataset, order: ArrayLike<number>, start: number, batch: number, norm: Normalisation): void {
+    const S = this.plan.stage;
+    const views = this.stageViews;
+    if (!S || !views) throw new Error('stageBatch: this network was not laid out for staged batches (create it with the stage option)');
+    if (data.rows !== S.rows || data.cols !== S.cols) throw new DataError(data.source, `images are ${data.rows}×${data.cols}; the network's staging area was laid out for ${S.rows}×${S.cols}`);
+    check.batchSize(batch, 'batch', this.plan.batch);
+    if (norm.background !== views.background || norm.foreground !== views.foreground) {
+      levelValues(norm, views.table);
+      views.background = norm.background;
+      views.foreground = norm.foreground;
+    }
+    const size = S.rows * S.cols;
+    for (let b = 0; b < batch; b++) {
+      const n = order[start + b];
+      views.sources.set(data.images.subarray(n * size, (n + 1) * size), b * size);
+    }
+    this.batchStaged = true;
+  }
+
   /** ∂Ẽ/∂input of the last computeGradients({inputGradient: true}). */
   inputGradient(): Float32Array {
     return new Float32Array(this.memory.buffer, this.plan.dActs[0], this.lastBatch * this.plan.inputSize);
@@ -397,9 +442,11 @@ export class FastNetwork implements DistortingNetwork {
       if (!Number.isInteger(label) || label < 0 || label >= classes) throw new check.ArgumentError(`labels[${b}]`, `expected a class index in [0, ${classes - 1}], got ${label}`);
       slot[b] = label;
     }
-    if (this.distortStaged && (input !== null || options.inputGradient)) throw new Error('computeGradients: a staged distorted batch takes input null and no input gradient');
-    this.run(this.distortStaged ? JOB.trainDistorted : options.inputGradient ? JOB.trainWithInput : JOB.train, batch);
+    const staged = this.distortStaged || this.batchStaged;
+    if (staged && (input !== null || options.inputGradient)) throw new Error('computeGradients: a staged batch takes input null and no input gradient');
+    this.run(this.distortStaged ? JOB.trainDistorted : this.batchStaged ? JOB.trainStaged : options.inputGradient ? JOB.trainWithInput : JOB.train, batch);
     this.distortStaged = false;
+    this.batchStaged = false;
     const n = chunkCount(batch);
     let loss = 0;
     for (let c = 0; c < n; c++) loss += this.losses[c];

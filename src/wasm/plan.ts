@@ -98,6 +98,18 @@ export interface Plan {
   constants: { at: number; value: number; count: number }[];
   /** Where the threads distort their own patterns (assembly/augment.ts), if laid out for it. */
   distort: DistortArena | null;
+  /** Where the threads make their own patterns' input from staged bytes (assembly/dataset.ts), if laid out for it. */
+  stage: StageArea | null;
+}
+
+/** rows×cols uint8 images of a batch, staged for the threads, and the 256 input values of the grey levels; the one-map input is height×width. */
+export interface StageArea {
+  rows: number;
+  cols: number;
+  height: number;
+  width: number;
+  sources: number;
+  table: number;
 }
 
 /** Patterns of rows×cols distorted with a Gaussian of radius R: what the arena is sized for. */
@@ -139,7 +151,10 @@ export function checkPlanFits(plan: Plan, name: string): void {
 }
 
 /** Lays out every tensor of `d`, whose parameters are `views` (paramViews), for batches of up to `batch` patterns. */
-export function makePlan(d: ResolvedDescription, batch: number, views: readonly ParamView[], distortShape: DistortShape | null = null): Plan {
+export function makePlan(
+  d: ResolvedDescription, batch: number, views: readonly ParamView[], distortShape: DistortShape | null = null,
+  stageShape: { rows: number; cols: number } | null = null,
+): Plan {
   let top = HEAP_BASE;
   const take = (bytes: number): number => {
     const p = align(top);
@@ -258,10 +273,13 @@ export function makePlan(d: ResolvedDescription, batch: number, views: readonly 
       scratch: take(perChunk * MAX_CHUNKS), scratchStride: perChunk,
     };
   }
+  const stage: StageArea | null = stageShape && d.input[0] === 1 && stageShape.rows <= d.input[1] && stageShape.cols <= d.input[2] ? {
+    rows: stageShape.rows, cols: stageShape.cols, height: d.input[1], width: d.input[2], sources: take(batch * stageShape.rows * stageShape.cols), table: take(4 * 256),
+  } : null;
   const plan: Plan = {
     bytes: align(top), batch, inputSize: shapeSize(d.input), outputSize: shapeSize(d.shapes[d.shapes.length - 1]),
     params, grads, paramCount, rates, velocity, unitRates, chunks, chunkStride, chunkFloats, reduced, scratch, scratchStride, acts, dActs, labels, losses, control,
-    layers, loss: d.loss === 'mse' ? LOSS_MSE : LOSS_CROSS_ENTROPY, targets: d.targets, codes, classes: d.codes ? d.codes.length : outputSize, constants, distort,
+    layers, loss: d.loss === 'mse' ? LOSS_MSE : LOSS_CROSS_ENTROPY, targets: d.targets, codes, classes: d.codes ? d.codes.length : outputSize, constants, distort, stage,
   };
   return plan;
 }

@@ -140,4 +140,28 @@ describe('the steppable Trainer', () => {
     expect(plain.canDistort).toBe(false);
     await plain.dispose();
   });
+
+  it('the engine\'s threads make each batch\'s input from its bytes: the weights fillBatch gives, at 1 and 2 threads, padded and not', async () => {
+    for (const name of ['dlt', 'lenet5'] as const) {
+      const r = builtinRecipe(name);
+      r.training.epochs = 1;
+      if (name === 'lenet5') r.training.sdlm = null;
+      const run = async (stage: boolean, threads: number) => {
+        // createNetwork without `stage` has the trainer fill each batch on the calling thread (fillBatch)
+        const net = stage
+          ? await createTrainingNetwork(r, data, { threads })
+          : await createNetwork(r.network, { batch: trainingCapacity(r), threads, seed: r.network.seed });
+        try {
+          expect(net.canStage).toBe(stage);
+          await train({ net, recipe: r, train: head(data, 300), seed: 3, evalTrain: 0 });
+          return Buffer.from(net.params.buffer.slice(net.params.byteOffset, net.params.byteOffset + net.params.byteLength));
+        } finally {
+          await net.dispose();
+        }
+      };
+      const filled = await run(false, 2);
+      expect((await run(true, 2)).equals(filled), `${name}: staged at 2 threads`).toBe(true);
+      expect((await run(true, 1)).equals(filled), `${name}: staged at 1 thread`).toBe(true);
+    }
+  });
 });
