@@ -7,7 +7,7 @@ export { conv_forward, conv_backward } from './conv';
 export { subsample_forward, subsample_backward } from './subsample';
 export { full_forward, full_backward } from './full';
 export { loss_forward_backward } from './loss';
-export { reduce_chunks, sgd_update } from './update';
+export { reduce_chunks, sgd_update, adam_update } from './update';
 export { distort_patterns } from './augment';
 export { place_patterns } from './dataset';
 // Not called by the host's training: the tests' checks of the activations and of the one matrix

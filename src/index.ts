@@ -40,8 +40,8 @@ export { paramViews, paramCount } from './model/views.js';
 // Recipes, training, evaluation and data (all browser-safe: the node:fs loaders, data/files.ts and
 // data/bundled.ts, model/model-io.ts and train/checkpoint.ts are in `convnotes/node`).
 export {
-  builtinRecipes, builtinRecipe, resolveRecipe, recipeToJson, scheduledRate, RecipeError,
-  type Recipe, type TrainingSpec, type RateStage, type SdlmSpec, type NormalisationName,
+  builtinRecipes, builtinRecipe, resolveRecipe, recipeToJson, scheduledRate, rateFactor, RecipeError,
+  type Recipe, type TrainingSpec, type RateStage, type SdlmSpec, type OptimizerSpec, type WarmupSpec, type AnnealSpec, type NormalisationName,
 } from './recipes/recipe.js';
 export {
   train, Trainer, trainingCapacity, createTrainingNetwork, normalisation, initialState, estimateCurvature, DivergenceError,
@@ -56,7 +56,7 @@ export { ArgumentError } from './util/validate.js';
 // §4.1–4.2 the one float64 update (per-weight rates, momentum, decay; SDLM's rates are rates): what the
 // reference's update() and trainStep run. (sgdStep and sgdStepPerLayer, two more copies of it, are
 // removed: a backend's trainStep, or update() with its `rates` set per layer, does what they did.)
-export { applyUpdate } from './train/update.js';
+export { applyUpdate, type AdamSettings } from './train/update.js';
 export { parseIdx, DataError, type IdxArray } from './data/idx.js';
 export { datasetFromIdx, fillBatch, UNIT, LECUN, IDX_FILES, type Dataset, type Normalisation } from './data/dataset.js';
 // A picture of a digit (a decoded PNG, a canvas) as an MNIST digit: the one preprocessing of `predict --png` and the playground.

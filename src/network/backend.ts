@@ -10,7 +10,7 @@ import type { Dataset, Normalisation } from '../data/dataset.js';
 import type { DistortShape } from '../wasm/plan.js';
 import type { Augmenter } from '../data/augment.js';
 import { Network } from './network.js';
-import { applyUpdate } from '../train/update.js';
+import { adamUpdate, applyUpdate, checkAdam, type AdamSettings } from '../train/update.js';
 import * as check from '../util/validate.js';
 // Static (engine.ts imports this module back; neither uses the other at load): a dynamic import would be
 // a chunk of its own in a bundle, which a worker bundled as one classic script (Vite's default) cannot have.
@@ -34,6 +34,9 @@ export interface TrainableNetwork {
   readonly grads: Float32Array | Float64Array;
   readonly rates: Float32Array | Float64Array;
   readonly velocity: Float32Array | Float64Array;
+  /** Adam's first and second moments m and v, same layout as params (zero until the first Adam update). */
+  readonly moment1: Float32Array | Float64Array;
+  readonly moment2: Float32Array | Float64Array;
   /** Threads it runs on, and why fewer than asked for, if so. */
   readonly threads: number;
   readonly notice: string | null;
@@ -54,8 +57,13 @@ export interface TrainableNetwork {
   trainStep(input: Float32Array | Float64Array, labels: Labels, batch: number, rate: number): number;
   /** Output of layer ℓ for the last forward pass, [batch][maps][h][w]. */
   activation(layer: number): Float32Array | Float64Array;
-  /** θ_k ← θ_k − rate·rates_k·(g_k + decay·θ_k), through the velocities when momentum > 0. */
-  update(rate: number, momentum?: number, decay?: number): void;
+  /** θ_k ← θ_k − rate·rates_k·(g_k + decay·θ_k), through the velocities when momentum > 0 (Nesterov's look-ahead when nesterov). */
+  update(rate: number, momentum?: number, decay?: number, nesterov?: boolean): void;
+  /**
+   * Adam update t (1-based; AdamW when settings.decoupled) from the last gradients, through moment1 and
+   * moment2: m ← β1 m + (1 − β1) g', v ← β2 v + (1 − β2) g'², θ ← θ − η r (m̂/(√v̂ + ε) [+ λθ]).
+   */
+  adamUpdate(t: number, rate: number, decay: number, settings: AdamSettings): void;
   /** Copies parameters in (and brings derived state, such as effective kernels, up to date). */
   setParams(p: ArrayLike<number>): void;
   dispose(): Promise<void>;
@@ -153,6 +161,8 @@ export class ReferenceNetwork extends Network implements TrainableNetwork {
   readonly maxBatch = Infinity;
   readonly rates: Float64Array;
   readonly velocity: Float64Array;
+  readonly moment1: Float64Array;
+  readonly moment2: Float64Array;
   /** inputView's buffer, grown to the largest batch asked for, and its last view (no allocation per step). */
   private inputBuffer = new Float64Array(0);
   private inputSlice = new Float64Array(0);
@@ -162,6 +172,8 @@ export class ReferenceNetwork extends Network implements TrainableNetwork {
     this.notice = options.notice ?? null;
     this.rates = new Float64Array(this.params.length).fill(1);
     this.velocity = new Float64Array(this.params.length);
+    this.moment1 = new Float64Array(this.params.length);
+    this.moment2 = new Float64Array(this.params.length);
   }
 
   inputView(batch: number): Float64Array {
@@ -191,9 +203,14 @@ export class ReferenceNetwork extends Network implements TrainableNetwork {
     return super.trainStep(this.widen(input, batch), labels, batch, rate);
   }
 
-  update(rate: number, momentum = 0, decay = 0): void {
-    checkUpdate(rate, momentum, decay);
-    applyUpdate(this.params, this.grads, this.rates, this.velocity, rate, momentum, decay);
+  update(rate: number, momentum = 0, decay = 0, nesterov = false): void {
+    checkUpdate(rate, momentum, decay, nesterov);
+    applyUpdate(this.params, this.grads, this.rates, this.velocity, rate, momentum, decay, nesterov);
+  }
+
+  adamUpdate(t: number, rate: number, decay: number, settings: AdamSettings): void {
+    checkAdam(t, rate, decay, settings);
+    adamUpdate(this.params, this.grads, this.rates, this.moment1, this.moment2, t, rate, decay, settings);
   }
 
   setParams(p: ArrayLike<number>): void {
@@ -214,10 +231,11 @@ export async function createNetwork(description: NetworkDescription | ResolvedDe
   return new ReferenceNetwork(description, { seed: options.seed, notice });
 }
 
-/** Checks update()'s rate, momentum and decay (both backends). */
-export function checkUpdate(rate: number, momentum: number, decay: number): void {
+/** Checks update()'s rate, momentum, decay and nesterov (both backends). */
+export function checkUpdate(rate: number, momentum: number, decay: number, nesterov = false): void {
   check.finite(rate, 'rate');
   check.finite(momentum, 'momentum', 0, 1, 'a number in [0, 1)');
   if (momentum === 1) check.fail('momentum', 'a number in [0, 1)', momentum);
   check.finite(decay, 'decay', 0, Infinity, 'a non-negative number');
+  if (typeof nesterov !== 'boolean') check.fail('nesterov', 'true or false', nesterov);
 }

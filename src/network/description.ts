@@ -103,6 +103,8 @@ export interface NetworkDescription {
    * code, and its class is the nearest code.
    */
   codes?: (number[] | string[])[];
+  /** Label smoothing ε for `cross-entropy`: targets (1 − ε) on the class plus ε/K on every one of K outputs (default 0). */
+  labelSmoothing?: number;
 }
 
 export type Shape = readonly [number, number, number];
@@ -133,6 +135,8 @@ export interface ResolvedDescription {
   targets: [number, number];
   /** Class codes [classes][outputs] (`mse` only), or null: one output per class. */
   codes: number[][] | null;
+  /** Label smoothing ε (cross-entropy), present only when the description gives it. */
+  labelSmoothing?: number;
   /** Shape of each layer's output, as [maps, height, width] (fully connected: [units, 1, 1]). */
   shapes: Shape[];
 }
@@ -244,7 +248,7 @@ export function resolveDescription(value: unknown): ResolvedDescription {
 
 function resolveUnchecked(value: unknown): ResolvedDescription {
   if (!isObj(value)) throw new DescriptionError('description', `expected a JSON object, got ${str(value)}`);
-  checkKeys(value, '', ['name', 'input', 'seed', 'init', 'layers', 'loss', 'targets', 'codes', '$comment']);
+  checkKeys(value, '', ['name', 'input', 'seed', 'init', 'layers', 'loss', 'targets', 'codes', 'labelSmoothing', '$comment']);
   const name = value.name === undefined ? 'network' : value.name;
   if (typeof name !== 'string') throw new DescriptionError('name', `expected a string, got ${str(name)}`);
 
@@ -361,7 +365,14 @@ function resolveUnchecked(value: unknown): ResolvedDescription {
     targets = [t[0], t[1]];
   }
   const codes = value.codes === undefined || value.codes === null ? null : resolveCodes(value.codes, loss, shapeSize(shapes[shapes.length - 1]));
-  return { name, input: [input[0], input[1], input[2]], seed, layers, loss, targets, codes, shapes };
+  let labelSmoothing: number | undefined;
+  if (value.labelSmoothing !== undefined) {
+    const e = value.labelSmoothing;
+    if (typeof e !== 'number' || !Number.isFinite(e) || e < 0 || e >= 1) throw new DescriptionError('labelSmoothing', `expected a number in [0, 1), got ${str(e)}`);
+    if (loss !== 'cross-entropy') throw new DescriptionError('labelSmoothing', `expected loss "cross-entropy" with label smoothing, got loss "${loss}"`);
+    labelSmoothing = e;
+  }
+  return { name, input: [input[0], input[1], input[2]], seed, layers, loss, targets, codes, ...(labelSmoothing === undefined ? {} : { labelSmoothing }), shapes };
 }
 
 function resolveCodes(raw: unknown, loss: LossName, outputs: number): number[][] {

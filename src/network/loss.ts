@@ -7,6 +7,7 @@
 //
 //   mse:           E^n = ½ Σ_k (y_k − t_k)²            ∂E^n/∂y = y − t
 //   cross-entropy: E^n = −Σ_k t_k log softmax(y)_k     ∂E^n/∂y = softmax(y) − t
+//   label smoothing ε (cross-entropy): t_k = (1 − ε)[k = label] + ε/K over the K outputs
 //
 // Targets are one-hot class labels, written as [off, on] values for mse (0/1 after a sigmoid, ±1 after
 // tanh) and as probabilities 0/1 for cross-entropy (whose softmax is part of the loss, so the last
@@ -24,8 +25,11 @@ export type Labels = ArrayLike<number>;
 export function lossAndGradient(
   loss: LossName, targets: readonly [number, number], y: Float64Array, labels: Labels,
   batch: number, classes: number, dy: Float64Array | null, codes: readonly (readonly number[])[] | null = null,
+  smoothing = 0,
 ): number {
   check.oneOf(loss, 'loss', LOSSES);
+  check.finite(smoothing, 'smoothing', 0, 1, 'a number in [0, 1)');
+  if (smoothing === 1) check.fail('smoothing', 'a number in [0, 1)', smoothing);
   check.batchSize(batch, 'batch');
   check.integer(classes, 'classes', 1);
   if (!Array.isArray(targets) || targets.length !== 2 || !targets.every(Number.isFinite)) check.fail('targets', '[off, on] as two finite numbers', targets);
@@ -59,8 +63,17 @@ export function lossAndGradient(
       let s = 0;
       for (let k = 0; k < classes; k++) s += Math.exp(y[o + k] - max);
       const logZ = max + Math.log(s);
-      total += logZ - y[o + label];
-      if (dy) for (let k = 0; k < classes; k++) dy[o + k] = (Math.exp(y[o + k] - logZ) - (k === label ? 1 : 0)) * invB;
+      if (smoothing === 0) {
+        total += logZ - y[o + label];
+        if (dy) for (let k = 0; k < classes; k++) dy[o + k] = (Math.exp(y[o + k] - logZ) - (k === label ? 1 : 0)) * invB;
+      } else {
+        // E^n = −Σ t_k (y_k − logZ) = logZ − Σ t_k y_k (Σ t_k = 1)
+        const off = smoothing / classes, on = 1 - smoothing + off;
+        let ty = 0;
+        for (let k = 0; k < classes; k++) ty += (k === label ? on : off) * y[o + k];
+        total += logZ - ty;
+        if (dy) for (let k = 0; k < classes; k++) dy[o + k] = (Math.exp(y[o + k] - logZ) - (k === label ? on : off)) * invB;
+      }
     }
   }
   return total * invB;

@@ -168,7 +168,7 @@ export class Network {
     check.labels(labels, 'labels', this.batch, this.classes);
     const d = this.description;
     const y = this.acts[this.layers.length];
-    return lossAndGradient(d.loss, d.targets, y, labels, this.batch, this.outputSize, null, d.codes) + this.penalty();
+    return lossAndGradient(d.loss, d.targets, y, labels, this.batch, this.outputSize, null, d.codes, d.labelSmoothing ?? 0) + this.penalty();
   }
 
   /** Sets every gradient to zero: once per step, before backward. */
@@ -187,7 +187,7 @@ export class Network {
     if (batch === 0) throw new Error('backward: call forward first');
     check.labels(labels, 'labels', batch, this.classes);
     check.object(options, 'options', 'an object {inputGradient?}');
-    let e = lossAndGradient(d.loss, d.targets, this.acts[L], labels, batch, this.outputSize, this.dActs[L], d.codes);
+    let e = lossAndGradient(d.loss, d.targets, this.acts[L], labels, batch, this.outputSize, this.dActs[L], d.codes, d.labelSmoothing ?? 0);
     for (let l = L - 1; l >= 0; l--) {
       const dx = l > 0 || options.inputGradient ? this.dActs[l] : null;
       this.layers[l].backward(this.kernels, batch, this.acts[l], this.acts[l + 1], this.dActs[l + 1], dx);

@@ -36,6 +36,74 @@ export interface SdlmSpec {
   samples: number;
 }
 
+/**
+ * The update rule: SGD (the notes' §4.1–4.2, with the recipe's momentum) or Adam / AdamW (decoupled weight
+ * decay), with Adam's β1, β2 and ε.
+ */
+export type OptimizerSpec = { type: 'sgd'; nesterov: boolean } | { type: 'adam' | 'adamw'; beta1: number; beta2: number; epsilon: number };
+
+const OPTIMIZER_WHAT = '"sgd", "adam", "adamw", {type: "sgd", nesterov?} or {type: "adam" | "adamw", beta1?, beta2?, epsilon?}';
+
+/** Checks and completes a recipe's `optimizer` field (a name or {type, beta1?, beta2?, epsilon?}) at `path` (defaults false: a resolved one, every field present). */
+function resolveOptimizer(o: unknown, path: string, defaults = true): OptimizerSpec {
+  const spec: Obj = typeof o === 'string' ? { type: o } : isObj(o) ? o : (() => { throw new RecipeError(path, `expected ${OPTIMIZER_WHAT}, got ${show(o)}`); })();
+  const type = spec.type;
+  if (type !== 'sgd' && type !== 'adam' && type !== 'adamw') throw new RecipeError(typeof o === 'string' ? path : `${path}.type`, `expected "sgd", "adam" or "adamw", got ${show(type)}`);
+  if (type === 'sgd') {
+    checkKeys(spec, path, ['type', 'nesterov']);
+    const nesterov = spec.nesterov ?? (defaults ? false : undefined);
+    if (typeof nesterov !== 'boolean') throw new RecipeError(`${path}.nesterov`, `expected true or false, got ${show(nesterov)}`);
+    return { type, nesterov };
+  }
+  checkKeys(spec, path, ['type', 'beta1', 'beta2', 'epsilon']);
+  const unit = (v: number): boolean => v >= 0 && v < 1;
+  return {
+    type,
+    beta1: number(spec, 'beta1', path, defaults ? 0.9 : undefined, unit, 'a number in [0, 1)'),
+    beta2: number(spec, 'beta2', path, defaults ? 0.999 : undefined, unit, 'a number in [0, 1)'),
+    epsilon: number(spec, 'epsilon', path, defaults ? 1e-8 : undefined, (v) => v > 0, 'a positive number'),
+  };
+}
+
+/** A linear warm-up of the rate over the run's first updates (or epochs): factor (u + 1)/W for update u < W. */
+export type WarmupSpec = { updates: number } | { epochs: number };
+
+/**
+ * The rate's shape over the whole run, a factor on the scheduled (per-epoch) rate at each update:
+ * cosine annealing to `floor` (after any warm-up), or Smith's one-cycle (up from 1/div over the first
+ * `start` of the updates, then down to 1/(div·finalDiv), both halves cosine).
+ */
+export type AnnealSpec = { type: 'cosine'; floor: number } | { type: 'one-cycle'; start: number; div: number; finalDiv: number };
+
+/** Checks a recipe's `warmup` ({updates} or {epochs}) at `path`. */
+function resolveWarmup(w: unknown, path: string): WarmupSpec {
+  if (!isObj(w)) throw new RecipeError(path, `expected {updates: N} or {epochs: N}, got ${show(w)}`);
+  checkKeys(w, path, ['updates', 'epochs']);
+  if ((w.updates === undefined) === (w.epochs === undefined)) throw new RecipeError(path, `expected exactly one of updates and epochs, got ${show(w)}`);
+  return w.updates !== undefined
+    ? { updates: number(w, 'updates', path, undefined, positiveInt, 'a positive integer') }
+    : { epochs: number(w, 'epochs', path, undefined, positiveInt, 'a positive integer') };
+}
+
+/** Checks and completes a recipe's `anneal` ("cosine", "one-cycle" or an object) at `path` (defaults false: every field present). */
+function resolveAnneal(a: unknown, path: string, defaults = true): AnnealSpec {
+  const spec: Obj = typeof a === 'string' ? { type: a } : isObj(a) ? a : (() => { throw new RecipeError(path, `expected "cosine", "one-cycle", {type: "cosine", floor?} or {type: "one-cycle", start?, div?, finalDiv?}, got ${show(a)}`); })();
+  if (spec.type === 'cosine') {
+    checkKeys(spec, path, ['type', 'floor']);
+    return { type: 'cosine', floor: number(spec, 'floor', path, defaults ? 0 : undefined, (v) => v >= 0 && v < 1, 'a fraction of the rate in [0, 1)') };
+  }
+  if (spec.type === 'one-cycle') {
+    checkKeys(spec, path, ['type', 'start', 'div', 'finalDiv']);
+    return {
+      type: 'one-cycle',
+      start: number(spec, 'start', path, defaults ? 0.3 : undefined, (v) => v > 0 && v < 1, 'a fraction of the updates in (0, 1)'),
+      div: number(spec, 'div', path, defaults ? 25 : undefined, (v) => v >= 1, 'a number ≥ 1'),
+      finalDiv: number(spec, 'finalDiv', path, defaults ? 1e4 : undefined, (v) => v >= 1, 'a number ≥ 1'),
+    };
+  }
+  throw new RecipeError(typeof a === 'string' ? path : `${path}.type`, `expected "cosine" or "one-cycle", got ${show(spec.type)}`);
+}
+
 export interface TrainingSpec {
   epochs: number;
   /** Patterns per update: 1 is online (§4.1), 0 is the whole training set (full batch). */
@@ -46,6 +114,14 @@ export interface TrainingSpec {
   layerRates: Record<string, number>;
   momentum: number;
   weightDecay: number;
+  /** The update rule (absent: SGD). Adam's decay is added to the gradient; AdamW's is decoupled from it. */
+  optimizer?: OptimizerSpec;
+  /** Gradient-norm clipping: the largest global L2 norm of a batch's gradient (absent: none). */
+  clip?: number;
+  /** Linear warm-up (absent: none). */
+  warmup?: WarmupSpec;
+  /** Cosine or one-cycle shape of the rate over the run, per update (absent: the per-epoch schedule alone). */
+  anneal?: AnnealSpec;
   sdlm: SdlmSpec | null;
   shuffle: boolean;
 }
@@ -155,7 +231,7 @@ export function resolveRecipe(raw: unknown, networks: Record<string, NetworkDesc
 
   const t = raw.training ?? {};
   if (!isObj(t)) throw new RecipeError('training', `expected an object, got ${show(t)}`);
-  checkKeys(t, 'training', ['epochs', 'batch', 'rate', 'layerRates', 'momentum', 'weightDecay', 'sdlm', 'shuffle']);
+  checkKeys(t, 'training', ['epochs', 'batch', 'rate', 'layerRates', 'momentum', 'weightDecay', 'optimizer', 'clip', 'warmup', 'anneal', 'sdlm', 'shuffle']);
   const epochs = number(t, 'epochs', 'training', 1, positiveInt, 'a positive integer');
   const batch = t.batch === 'full' ? 0 : number(t, 'batch', 'training', 50, positiveInt, 'a positive integer or "full"');
 
@@ -189,6 +265,13 @@ export function resolveRecipe(raw: unknown, networks: Record<string, NetworkDesc
   }
   const momentum = number(t, 'momentum', 'training', 0, (v) => v >= 0 && v < 1, 'a number in [0, 1)');
   const weightDecay = number(t, 'weightDecay', 'training', 0, (v) => v >= 0, 'a non-negative number');
+  const optimizer = t.optimizer === undefined ? undefined : resolveOptimizer(t.optimizer, 'training.optimizer');
+  if (optimizer && optimizer.type !== 'sgd' && momentum !== 0) throw new RecipeError('training.momentum', `expected 0 or none with ${optimizer.type} (its momentum is optimizer.beta1), got ${show(momentum)}`);
+  if (optimizer?.type === 'sgd' && optimizer.nesterov && momentum === 0) throw new RecipeError('training.optimizer.nesterov', 'expected false with no momentum (Nesterov\'s look-ahead needs training.momentum > 0), got true');
+  const clip = t.clip === undefined ? undefined : number(t, 'clip', 'training', undefined, (v) => v > 0, 'a positive number (the largest gradient norm)');
+  const warmup = t.warmup === undefined ? undefined : resolveWarmup(t.warmup, 'training.warmup');
+  const anneal = t.anneal === undefined ? undefined : resolveAnneal(t.anneal, 'training.anneal');
+  if (warmup && anneal?.type === 'one-cycle') throw new RecipeError('training.warmup', 'expected none with a one-cycle anneal (its first part is the warm-up)');
 
   let sdlm: SdlmSpec | null = null;
   if (t.sdlm !== undefined && t.sdlm !== null && t.sdlm !== false) {
@@ -201,7 +284,7 @@ export function resolveRecipe(raw: unknown, networks: Record<string, NetworkDesc
   }
   const shuffle = t.shuffle ?? true;
   if (typeof shuffle !== 'boolean') throw new RecipeError('training.shuffle', `expected true or false, got ${show(shuffle)}`);
-  return { name, network, normalise, augment, training: { epochs, batch, schedule, layerRates, momentum, weightDecay, sdlm, shuffle } };
+  return { name, network, normalise, augment, training: { epochs, batch, schedule, layerRates, momentum, weightDecay, ...(optimizer ? { optimizer } : {}), ...(clip === undefined ? {} : { clip }), ...(warmup ? { warmup } : {}), ...(anneal ? { anneal } : {}), sdlm, shuffle } };
 }
 
 /**
@@ -240,6 +323,15 @@ export function checkRecipe(v: unknown): Recipe {
   for (const k of Object.keys(t.layerRates)) number(t.layerRates, k, 'training.layerRates', undefined, (x) => x >= 0, 'a non-negative number');
   number(t, 'momentum', 'training', undefined, (m) => m >= 0 && m < 1, 'a number in [0, 1)');
   number(t, 'weightDecay', 'training', undefined, (d) => d >= 0, 'a non-negative number');
+  if (t.optimizer !== undefined) {
+    const o = resolveOptimizer(t.optimizer, 'training.optimizer', false);
+    if (o.type !== 'sgd' && t.momentum !== 0) throw new RecipeError('training.momentum', `expected 0 with ${o.type} (its momentum is optimizer.beta1), got ${show(t.momentum)}`);
+    if (o.type === 'sgd' && o.nesterov && t.momentum === 0) throw new RecipeError('training.optimizer.nesterov', 'expected false with no momentum (Nesterov\'s look-ahead needs training.momentum > 0), got true');
+  }
+  if (t.clip !== undefined) number(t, 'clip', 'training', undefined, (v) => v > 0, 'a positive number (the largest gradient norm)');
+  if (t.warmup !== undefined) resolveWarmup(t.warmup, 'training.warmup');
+  if (t.anneal !== undefined) resolveAnneal(t.anneal, 'training.anneal', false);
+  if (t.warmup !== undefined && isObj(t.anneal) && t.anneal.type === 'one-cycle') throw new RecipeError('training.warmup', 'expected none with a one-cycle anneal (its first part is the warm-up)');
   if (t.sdlm !== null) {
     if (!isObj(t.sdlm)) throw new RecipeError('training.sdlm', `expected {mu, samples} or null, got ${show(t.sdlm)}`);
     number(t.sdlm, 'mu', 'training.sdlm', undefined, (m) => m > 0, 'a positive number');
@@ -259,6 +351,45 @@ export function scheduledRate(schedule: readonly RateStage[], epoch: number): nu
     e -= s.epochs;
   }
   return schedule[schedule.length - 1].rate;
+}
+
+/**
+ * The factor on the scheduled rate at update u (0-based, counted over the whole run) of a run of `total`
+ * updates, `perEpoch` to an epoch, under a recipe's warm-up and anneal (1 with neither):
+ *   warm-up over W updates (W = epochs·perEpoch for {epochs}):  (u + 1)/W  for u < W
+ *   cosine, after the warm-up:  floor + (1 − floor)·½(1 + cos(π (u − W)/(total − W)))
+ *   one-cycle, U = max(1, round(start·total)) updates up:  u < U: 1/div + (1 − 1/div)·½(1 − cos(π u/U));
+ *     then e + (1 − e)·½(1 + cos(π (u − U)/(total − U))),  e = 1/(div·finalDiv)
+ */
+export function rateFactor(t: Pick<TrainingSpec, 'warmup' | 'anneal'>, u: number, perEpoch: number, total: number): number {
+  check.object(t, 'training', 'a recipe\'s training {warmup?, anneal?}');
+  check.integer(u, 'u', 0);
+  check.integer(perEpoch, 'perEpoch', 1);
+  check.integer(total, 'total', 1);
+  const a = t.anneal;
+  if (a?.type === 'one-cycle') {
+    const up = Math.max(1, Math.round(a.start * total));
+    if (u < up) {
+      const lo = 1 / a.div;
+      return lo + (1 - lo) * 0.5 * (1 - Math.cos((Math.PI * u) / up));
+    }
+    const end = 1 / (a.div * a.finalDiv);
+    const p = Math.min(1, (u - up) / Math.max(1, total - up));
+    return end + (1 - end) * 0.5 * (1 + Math.cos(Math.PI * p));
+  }
+  const w = t.warmup === undefined ? 0 : 'updates' in t.warmup ? t.warmup.updates : t.warmup.epochs * perEpoch;
+  if (u < w) return (u + 1) / w;
+  if (a?.type === 'cosine') {
+    if (total <= w) return 1;
+    const p = Math.min(1, (u - w) / (total - w));
+    return a.floor + (1 - a.floor) * 0.5 * (1 + Math.cos(Math.PI * p));
+  }
+  return 1;
+}
+
+/** Whether a recipe's rate changes within an epoch (a warm-up or an anneal): the trainer then counts updates in its state. */
+export function perUpdateRate(t: Pick<TrainingSpec, 'warmup' | 'anneal'>): boolean {
+  return t.warmup !== undefined || t.anneal !== undefined;
 }
 
 /** A built-in recipe by name, resolved. */
@@ -283,6 +414,10 @@ export function recipeToJson(r: Recipe): unknown {
       layerRates: t.layerRates,
       momentum: t.momentum,
       weightDecay: t.weightDecay,
+      ...(t.optimizer ? { optimizer: t.optimizer } : {}),
+      ...(t.clip === undefined ? {} : { clip: t.clip }),
+      ...(t.warmup ? { warmup: t.warmup } : {}),
+      ...(t.anneal ? { anneal: t.anneal } : {}),
       sdlm: t.sdlm,
       shuffle: t.shuffle,
     },

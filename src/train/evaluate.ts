@@ -78,7 +78,7 @@ export function evaluate(net: Evaluable, data: Dataset, indices: ArrayLike<numbe
     fillBatch(data, indices, start, b, h, w, norm, x, labels);
     const y = net.forward(x, b);
     for (let i = 0; i < b * outputs; i++) y64[i] = y[i];
-    loss += lossAndGradient(net.description.loss, net.description.targets, y64, labels, b, outputs, null, codes) * b;
+    loss += lossAndGradient(net.description.loss, net.description.targets, y64, labels, b, outputs, null, codes, net.description.labelSmoothing ?? 0) * b;
     for (let n = 0; n < b; n++) {
       const predicted = predictClass(codes, y, n, outputs);
       confusion[labels[n] * classes + predicted]++;

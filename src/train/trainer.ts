@@ -16,7 +16,8 @@ import { checkTrainable, createNetwork, distortsItself, stagesItself, type Backe
 import { Network } from '../network/network.js';
 import { Rng } from '../util/rng.js';
 import { evaluate, range } from './evaluate.js';
-import { checkRecipe, RecipeError, scheduledRate, type Recipe } from '../recipes/recipe.js';
+import { checkRecipe, perUpdateRate, rateFactor, RecipeError, scheduledRate, type Recipe } from '../recipes/recipe.js';
+import { clipGradients, type AdamSettings } from './update.js';
 import * as check from '../util/validate.js';
 
 export interface EpochLog {
@@ -41,6 +42,8 @@ export interface TrainingState {
   /** The trainer's Rng state at the start of the next epoch. */
   rng: [number, number, number, number];
   history: EpochLog[];
+  /** Updates made since the run began, over all epochs (Adam's step count t, and where a warm-up or anneal stands; written when the recipe has either). */
+  updates?: number;
 }
 
 export interface Progress {
@@ -148,6 +151,7 @@ function checkOptions(o: TrainerOptions): { recipe: Recipe; batch: number; evalB
     check.integer(s.epoch, 'options.state.epoch', 0);
     if (!Array.isArray(s.rng) || s.rng.length !== 4 || !s.rng.every((w) => Number.isInteger(w) && w >= 0 && w <= 0xffffffff)) check.fail('options.state.rng', 'four uint32 words', s.rng);
     if (!Array.isArray(s.history)) check.fail('options.state.history', 'an array of epoch logs', s.history);
+    if (s.updates !== undefined) check.integer(s.updates, 'options.state.updates', 0);
   }
   if (o.evalTrain !== undefined && o.evalTrain !== null) check.integer(o.evalTrain, 'options.evalTrain', 0);
   if (o.evalBatch !== undefined && o.evalBatch !== null) check.batchSize(o.evalBatch, 'options.evalBatch');
@@ -203,6 +207,14 @@ export class Trainer {
   private lastReport = 0;
   private stopping = false;
   private readonly made = { updates: 0, images: 0, lastLoss: NaN };
+  /** Updates since the run began (a resumed state's included): Adam's t is this after the update. */
+  private totalUpdates: number;
+  /** Adam's settings (null: SGD). */
+  private readonly adam: AdamSettings | null;
+  /** The rate changes within epochs (warm-up, anneal): updates an epoch makes, else 0. */
+  private readonly perEpoch: number;
+  /** The epoch's scheduled rate (the factor of rateFactor multiplies it per update). */
+  private stageRate = 0;
 
   constructor(o: TrainerOptions) {
     const { recipe, batch, evalBatch } = checkOptions(o);
@@ -219,6 +231,10 @@ export class Trainer {
     [, this.height, this.width] = net.description.input;
     this.saved = o.state ? structuredClone(o.state) : initialState(o.seed);
     this.rng = new Rng(this.saved.seed);
+    this.totalUpdates = this.saved.updates ?? 0;
+    const opt = t.optimizer;
+    this.perEpoch = perUpdateRate(t) ? (t.batch === 0 ? 1 : this.patterns / batch) : 0;
+    this.adam = opt && opt.type !== 'sgd' ? { beta1: opt.beta1, beta2: opt.beta2, epsilon: opt.epsilon, decoupled: opt.type === 'adamw' } : null;
 
     // §4.2 per-layer rate multipliers, the base of every weight's rate
     this.layerRate = new Float64Array(net.params.length).fill(1);
@@ -340,7 +356,12 @@ export class Trainer {
       this.lossSum += loss;
     }
     if (updated) {
-      net.update(this.rate, t.momentum, t.weightDecay);
+      // gradient-norm clipping: after the reduction (and full batch's mean), before the update
+      if (t.clip !== undefined) clipGradients(net.grads, t.clip);
+      if (this.perEpoch) this.rate = this.stageRate * rateFactor(t, this.totalUpdates, this.perEpoch, t.epochs * this.perEpoch);
+      this.totalUpdates++;
+      if (this.adam) net.adamUpdate(this.totalUpdates, this.rate, t.weightDecay, this.adam);
+      else net.update(this.rate, t.momentum, t.weightDecay, t.optimizer?.type === 'sgd' && t.optimizer.nesterov);
       this.epochUpdates++;
       this.made.updates++;
     }
@@ -389,7 +410,8 @@ export class Trainer {
     const t = this.recipe.training;
     rng.setState(this.saved.rng);
     const epoch = this.saved.epoch + 1;
-    this.rate = scheduledRate(t.schedule, this.saved.epoch);
+    this.stageRate = scheduledRate(t.schedule, this.saved.epoch);
+    this.rate = this.perEpoch ? this.stageRate * rateFactor(t, this.totalUpdates, this.perEpoch, t.epochs * this.perEpoch) : this.stageRate;
     this.cursor = 0;
     this.lossSum = 0;
     this.epochUpdates = 0;
@@ -429,6 +451,7 @@ export class Trainer {
     this.saved.epoch = epoch;
     this.saved.rng = this.rng.getState();
     this.saved.history.push(log);
+    if (this.adam || this.perEpoch || this.saved.updates !== undefined) this.saved.updates = this.totalUpdates;
     this.started = false;
     this.cursor = 0;
     return log;

@@ -25,9 +25,11 @@ export interface WasmExports {
   full_forward(b0: number, b1: number, x: Address, N: number, O: number, w: Address, bias: Address, act: number, y: Address): void;
   full_backward(b0: number, b1: number, x: Address, N: number, O: number, w: Address, act: number, y: Address, dy: Address, dW: Address, dBias: Address, dx: Address): void;
   /** Σ E^n over the range; ∂E/∂y into dy (0: none). */
-  loss_forward_backward(b0: number, b1: number, kind: number, y: Address, labels: Address, classes: number, off: number, on: number, invB: number, dy: Address, codes: Address): number;
+  loss_forward_backward(b0: number, b1: number, kind: number, y: Address, labels: Address, classes: number, off: number, on: number, invB: number, dy: Address, codes: Address, smooth: number): number;
   reduce_chunks(i0: number, i1: number, chunks: Address, nChunks: number, stride: number, out: Address): void;
-  sgd_update(i0: number, i1: number, params: Address, grads: Address, rates: Address, velocity: Address, rate: number, momentum: number, decay: number): void;
+  sgd_update(i0: number, i1: number, params: Address, grads: Address, rates: Address, velocity: Address, rate: number, momentum: number, decay: number, nesterov: number): void;
+  /** Adam (decoupled 0) or AdamW (1); c1, c2 the bias corrections 1/(1 − β^t) (assembly/update.ts). */
+  adam_update(i0: number, i1: number, params: Address, grads: Address, rates: Address, moment1: Address, moment2: Address, rate: number, decay: number, beta1: number, beta2: number, epsilon: number, c1: number, c2: number, decoupled: number): void;
   distort_patterns(b0: number, b1: number, arena: Address, input: Address, chunk: number): void;
   /** The input of patterns [b0, b1) from their staged uint8 images through the host's 256-level table (assembly/dataset.ts). */
   place_patterns(b0: number, b1: number, sources: Address, table: Address, rows: number, cols: number, height: number, width: number, input: Address): void;
@@ -40,7 +42,7 @@ export interface WasmExports {
 /** The export names, as the module must have them (test/math/wasm-abi.test.ts checks it does). */
 export const WASM_EXPORTS: readonly (keyof WasmExports)[] = [
   'conv_forward', 'conv_backward', 'subsample_forward', 'subsample_backward', 'full_forward', 'full_backward',
-  'loss_forward_backward', 'reduce_chunks', 'sgd_update', 'distort_patterns', 'place_patterns', 'activate', 'activation_backward', 'matmul',
+  'loss_forward_backward', 'reduce_chunks', 'sgd_update', 'adam_update', 'distort_patterns', 'place_patterns', 'activate', 'activation_backward', 'matmul',
 ];
 
 /** A WebAssembly page, in bytes. */

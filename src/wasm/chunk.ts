@@ -92,7 +92,7 @@ export function trainChunk(wasm: WasmExports, plan: Plan, memory: WebAssembly.Me
   forwardChunk(wasm, plan, c, b0, b1);
   const layerCount = plan.layers.length;
   const [off, on] = plan.targets;
-  const loss = wasm.loss_forward_backward(b0, b1, plan.loss, plan.acts[layerCount], plan.labels, plan.outputSize, off, on, 1 / B, plan.dActs[layerCount], plan.codes);
+  const loss = wasm.loss_forward_backward(b0, b1, plan.loss, plan.acts[layerCount], plan.labels, plan.outputSize, off, on, 1 / B, plan.dActs[layerCount], plan.codes, plan.labelSmoothing);
   new Float64Array(memory.buffer, plan.losses, MAX_CHUNKS)[c] = loss;
   const g = plan.chunks + c * plan.chunkStride;
   new Float32Array(memory.buffer, g, plan.chunkFloats).fill(0);

@@ -24,6 +24,7 @@ import { Augmenter } from '../data/augment.js';
 import { levelValues, type Dataset, type Normalisation } from '../data/dataset.js';
 import { DataError } from '../data/idx.js';
 import { checkBackendOptions, checkUpdate, type DistortingNetwork, type StagingNetwork } from '../network/backend.js';
+import { adamCorrections, checkAdam, type AdamSettings } from '../train/update.js';
 import * as check from '../util/validate.js';
 
 export interface FastNetworkOptions {
@@ -100,6 +101,9 @@ export class FastNetwork implements DistortingNetwork, StagingNetwork {
   readonly rates: Float32Array;
   /** Momentum velocities (zero until the first update with momentum). */
   readonly velocity: Float32Array;
+  /** Adam's first and second moments m and v (zero until the first Adam update). */
+  readonly moment1: Float32Array;
+  readonly moment2: Float32Array;
   private readonly wasm: WasmExports;
   private readonly combinations: CombinationState[];
   private readonly sparse: SparseState[];
@@ -137,6 +141,8 @@ export class FastNetwork implements DistortingNetwork, StagingNetwork {
     this.grads = new Float32Array(memory.buffer, plan.grads, plan.paramCount);
     this.rates = new Float32Array(memory.buffer, plan.rates, plan.paramCount);
     this.velocity = new Float32Array(memory.buffer, plan.velocity, plan.paramCount);
+    this.moment1 = new Float32Array(memory.buffer, plan.moment1, plan.paramCount);
+    this.moment2 = new Float32Array(memory.buffer, plan.moment2, plan.paramCount);
     this.control = new Int32Array(memory.buffer, plan.control, 16);
     this.losses = new Float64Array(memory.buffer, plan.losses, MAX_CHUNKS);
     this.inputSlot = new Float32Array(memory.buffer, plan.acts[0], plan.batch * plan.inputSize);
@@ -469,18 +475,30 @@ export class FastNetwork implements DistortingNetwork, StagingNetwork {
   trainStep(input: ArrayLike<number> | null, labels: Labels, batch: number, rate: number): number {
     check.finite(rate, 'rate');
     const loss = this.computeGradients(input, labels, batch);
-    this.wasm.sgd_update(0, this.plan.paramCount, this.plan.params, this.plan.grads, this.plan.unitRates, this.plan.velocity, rate, 0, 0);
+    this.wasm.sgd_update(0, this.plan.paramCount, this.plan.params, this.plan.grads, this.plan.unitRates, this.plan.velocity, rate, 0, 0, 0);
     this.refreshEffectiveKernels();
     return loss;
   }
 
   /**
    * §4.1–4.2 applies the gradients of the last computeGradients: θ_k ← θ_k − rate·rates_k·(g_k + decay·θ_k),
-   * through the velocities when momentum > 0 (v ← m·v − step; θ ← θ + v).
+   * through the velocities when momentum > 0 (v ← m·v − step; θ ← θ + v; Nesterov: θ ← θ + m·v − step).
    */
-  update(rate: number, momentum = 0, decay = 0): void {
-    checkUpdate(rate, momentum, decay);
-    this.wasm.sgd_update(0, this.plan.paramCount, this.plan.params, this.plan.grads, this.plan.rates, this.plan.velocity, rate, momentum, decay);
+  update(rate: number, momentum = 0, decay = 0, nesterov = false): void {
+    checkUpdate(rate, momentum, decay, nesterov);
+    this.wasm.sgd_update(0, this.plan.paramCount, this.plan.params, this.plan.grads, this.plan.rates, this.plan.velocity, rate, momentum, decay, nesterov ? 1 : 0);
+    this.refreshEffectiveKernels();
+  }
+
+  /**
+   * Adam (or AdamW, settings.decoupled) update t (1-based) from the gradients of the last computeGradients,
+   * through moment1 and moment2 (assembly/update.ts's adam_update; the bias corrections in float64 here).
+   */
+  adamUpdate(t: number, rate: number, decay: number, settings: AdamSettings): void {
+    checkAdam(t, rate, decay, settings);
+    const [c1, c2] = adamCorrections(t, settings.beta1, settings.beta2);
+    const p = this.plan;
+    this.wasm.adam_update(0, p.paramCount, p.params, p.grads, p.rates, p.moment1, p.moment2, rate, decay, settings.beta1, settings.beta2, settings.epsilon, c1, c2, settings.decoupled ? 1 : 0);
     this.refreshEffectiveKernels();
   }
 

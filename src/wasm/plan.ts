@@ -70,6 +70,9 @@ export interface Plan {
   /** r_k = 1 for every parameter: the rates of a plain step θ ← θ − η g (trainStep). */
   unitRates: number;
   velocity: number;
+  /** Adam's first and second moments m and v, same layout as params. */
+  moment1: number;
+  moment2: number;
   /** Per-chunk gradient buffers: chunk c at chunks + c·chunkStride bytes, chunkFloats floats each. */
   chunks: number;
   chunkStride: number;
@@ -91,6 +94,8 @@ export interface Plan {
   /** LOSS_MSE or LOSS_CROSS_ENTROPY (abi-constants.ts). */
   loss: number;
   targets: [number, number];
+  /** Label smoothing ε of the cross-entropy (0: none). */
+  labelSmoothing: number;
   /** Class codes [classes][outputs] (0: one output per class) and how many classes there are. */
   codes: number;
   classes: number;
@@ -167,6 +172,8 @@ export function makePlan(
   const grads = take(4 * paramCount);
   const rates = take(4 * paramCount);
   const velocity = take(4 * paramCount);
+  const moment1 = take(4 * paramCount);
+  const moment2 = take(4 * paramCount);
   const unitRates = take(4 * paramCount);
   /** Byte address of layer ℓ's parameter of this kind. */
   const at = (l: number, kind: ParamKind): number => {
@@ -278,8 +285,8 @@ export function makePlan(
   } : null;
   const plan: Plan = {
     bytes: align(top), batch, inputSize: shapeSize(d.input), outputSize: shapeSize(d.shapes[d.shapes.length - 1]),
-    params, grads, paramCount, rates, velocity, unitRates, chunks, chunkStride, chunkFloats, reduced, scratch, scratchStride, acts, dActs, labels, losses, control,
-    layers, loss: d.loss === 'mse' ? LOSS_MSE : LOSS_CROSS_ENTROPY, targets: d.targets, codes, classes: d.codes ? d.codes.length : outputSize, constants, distort, stage,
+    params, grads, paramCount, rates, velocity, moment1, moment2, unitRates, chunks, chunkStride, chunkFloats, reduced, scratch, scratchStride, acts, dActs, labels, losses, control,
+    layers, loss: d.loss === 'mse' ? LOSS_MSE : LOSS_CROSS_ENTROPY, targets: d.targets, labelSmoothing: d.labelSmoothing ?? 0, codes, classes: d.codes ? d.codes.length : outputSize, constants, distort, stage,
   };
   return plan;
 }

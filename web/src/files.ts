@@ -48,9 +48,11 @@ export async function readMnist(files: FileBytes[], limit: number, testLimit: nu
   };
 }
 
-/** A model file of `net` trained by `recipe`: weights, momentum velocities, and where training stands. */
+/** A model file of `net` trained by `recipe`: weights, momentum velocities (Adam's moments too), and where training stands. */
 export function writeModel(net: TrainableNetwork, recipe: Recipe, training: unknown): Uint8Array {
-  return encodeModel({ description: recipe.network, params: net.params, views: net.views, recipe: recipeToJson(recipe), training, state: { velocity: net.velocity } });
+  const adam = recipe.training.optimizer !== undefined && recipe.training.optimizer.type !== 'sgd';
+  const state: Record<string, ParamArray> = adam ? { velocity: net.velocity, moment1: net.moment1, moment2: net.moment2 } : { velocity: net.velocity };
+  return encodeModel({ description: recipe.network, params: net.params, views: net.views, recipe: recipeToJson(recipe), training, state });
 }
 
 /** A model file's recipe (its own, or a one-epoch one around its network), weights and velocities. */
