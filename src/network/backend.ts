@@ -10,7 +10,7 @@ import type { Dataset, Normalisation } from '../data/dataset.js';
 import type { DistortShape } from '../wasm/plan.js';
 import type { Augmenter } from '../data/augment.js';
 import { Network } from './network.js';
-import { adamUpdate, applyUpdate, checkAdam, type AdamSettings } from '../train/update.js';
+import { adamUpdate, checkAdam, checkUpdate, sgdUpdate, type AdamSettings } from '../train/update.js';
 import * as check from '../util/validate.js';
 // Static (engine.ts imports this module back; neither uses the other at load): a dynamic import would be
 // a chunk of its own in a bundle, which a worker bundled as one classic script (Vite's default) cannot have.
@@ -205,7 +205,7 @@ export class ReferenceNetwork extends Network implements TrainableNetwork {
 
   update(rate: number, momentum = 0, decay = 0, nesterov = false): void {
     checkUpdate(rate, momentum, decay, nesterov);
-    applyUpdate(this.params, this.grads, this.rates, this.velocity, rate, momentum, decay, nesterov);
+    sgdUpdate(this.params, this.grads, this.rates, this.velocity, rate, momentum, decay, nesterov);
   }
 
   adamUpdate(t: number, rate: number, decay: number, settings: AdamSettings): void {
@@ -231,11 +231,3 @@ export async function createNetwork(description: NetworkDescription | ResolvedDe
   return new ReferenceNetwork(description, { seed: options.seed, notice });
 }
 
-/** Checks update()'s rate, momentum, decay and nesterov (both backends). */
-export function checkUpdate(rate: number, momentum: number, decay: number, nesterov = false): void {
-  check.finite(rate, 'rate');
-  check.finite(momentum, 'momentum', 0, 1, 'a number in [0, 1)');
-  if (momentum === 1) check.fail('momentum', 'a number in [0, 1)', momentum);
-  check.finite(decay, 'decay', 0, Infinity, 'a non-negative number');
-  if (typeof nesterov !== 'boolean') check.fail('nesterov', 'true or false', nesterov);
-}

@@ -52,11 +52,7 @@ export function applyUpdate(
   for (const [a, name] of [[grads, 'grads'], [rates, 'rates'], [velocity, 'velocity']] as const) {
     if (!(a instanceof Float64Array) || a.length !== n) check.fail(name, `a Float64Array of ${n} values (as many as params)`, a);
   }
-  check.finite(rate, 'rate');
-  check.finite(momentum, 'momentum', 0, 1, 'a number in [0, 1)');
-  if (momentum === 1) check.fail('momentum', 'a number in [0, 1)', momentum);
-  check.finite(decay, 'decay', 0, Infinity, 'a non-negative number');
-  if (typeof nesterov !== 'boolean') check.fail('nesterov', 'true or false', nesterov);
+  checkUpdate(rate, momentum, decay, nesterov);
   sgdUpdate(params, grads, rates, velocity, rate, momentum, decay, nesterov);
 }
 
@@ -98,6 +94,15 @@ export function adamUpdate(
     v[k] = vk;
     params[k] = p - rate * rates[k] * ((c1 * mk) / (Math.sqrt(c2 * vk) + epsilon) + decoupled * p);
   }
+}
+
+/** Checks update()'s rate, momentum, decay and Nesterov flag (ArgumentError naming the field), both backends. */
+export function checkUpdate(rate: number, momentum: number, decay: number, nesterov = false): void {
+  check.finite(rate, 'rate');
+  check.finite(momentum, 'momentum', 0, 1, 'a number in [0, 1)');
+  if (momentum === 1) check.fail('momentum', 'a number in [0, 1)', momentum);
+  check.finite(decay, 'decay', 0, Infinity, 'a non-negative number');
+  if (typeof nesterov !== 'boolean') check.fail('nesterov', 'true or false', nesterov);
 }
 
 /** Checks Adam's settings and its update count (ArgumentError naming the field), both backends. */

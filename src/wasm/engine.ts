@@ -23,8 +23,8 @@ import {
 import { Augmenter } from '../data/augment.js';
 import { levelValues, type Dataset, type Normalisation } from '../data/dataset.js';
 import { DataError } from '../data/idx.js';
-import { checkBackendOptions, checkUpdate, type DistortingNetwork, type StagingNetwork } from '../network/backend.js';
-import { adamCorrections, checkAdam, type AdamSettings } from '../train/update.js';
+import { checkBackendOptions, type DistortingNetwork, type StagingNetwork } from '../network/backend.js';
+import { adamCorrections, checkAdam, checkUpdate, type AdamSettings } from '../train/update.js';
 import * as check from '../util/validate.js';
 
 export interface FastNetworkOptions {

@@ -1,11 +1,12 @@
 // `convnotes train` with Adam (issue 15): a recipe file naming training.optimizer trains; the model file
 // holds Adam's moments (state.moment1, state.moment2) and the update count t (training.updates); a run
 // killed mid-epoch and resumed ends with weights, velocities and moments bit-identical to an uninterrupted one.
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { killDuringSecondEpoch } from '../helpers/kill.js';
 import { loadModel } from '../../src/model/model-io.js';
 import { builtinRecipes } from '../../src/recipes/recipe.js';
 
@@ -39,14 +40,7 @@ describe('convnotes train with Adam', () => {
     expect(a.state.moment2!.some((x) => x > 0)).toBe(true);
 
     const cut = join(dir, 'cut.safetensors');
-    const log = join(dir, 'cut.log.jsonl');
-    const child = spawn(process.execPath, [CLI, ...args, '--out', cut], { stdio: 'ignore' });
-    const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
-    // wait for the first epoch's checkpoint, then kill during the second epoch
-    while (!existsSync(log) || readFileSync(log, 'utf8').trim().split('\n').length < 1) await new Promise((r) => setTimeout(r, 5));
-    await new Promise((r) => setTimeout(r, 150));
-    child.kill('SIGKILL');
-    expect(await exited).toBeNull();
+    expect(await killDuringSecondEpoch(CLI, args, cut)).toBeNull();
     const checkpoint = loadModel(cut);
     const epoch = (checkpoint.training as { epoch: number }).epoch;
     expect(epoch).toBeLessThan(3);

@@ -1,12 +1,13 @@
 // `convnotes train` / `eval` / `recipe` as a user runs them: a model file and a per-epoch log written,
 // a run killed mid-epoch and resumed ending bit-identical to an uninterrupted one, and one-line
 // errors (exit 1, nothing written) for bad data, bad model files and bad recipes.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { killDuringSecondEpoch } from '../helpers/kill.js';
 import { loadModel } from '../../src/model/model-io.js';
 import { resolveRecipe } from '../../src/recipes/recipe.js';
 
@@ -45,14 +46,7 @@ describe('convnotes train', () => {
     expect(run(...args, '--out', whole).code).toBe(0);
 
     const cut = join(dir, 'cut.safetensors');
-    const log = join(dir, 'cut.log.jsonl');
-    const child = spawn(process.execPath, [CLI, ...args, '--out', cut], { stdio: 'ignore' });
-    const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
-    // wait for the first epoch's checkpoint, then kill during the second epoch
-    while (!existsSync(log) || readFileSync(log, 'utf8').trim().split('\n').length < 1) await new Promise((r) => setTimeout(r, 5));
-    await new Promise((r) => setTimeout(r, 150));
-    child.kill('SIGKILL');
-    expect(await exited).toBeNull();
+    expect(await killDuringSecondEpoch(CLI, args, cut)).toBeNull();
     const checkpoint = loadModel(cut);
     expect((checkpoint.training as { epoch: number }).epoch).toBeLessThan(3);
 
