@@ -18,7 +18,36 @@ import type { Rng } from '../util/rng.js';
 import type { LayerType, Shape } from '../network/description.js';
 
 /** Parameter kinds, reported separately by gradient checks and addressable by optimisers. */
-export type ParamKind = 'kernel' | 'convBias' | 'c' | 'beta' | 'subsampleBias' | 'weights' | 'bias';
+export type ParamKind = 'kernel' | 'convBias' | 'c' | 'beta' | 'subsampleBias' | 'weights' | 'bias'
+  | 'scale' | 'shift' | 'runningMean' | 'runningVar';
+
+/**
+ * Kinds that are statistics, not trained: batch normalisation's running averages. They sit in the flat
+ * array beside the parameters (so model files, checkpoints and every backend carry them as they carry
+ * the rest), the training pass updates them, their gradients are always zero, and their rates are 0,
+ * so no update (decay included) moves them.
+ */
+export const STATISTIC_KINDS: readonly ParamKind[] = ['runningMean', 'runningVar'];
+
+/** Rate multipliers r_k of a parameter layout: 1 for every parameter, 0 for the statistics (STATISTIC_KINDS). */
+export function unitRatesOf(views: readonly { kind: ParamKind; offset: number; length: number }[], out: Float32Array | Float64Array): Float32Array | Float64Array {
+  out.fill(1);
+  for (const v of views) if (STATISTIC_KINDS.includes(v.kind)) out.fill(0, v.offset, v.offset + v.length);
+  return out;
+}
+
+/**
+ * What a forward pass is for. Training: batch normalisation uses the batch's statistics (and updates
+ * its running averages), dropout draws the masks of update `step` from `seed`. Inference: running
+ * averages, no dropout.
+ */
+export interface Pass {
+  training: boolean;
+  step: number;
+  seed: number;
+}
+
+export const INFERENCE: Pass = Object.freeze({ training: false, step: 0, seed: 0 });
 
 export interface ParamSpec {
   kind: ParamKind;
@@ -52,7 +81,7 @@ export interface Layer {
   initialise(rng: Rng): void;
   /** Makes room in the layer's own scratch buffers for `batch` patterns. */
   reserve(batch: number): void;
-  forward(ops: Kernels, batch: number, x: Float64Array, y: Float64Array): void;
+  forward(ops: Kernels, batch: number, x: Float64Array, y: Float64Array, pass: Pass): void;
   backward(ops: Kernels, batch: number, x: Float64Array, y: Float64Array, dy: Float64Array, dx: Float64Array | null): void;
   /**
    * §4.2 the diagonal Gauss-Newton pass (LeCun's stochastic diagonal Levenberg-Marquardt): like

@@ -174,7 +174,7 @@ function tooLargeForFile(raw: unknown, budget: number): string | null {
       if (!isCount(layer.units)) return null;
       if (layer.units > budget) return needs(`${path}.units`, `${layer.units} units`, layer.units);
       maps = layer.units;
-    } else if (layer.type !== 'subsample') {
+    } else if (layer.type !== 'subsample' && layer.type !== 'batchnorm' && layer.type !== 'dropout') {
       return null;
     }
   }

@@ -11,6 +11,7 @@ import { convParamSpecs } from '../layers/conv.js';
 import { fullParamSpecs } from '../layers/full.js';
 import type { ParamKind, ParamSpec, ParamView } from '../layers/layer.js';
 import { subsampleParamSpecs } from '../layers/subsample.js';
+import { batchNormParamSpecs } from '../layers/batchnorm.js';
 import * as check from '../util/validate.js';
 
 /** The named slices of the flat parameter array, in Network's order (layer by layer, paramSpecs order). */
@@ -42,6 +43,8 @@ export function layerParamSpecs(layer: ResolvedDescription['layers'][number], in
     case 'combination': return combinationParamSpecs(layer, maps);
     case 'subsample': return subsampleParamSpecs(layer, maps);
     case 'full': return fullParamSpecs(layer, maps * h * w);
+    case 'batchnorm': return batchNormParamSpecs(layer, maps);
+    case 'dropout': return [];
   }
 }
 

@@ -4,7 +4,7 @@
 // in the same flat layout and start from the same initial values.
 
 import type { NetworkDescription, ResolvedDescription } from './description.js';
-import type { ParamView } from '../layers/layer.js';
+import { unitRatesOf, type ParamView } from '../layers/layer.js';
 import type { Labels } from './loss.js';
 import type { Dataset, Normalisation } from '../data/dataset.js';
 import type { DistortShape } from '../wasm/plan.js';
@@ -170,7 +170,7 @@ export class ReferenceNetwork extends Network implements TrainableNetwork {
   constructor(description: NetworkDescription | ResolvedDescription | unknown, options: { seed?: number; notice?: string | null } = {}) {
     super(description, options.seed === undefined ? {} : { seed: options.seed });
     this.notice = options.notice ?? null;
-    this.rates = new Float64Array(this.params.length).fill(1);
+    this.rates = unitRatesOf(this.views, new Float64Array(this.params.length)) as Float64Array;
     this.velocity = new Float64Array(this.params.length);
     this.moment1 = new Float64Array(this.params.length);
     this.moment2 = new Float64Array(this.params.length);

@@ -19,7 +19,7 @@ export type LossName = (typeof LOSSES)[number];
 export const PENALTIES = ['none', 'l1', 'entropy', 'power'] as const;
 export type PenaltyName = (typeof PENALTIES)[number];
 
-export const LAYER_TYPES = ['conv', 'combination', 'subsample', 'full'] as const;
+export const LAYER_TYPES = ['conv', 'combination', 'subsample', 'full', 'batchnorm', 'dropout'] as const;
 export type LayerType = (typeof LAYER_TYPES)[number];
 
 /** Weight initialisation: `glorot` ±√(6/(fan-in + fan-out)) (DeepLearnToolbox), `lecun` ±2.4/fan-in
@@ -37,6 +37,10 @@ export interface PenaltySpec {
   p?: number;
 }
 
+/** Zero padding of a convolution's input maps: P rows and columns of zeros on every side, or `same`
+ *  ((K − 1)/2 for an odd K, so that a stride of 1 keeps the maps' size). */
+export type PadSpec = number | 'same';
+
 export interface ConvDescription {
   type: 'conv';
   name?: string;
@@ -45,6 +49,10 @@ export interface ConvDescription {
   activation: ActivationName;
   connections?: ConnectionSpec;
   init?: InitSpec;
+  /** Zero padding (default 0: the notes' valid convolution). */
+  pad?: PadSpec;
+  /** The step between the output units' input patches (default 1). */
+  stride?: number;
 }
 
 export interface CombinationDescription {
@@ -59,14 +67,16 @@ export interface CombinationDescription {
   init?: InitSpec;
   /** The unconstrained weights c start uniform in ±cInit (random, so output maps differ). */
   cInit?: number;
+  pad?: PadSpec;
+  stride?: number;
 }
 
 export interface SubsampleDescription {
   type: 'subsample';
   name?: string;
   factor: number;
-  /** `sum`: down() sums each n×n block; `decimate`: keeps every n-th sample. */
-  down?: 'sum' | 'decimate';
+  /** `sum`: down() sums each n×n block; `decimate`: keeps every n-th sample; `max`: the block's largest value (max pooling). */
+  down?: DownName;
   /** `trainable` β per map, or `fixed` at betaInit (DeepLearnToolbox's mean pooling). */
   beta?: 'trainable' | 'fixed';
   betaInit?: number;
@@ -83,7 +93,32 @@ export interface FullDescription {
   init?: InitSpec;
 }
 
-export type LayerDescription = ConvDescription | CombinationDescription | SubsampleDescription | FullDescription;
+/**
+ * Batch normalisation (Ioffe & Szegedy 2015) of each map (or unit) of the layer below, then a scale γ, a
+ * shift β and an activation: y = f(γ x̂ + β), x̂ = (x − μ)/√(σ² + ε). Training normalises with the
+ * batch's μ and σ² (over its patterns and the map's pixels) and keeps running averages of them, which
+ * inference uses.
+ */
+export interface BatchNormDescription {
+  type: 'batchnorm';
+  name?: string;
+  /** ε in √(σ² + ε) (default 1e-5). */
+  epsilon?: number;
+  /** The running averages' weight of each new batch (default 0.1): r ← (1 − m) r + m · (batch's). */
+  momentum?: number;
+  activation?: ActivationName;
+}
+
+/** Dropout (Srivastava et al. 2014): in training, each value is kept with probability 1 − rate and
+ *  scaled by 1/(1 − rate), else zeroed; inference passes values through. */
+export interface DropoutDescription {
+  type: 'dropout';
+  name?: string;
+  rate: number;
+}
+
+export type LayerDescription = ConvDescription | CombinationDescription | SubsampleDescription | FullDescription
+  | BatchNormDescription | DropoutDescription;
 
 export interface NetworkDescription {
   name?: string;
@@ -109,22 +144,37 @@ export interface NetworkDescription {
 
 export type Shape = readonly [number, number, number];
 
-export interface ResolvedConv {
+export const DOWNS = ['sum', 'decimate', 'max'] as const;
+export type DownName = (typeof DOWNS)[number];
+
+/** A convolution's geometry: zero padding P on every side, stride s. The output is
+ *  ⌊(h + 2P − K)/s⌋ + 1 by ⌊(w + 2P − K)/s⌋ + 1 (P = 0, s = 1: the notes' valid convolution). */
+export interface ConvGeometry {
+  pad: number;
+  stride: number;
+}
+export interface ResolvedConv extends ConvGeometry {
   type: 'conv'; name: string; maps: number; kernel: number; activation: ActivationName;
   connections: ConnectionSpec; init: Required<InitSpec>;
 }
-export interface ResolvedCombination {
+export interface ResolvedCombination extends ConvGeometry {
   type: 'combination'; name: string; maps: number; kernel: number; activation: ActivationName;
   kernels: 'shared' | 'pair'; penalty: Required<PenaltySpec>; init: Required<InitSpec>; cInit: number;
 }
 export interface ResolvedSubsample {
-  type: 'subsample'; name: string; factor: number; down: 'sum' | 'decimate'; beta: 'trainable' | 'fixed';
+  type: 'subsample'; name: string; factor: number; down: DownName; beta: 'trainable' | 'fixed';
   betaInit: number; bias: boolean; activation: ActivationName;
 }
 export interface ResolvedFull {
   type: 'full'; name: string; units: number; activation: ActivationName; init: Required<InitSpec>;
 }
-export type ResolvedLayer = ResolvedConv | ResolvedCombination | ResolvedSubsample | ResolvedFull;
+export interface ResolvedBatchNorm {
+  type: 'batchnorm'; name: string; epsilon: number; momentum: number; activation: ActivationName;
+}
+export interface ResolvedDropout {
+  type: 'dropout'; name: string; rate: number;
+}
+export type ResolvedLayer = ResolvedConv | ResolvedCombination | ResolvedSubsample | ResolvedFull | ResolvedBatchNorm | ResolvedDropout;
 
 export interface ResolvedDescription {
   name: string;
@@ -227,6 +277,22 @@ function resolvePenalty(v: unknown, path: string): Required<PenaltySpec> {
   return { type, lambda, p };
 }
 
+function resolvePad(v: unknown, kernel: number, path: string): number {
+  if (v === undefined) return 0;
+  if (v === 'same') {
+    if (kernel % 2 === 0) throw new DescriptionError(path, `expected an odd kernel with pad "same" (P = (K − 1)/2 on every side), got kernel ${kernel}`);
+    return (kernel - 1) / 2;
+  }
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new DescriptionError(path, `expected a non-negative integer or "same", got ${str(v)}`);
+  if (v >= kernel) throw new DescriptionError(path, `expected a padding smaller than the kernel (${kernel}), got ${v}: an output unit would see only zeros`);
+  return v;
+}
+
+/** Output size of a convolution along one axis: ⌊(n + 2P − K)/s⌋ + 1. */
+export function convOutputSize(n: number, kernel: number, pad: number, stride: number): number {
+  return Math.floor((n + 2 * pad - kernel) / stride) + 1;
+}
+
 function checkShape(shape: Shape, path: string): void {
   if (shape[1] <= 0 || shape[2] <= 0) throw new DescriptionError(path, `the maps would be ${shape[1]}×${shape[2]}: expected a positive size`);
 }
@@ -279,12 +345,15 @@ function resolveUnchecked(value: unknown): ResolvedDescription {
     switch (type) {
       case 'conv':
       case 'combination': {
-        const common = ['type', 'name', 'maps', 'kernel', 'activation', 'init'];
+        const common = ['type', 'name', 'maps', 'kernel', 'activation', 'init', 'pad', 'stride'];
         checkKeys(raw, path, type === 'conv' ? [...common, 'connections'] : [...common, 'kernels', 'penalty', 'cInit']);
         const outMaps = positiveInt(raw, 'maps', path);
         const kernel = positiveInt(raw, 'kernel', path);
-        if (kernel > h || kernel > w) {
-          throw new DescriptionError(`${path}.kernel`, `expected a kernel no larger than the ${h}×${w} input maps, got ${kernel}×${kernel}`);
+        const pad = resolvePad(raw.pad, kernel, `${path}.pad`);
+        const stride = raw.stride === undefined ? 1 : positiveInt(raw, 'stride', path);
+        if (kernel > h + 2 * pad || kernel > w + 2 * pad) {
+          const padded = pad === 0 ? `${h}×${w} input maps` : `${h + 2 * pad}×${w + 2 * pad} padded input maps`;
+          throw new DescriptionError(`${path}.kernel`, `expected a kernel no larger than the ${padded}, got ${kernel}×${kernel}`);
         }
         const activation = oneOf(raw, 'activation', path, ACTIVATIONS);
         const init = resolveInit(raw.init, `${path}.init`, defaultInit);
@@ -307,15 +376,15 @@ function resolveUnchecked(value: unknown): ResolvedDescription {
           } catch (e) {
             throw new DescriptionError(`${path}.connections`, (e as Error).message);
           }
-          layers.push({ type, name: lname, maps: outMaps, kernel, activation, connections, init });
+          layers.push({ type, name: lname, maps: outMaps, kernel, activation, connections, init, pad, stride });
         } else {
           const kernels = oneOf(raw, 'kernels', path, ['shared', 'pair'] as const, 'shared');
           const penalty = resolvePenalty(raw.penalty, `${path}.penalty`);
           const cInit = finiteNumber(raw, 'cInit', path, 1);
           if (cInit < 0) throw new DescriptionError(`${path}.cInit`, `expected a non-negative number, got ${cInit}`);
-          layers.push({ type, name: lname, maps: outMaps, kernel, activation, kernels, penalty, init, cInit });
+          layers.push({ type, name: lname, maps: outMaps, kernel, activation, kernels, penalty, init, cInit, pad, stride });
         }
-        shape = [outMaps, h - kernel + 1, w - kernel + 1];
+        shape = [outMaps, convOutputSize(h, kernel, pad, stride), convOutputSize(w, kernel, pad, stride)];
         break;
       }
       case 'subsample': {
@@ -324,9 +393,9 @@ function resolveUnchecked(value: unknown): ResolvedDescription {
         if (h % factor !== 0 || w % factor !== 0) {
           throw new DescriptionError(`${path}.factor`, `expected a factor that divides the ${h}×${w} input maps, got ${factor}`);
         }
-        const down = oneOf(raw, 'down', path, ['sum', 'decimate'] as const, 'sum');
+        const down = oneOf(raw, 'down', path, DOWNS, 'sum');
         const beta = oneOf(raw, 'beta', path, ['trainable', 'fixed'] as const, 'trainable');
-        // β·down() starts as a mean (β = 1/n²) for block sums, as the identity for decimation.
+        // β·down() starts as a mean (β = 1/n²) for block sums, as the identity for decimation and maxima.
         const betaInit = finiteNumber(raw, 'betaInit', path, down === 'sum' ? 1 / (factor * factor) : 1);
         const bias = boolField(raw, 'bias', path, true);
         const activation = oneOf(raw, 'activation', path, ACTIVATIONS, 'sigmoid');
@@ -341,6 +410,26 @@ function resolveUnchecked(value: unknown): ResolvedDescription {
         const init = resolveInit(raw.init, `${path}.init`, defaultInit);
         layers.push({ type, name: lname, units, activation, init });
         shape = [units, 1, 1];
+        break;
+      }
+      case 'batchnorm': {
+        checkKeys(raw, path, ['type', 'name', 'epsilon', 'momentum', 'activation']);
+        const epsilon = finiteNumber(raw, 'epsilon', path, 1e-5);
+        if (!(epsilon > 0)) throw new DescriptionError(`${path}.epsilon`, `expected a positive number, got ${epsilon}`);
+        const momentum = finiteNumber(raw, 'momentum', path, 0.1);
+        if (!(momentum > 0 && momentum <= 1)) throw new DescriptionError(`${path}.momentum`, `expected a number in (0, 1], got ${momentum}`);
+        const activation = oneOf(raw, 'activation', path, ACTIVATIONS, 'identity');
+        layers.push({ type, name: lname, epsilon, momentum, activation });
+        break;
+      }
+      case 'dropout': {
+        checkKeys(raw, path, ['type', 'name', 'rate']);
+        const rate = raw.rate;
+        if (rate === undefined) throw new DescriptionError(`${path}.rate`, 'expected a number in [0, 1), but the field is missing');
+        if (typeof rate !== 'number' || !Number.isFinite(rate) || rate < 0 || rate >= 1) {
+          throw new DescriptionError(`${path}.rate`, `expected a number in [0, 1), got ${str(rate)}`);
+        }
+        layers.push({ type, name: lname, rate });
         break;
       }
     }

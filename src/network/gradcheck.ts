@@ -27,6 +27,7 @@
 
 import { fillBatch, UNIT, type Dataset } from '../data/dataset.js';
 import { Act } from '../kernels/kernels.js';
+import { STATISTIC_KINDS } from '../layers/layer.js';
 import type { Labels } from './loss.js';
 import type { Network } from './network.js';
 import { Rng } from '../util/rng.js';
@@ -108,7 +109,7 @@ export function gradientCheck(net: Network, input: Float64Array, labels: Labels,
   const checkInput = options.input ?? true;
 
   const x = Float64Array.from(input.subarray(0, batch * net.inputSize));
-  net.forward(x, batch);
+  net.forward(x, batch, { training: true });
   net.zeroGrads();
   const objective = net.backward(labels, { inputGradient: checkInput });
   // rounding in a difference of Ẽ values grows with |Ẽ|: so does the floor below which gradients are
@@ -124,7 +125,7 @@ export function gradientCheck(net: Network, input: Float64Array, labels: Labels,
   // Perturbing a weight of layer ℓ changes nothing before ℓ: only layers ℓ… are recomputed.
   let from = 0;
   const loss = (): number => {
-    if (from === 0) net.forward(x, batch);
+    if (from === 0) net.forward(x, batch, { training: true });
     else net.forwardFrom(from);
     for (let r = 0; r < reluLayers.length; r++) {
       const y = net.activation(reluLayers[r]);
@@ -154,16 +155,17 @@ export function gradientCheck(net: Network, input: Float64Array, labels: Labels,
     return g;
   };
 
-  const groups = net.views.map((v) => {
+  // batch normalisation's running averages are statistics, not parameters: a training pass never reads them
+  const groups = net.views.filter((v) => !STATISTIC_KINDS.includes(v.kind)).map((v) => {
     // Refresh every layer (the previous group's last evaluation left a perturbed weight's outputs).
     from = 0;
-    net.forward(x, batch);
+    net.forward(x, batch, { training: true });
     from = v.layerIndex;
     return check(v.layer, v.kind, net.params, v.offset, v.length, analytic);
   });
   from = 0;
   if (analyticInput) groups.push(check('input', 'input', x, 0, x.length, analyticInput));
-  net.forward(x, batch);
+  net.forward(x, batch, { training: true });
   return { maxRelativeError: groups.reduce((m, g) => Math.max(m, g.maxRelativeError), 0), groups };
 }
 

@@ -1,6 +1,7 @@
 // What a network holds, layer by layer, as `convnotes inspect` shows it: shapes, activations, parameter
 // counts, each convolution layer's connection table (§3.1), each combination layer's learned α (§3.3:
-// α = softmax of c, per output map over the input maps) and each subsampling layer's β and b (§3.2).
+// α = softmax of c, per output map over the input maps), each subsampling layer's β and b (§3.2), and
+// each batch normalisation's γ, β and running averages.
 
 import { createNetwork } from './backend.js';
 import { compileConnections } from './connections.js';
@@ -24,6 +25,17 @@ export interface LayerFacts {
   /** subsample: β and b per map (b only when the layer has one). */
   beta?: number[];
   bias?: number[];
+  /** batchnorm: γ and β per map, and the running averages inference normalises with. */
+  scale?: number[];
+  shift?: number[];
+  runningMean?: number[];
+  runningVar?: number[];
+  /** conv, combination: zero padding and stride (only when not the notes' valid convolution). */
+  pad?: number;
+  stride?: number;
+  /** subsample: which down(); dropout: the rate. */
+  down?: string;
+  rate?: number;
 }
 
 export interface Inspection {
@@ -46,18 +58,20 @@ export function inspectNetwork(d: ResolvedDescription, params: ArrayLike<number>
       return v ? Array.from({ length: v.length }, (_, k) => params[v.offset + k]) : undefined;
     };
     const facts: LayerFacts = {
-      name: layer.name, type: layer.type, activation: layer.activation,
+      name: layer.name, type: layer.type, activation: 'activation' in layer ? layer.activation : 'identity',
       inShape: [...inShape], outShape: [...outShape], params: own.reduce((n, v) => n + v.length, 0),
     };
     const I = inShape[0];
     switch (layer.type) {
       case 'conv': {
+        if (layer.pad !== 0 || layer.stride !== 1) Object.assign(facts, { pad: layer.pad, stride: layer.stride });
         const t = compileConnections(layer.connections, I, layer.maps).table; // t[i][j]
         facts.table = Array.from({ length: layer.maps }, (_, j) => Array.from({ length: I }, (_, i) => (t[i][j] ? 1 : 0)));
         break;
       }
       case 'combination': {
         const J = layer.maps;
+        if (layer.pad !== 0 || layer.stride !== 1) Object.assign(facts, { pad: layer.pad, stride: layer.stride });
         const c = Float64Array.from(values('c') ?? []);
         const alpha = new Float64Array(J * I);
         softmaxRows(c, J, I, alpha); // row j: output map j over the input maps
@@ -66,10 +80,17 @@ export function inspectNetwork(d: ResolvedDescription, params: ArrayLike<number>
         break;
       }
       case 'subsample':
+        facts.down = layer.down;
         facts.beta = values('beta') ?? new Array<number>(I).fill(layer.betaInit);
         if (layer.bias) facts.bias = values('subsampleBias');
         break;
       case 'full':
+        break;
+      case 'batchnorm':
+        Object.assign(facts, { scale: values('scale'), shift: values('shift'), runningMean: values('runningMean'), runningVar: values('runningVar') });
+        break;
+      case 'dropout':
+        facts.rate = layer.rate;
         break;
     }
     return facts;

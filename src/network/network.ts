@@ -15,7 +15,9 @@ import { referenceKernels } from '../kernels/reference.js';
 import { CombinationLayer } from '../layers/combination.js';
 import { ConvLayer } from '../layers/conv.js';
 import { FullLayer } from '../layers/full.js';
-import type { Layer, ParamView } from '../layers/layer.js';
+import { INFERENCE, unitRatesOf, type Layer, type ParamView, type Pass } from '../layers/layer.js';
+import { BatchNormLayer } from '../layers/batchnorm.js';
+import { DropoutLayer } from '../layers/dropout.js';
 import { SubsampleLayer } from '../layers/subsample.js';
 import { classCount, lossAndGradient, lossCurvature, type Labels } from './loss.js';
 import { Rng } from '../util/rng.js';
@@ -47,6 +49,12 @@ export class Network {
   /** dActs[ℓ+1] = ∂E/∂acts[ℓ+1], turned into δ by layer ℓ's backward; dActs[0] = input sensitivities. */
   private dActs: Float64Array[] = [];
   private batch = 0;
+  /** What the last forward pass was for (forwardFrom repeats it). */
+  private pass: Pass = INFERENCE;
+  /** The seed dropout masks are drawn from (the network's seed). */
+  readonly seed: number;
+  /** The update whose dropout masks the training passes draw (the trainer sets it before each step). */
+  step = 0;
 
   constructor(description: NetworkDescription | ResolvedDescription | unknown, options: NetworkOptions = {}) {
     const d = isResolvedDescription(description) ? description : resolveDescription(description);
@@ -86,7 +94,8 @@ export class Network {
         mine.map((v) => this.grads.subarray(v.offset, v.offset + v.length)),
       );
     }
-    this.initialise(options.seed ?? d.seed);
+    this.seed = options.seed ?? d.seed;
+    this.initialise(this.seed);
   }
 
   /** Classes the network tells apart: its outputs, or its class codes (LeCun's RBF output). */
@@ -131,16 +140,19 @@ export class Network {
    * (a view, valid until the next call): the last layer's values, which for a cross-entropy network
    * are the logits (the softmax is part of its loss). `predict` (predict.ts) gives what the CLI
    * prints and the ONNX graph outputs: classes, scores and, for cross-entropy, probabilities.
+   * An inference pass unless `training` (batch statistics, dropout masks of update `step`; see Pass).
    */
-  forward(input: Float64Array, batch: number): Float64Array {
+  forward(input: Float64Array, batch: number, options: { training?: boolean } = {}): Float64Array {
     check.batchSize(batch, 'batch');
+    check.object(options, 'options', 'an object {training?}');
     if (!(input instanceof Float64Array) || input.length < batch * this.inputSize) {
       check.fail('input', `a Float64Array of batch × ${this.inputShape.join('×')} = ${batch * this.inputSize} values`, input);
     }
     this.reserve(batch);
     this.batch = batch;
     this.acts[0] = input;
-    for (let l = 0; l < this.layers.length; l++) this.layers[l].forward(this.kernels, batch, this.acts[l], this.acts[l + 1]);
+    this.pass = options.training === true ? { training: true, step: this.step, seed: this.seed } : INFERENCE;
+    for (let l = 0; l < this.layers.length; l++) this.layers[l].forward(this.kernels, batch, this.acts[l], this.acts[l + 1], this.pass);
     return this.acts[this.layers.length].subarray(0, batch * this.outputSize);
   }
 
@@ -151,7 +163,7 @@ export class Network {
   forwardFrom(from: number): Float64Array {
     if (this.batch === 0) throw new Error('forwardFrom: call forward first');
     check.integer(from, 'from', 0, this.layers.length - 1);
-    for (let l = from; l < this.layers.length; l++) this.layers[l].forward(this.kernels, this.batch, this.acts[l], this.acts[l + 1]);
+    for (let l = from; l < this.layers.length; l++) this.layers[l].forward(this.kernels, this.batch, this.acts[l], this.acts[l + 1], this.pass);
     return this.acts[this.layers.length].subarray(0, this.batch * this.outputSize);
   }
 
@@ -218,7 +230,7 @@ export class Network {
   trainStep(input: Float64Array, labels: Labels, batch: number, rate: number): number {
     check.finite(rate, 'rate');
     const e = this.computeGradients(input, labels, batch);
-    this.unitRates ??= new Float64Array(this.params.length).fill(1);
+    this.unitRates ??= unitRatesOf(this.views, new Float64Array(this.params.length)) as Float64Array;
     sgdUpdate(this.params, this.grads, this.unitRates, this.unitRates, rate, 0, 0);
     return e;
   }
@@ -249,7 +261,7 @@ export class Network {
   computeCurvature(input: Float64Array, labels: Labels, batch: number, options: { inputCurvature?: boolean } = {}): Float64Array {
     const d = this.description;
     const L = this.layers.length;
-    this.forward(input, batch);
+    this.forward(input, batch, { training: true });
     check.labels(labels, 'labels', batch, this.classes);
     this.zeroGrads();
     lossCurvature(d.loss, this.acts[L], labels, batch, this.outputSize, this.dActs[L]);
@@ -283,5 +295,7 @@ function buildLayer(index: number, inShape: Shape, spec: ResolvedDescription['la
     case 'combination': return new CombinationLayer(index, inShape, spec);
     case 'subsample': return new SubsampleLayer(index, inShape, spec);
     case 'full': return new FullLayer(index, inShape, spec);
+    case 'batchnorm': return new BatchNormLayer(index, inShape, spec);
+    case 'dropout': return new DropoutLayer(index, inShape, spec);
   }
 }

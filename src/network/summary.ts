@@ -2,6 +2,10 @@
 import type { Network } from './network.js';
 import * as check from '../util/validate.js';
 
+function geometry(spec: { pad: number; stride: number }): string {
+  return `${spec.pad ? `, pad ${spec.pad}` : ''}${spec.stride !== 1 ? `, stride ${spec.stride}` : ''}`;
+}
+
 export function summary(net: Network): string {
   const n = check.object(net, 'net', 'a Network');
   if (!check.isObject(n.description) || !Array.isArray(n.layers) || !Array.isArray(n.views)) check.fail('net', 'a Network', net);
@@ -15,16 +19,22 @@ export function summary(net: Network): string {
     let details = '';
     switch (spec.type) {
       case 'conv':
-        details = `${spec.kernel}×${spec.kernel} kernels, ${Array.isArray(spec.connections) ? 'explicit table' : spec.connections} connections, ${spec.activation}`;
+        details = `${spec.kernel}×${spec.kernel} kernels${geometry(spec)}, ${Array.isArray(spec.connections) ? 'explicit table' : spec.connections} connections, ${spec.activation}`;
         break;
       case 'combination':
-        details = `${spec.kernel}×${spec.kernel} kernels (${spec.kernels}), learned α = softmax(c), penalty ${spec.penalty.type}${spec.penalty.type === 'none' ? '' : ` λ=${spec.penalty.lambda}`}, ${spec.activation}`;
+        details = `${spec.kernel}×${spec.kernel} kernels (${spec.kernels})${geometry(spec)}, learned α = softmax(c), penalty ${spec.penalty.type}${spec.penalty.type === 'none' ? '' : ` λ=${spec.penalty.lambda}`}, ${spec.activation}`;
         break;
       case 'subsample':
         details = `down=${spec.down} ${spec.factor}×${spec.factor}, β ${spec.beta === 'fixed' ? `fixed ${spec.betaInit}` : 'trainable'}, ${spec.bias ? 'b' : 'no b'}, ${spec.activation}`;
         break;
       case 'full':
         details = spec.activation;
+        break;
+      case 'batchnorm':
+        details = `γ, β per map, ε=${spec.epsilon}, momentum ${spec.momentum}, ${spec.activation}`;
+        break;
+      case 'dropout':
+        details = `rate ${spec.rate}`;
         break;
     }
     rows.push([l.name, l.type, l.outShape.join('×'), String(count), details]);

@@ -142,7 +142,7 @@ export function exportOnnx(description: ResolvedDescription, params: ArrayLike<n
   const view = (layer: string, kind: string) => views.find((v) => v.layer === layer && v.kind === kind);
   const b: Builder = { nodes: [], initializers: [], valueInfo: [] };
   const batch = 'batch';
-  if (description.layers.some((l) => l.activation === 'lecun')) {
+  if (description.layers.some((l) => 'activation' in l && l.activation === 'lecun')) {
     b.initializers.push(tensor('lecun.S', [], [LECUN_S]), tensor('lecun.A', [], [LECUN_A]));
   }
 
@@ -201,7 +201,7 @@ export function exportOnnx(description: ResolvedDescription, params: ArrayLike<n
       }
     }
     b.valueInfo.push(valueInfo(`${p}.u`, dims));
-    x = activation(b, spec.activation, `${p}.u`, p, dims);
+    x = activation(b, 'activation' in spec ? spec.activation : 'identity', `${p}.u`, p, dims);
     shape = out;
   });
 

@@ -14,6 +14,7 @@ import { Augmenter, fillDistortedBatch, smoothingRadius } from '../data/augment.
 import { checkDataset, checkLabels, checkNormalisation, fillBatch, LECUN, UNIT, type Dataset, type Normalisation } from '../data/dataset.js';
 import { checkTrainable, createNetwork, distortsItself, stagesItself, type BackendName, type DistortingNetwork, type StagingNetwork, type TrainableNetwork } from '../network/backend.js';
 import { Network } from '../network/network.js';
+import { STATISTIC_KINDS, unitRatesOf } from '../layers/layer.js';
 import { Rng } from '../util/rng.js';
 import { evaluate, range } from './evaluate.js';
 import { checkRecipe, perUpdateRate, rateFactor, RecipeError, scheduledRate, type Recipe } from '../recipes/recipe.js';
@@ -237,10 +238,10 @@ export class Trainer {
     this.adam = opt && opt.type !== 'sgd' ? { beta1: opt.beta1, beta2: opt.beta2, epsilon: opt.epsilon, decoupled: opt.type === 'adamw' } : null;
 
     // §4.2 per-layer rate multipliers, the base of every weight's rate
-    this.layerRate = new Float64Array(net.params.length).fill(1);
+    this.layerRate = unitRatesOf(net.views, new Float64Array(net.params.length)) as Float64Array;
     for (const v of net.views) {
       const m = t.layerRates[v.layer];
-      if (m !== undefined) this.layerRate.fill(m, v.offset, v.offset + v.length);
+      if (m !== undefined && !STATISTIC_KINDS.includes(v.kind)) this.layerRate.fill(m, v.offset, v.offset + v.length);
     }
     if (!t.sdlm) net.rates.set(this.layerRate);
     this.curvatureNet = t.sdlm ? new Network(net.description) : null;

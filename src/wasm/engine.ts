@@ -231,7 +231,7 @@ export class FastNetwork implements DistortingNetwork, StagingNetwork {
       : null;
     const module = await loadKernelsModule(shared, options.relaxedSimd ?? true);
     const memory = createMemory(plan.bytes, shared);
-    initialiseMemory(plan, memory, d.codes);
+    initialiseMemory(plan, memory, reference.views, d.codes);
     const net = new FastNetwork(d, reference.views, plan, memory, instantiate(module, memory), threads, notice, module.relaxed);
     net.setParams(reference.params);
     if (threads > 1) await net.startWorkers(module);

@@ -13,7 +13,7 @@ import type { ResolvedDescription } from '../network/description.js';
 import { activationCode } from '../network/activation.js';
 import { compileConnections } from '../network/connections.js';
 import { shapeSize } from '../network/description.js';
-import type { ParamKind, ParamView } from '../layers/layer.js';
+import { unitRatesOf, type ParamKind, type ParamView } from '../layers/layer.js';
 import { paramOf } from '../model/views.js';
 import { ACT_IDENTITY, DOWN_DECIMATE, DOWN_SUM, LOSS_CROSS_ENTROPY, LOSS_MSE, PATTERN_WORDS } from './abi-constants.js';
 import { HEAP_BASE } from './abi.js';
@@ -35,8 +35,10 @@ export interface PlannedLayer {
   act: number;
   inShape: [number, number, number];
   outShape: [number, number, number];
-  /** Convolutions: K. */
+  /** Convolutions: K, the zero padding P on every side and the stride s (0 and 1: the notes' valid convolution). */
   kernelSize: number;
+  pad: number;
+  stride: number;
   /** Subsampling: n, and DOWN_SUM or DOWN_DECIMATE. */
   factor: number;
   mode: number;
@@ -196,7 +198,7 @@ export function makePlan(
     const inShape: [number, number, number] = [shape[0], shape[1], shape[2]];
     const outShape = d.shapes[l] as [number, number, number];
     const base = {
-      act: ACT_IDENTITY as number, inShape, outShape, kernelSize: 0, factor: 0, mode: DOWN_SUM as number,
+      act: ACT_IDENTITY as number, inShape, outShape, kernelSize: 0, pad: 0, stride: 1, factor: 0, mode: DOWN_SUM as number,
       weightsAt: 0, biasesAt: 0, weightGradAt: -1, biasGradAt: -1, weightCount: 0, biasCount: 0, downed: 0,
       combination: false, denseCopy: false, denseIndex: null,
     };
@@ -215,7 +217,7 @@ export function makePlan(
         }
         const weightCount = spec.maps * I * KK;
         layers.push({
-          ...base, type: 'conv', combination, act: activationCode(spec.activation), kernelSize: spec.kernel,
+          ...base, type: 'conv', combination, act: activationCode(spec.activation), kernelSize: spec.kernel, pad: spec.pad, stride: spec.stride,
           weightsAt: all ? at(l, 'kernel') : take(4 * weightCount), biasesAt: at(l, 'convBias'),
           weightGradAt: grad(weightCount), biasGradAt: grad(spec.maps), weightCount, biasCount: spec.maps, denseCopy: !all, denseIndex,
         });
@@ -292,9 +294,9 @@ export function makePlan(
 }
 
 /** Writes the plan's constants into a fresh memory. */
-export function initialiseMemory(plan: Plan, memory: WebAssembly.Memory, codes: number[][] | null = null): void {
+export function initialiseMemory(plan: Plan, memory: WebAssembly.Memory, views: readonly ParamView[], codes: number[][] | null = null): void {
   if (codes && plan.codes) new Float32Array(memory.buffer, plan.codes, codes.length * plan.outputSize).set(codes.flat());
-  new Float32Array(memory.buffer, plan.rates, plan.paramCount).fill(1);
-  new Float32Array(memory.buffer, plan.unitRates, plan.paramCount).fill(1);
+  unitRatesOf(views, new Float32Array(memory.buffer, plan.rates, plan.paramCount));
+  unitRatesOf(views, new Float32Array(memory.buffer, plan.unitRates, plan.paramCount));
   for (const { at, value, count } of plan.constants) new Float32Array(memory.buffer, at, count).fill(value);
 }

@@ -517,7 +517,7 @@ function backwardLayer(layer: ResolvedLayer, p: LayerParams, g: LayerParams, xin
   const H = xin[0].length;
   const W = xin[0][0].length;
   // δ = ∂E/∂u = f'(u) ∘ ∂E/∂x
-  const delta = s.u.map((m, j) => m.map((r, a) => r.map((v, b) => actDerivative(layer.activation, v) * dxOut[j][a][b])));
+  const delta = s.u.map((m, j) => m.map((r, a) => r.map((v, b) => actDerivative('activation' in layer ? layer.activation : 'identity', v) * dxOut[j][a][b])));
   const dxIn = zeros3(I, H, W);
   if (layer.type === 'conv' && p.type === 'conv' && g.type === 'conv') {
     for (let j = 0; j < layer.maps; j++) {
