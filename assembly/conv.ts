@@ -15,6 +15,9 @@ import { addf, axpyf, copyf, dotf, fillf, mm_nn, mm_nt, sum } from './gemm';
 //   kernel grad    dK [J][I·K²] += Δ · colsᵀ
 //   input grad     dcols        = Kmatᵀ · Δ, scattered back onto the input maps ("col2im")
 // Tap t = p'·K + q' of the stored (true-convolution) kernel meets x[u + K−1−p'][v + K−1−q'].
+// Zero padding P and stride s (docs/SPEC.md, "Beyond the notes: padding and stride"): the tap meets
+// x̃[s·u + K−1−p'][s·v + K−1−q'] of x padded with P zeros, i.e. x[s·u + K−1−p' − P][...] or a zero;
+// im2colStrided/col2imStrided. The valid case (P = 0, s = 1) keeps im2col/col2im.
 
 // cols[(i·K² + t)·S + u·Wo + v] = x_i[u + K−1−p'][v + K−1−q'] for one pattern (x at its first map).
 function im2col(x: usize, I: i32, H: i32, W: i32, K: i32, cols: usize): void {
@@ -55,19 +58,100 @@ function col2im(dcols: usize, I: i32, H: i32, W: i32, K: i32, dx: usize): void {
   }
 }
 
+// The first output index v ≥ 0 whose input index s·v + o is ≥ 0.
+// @ts-ignore: decorator
+@inline function firstInside(o: i32, s: i32): i32 {
+  return o >= 0 ? 0 : (s - 1 - o) / s;
+}
+
+// One past the last output index v < n whose input index s·v + o is < w (≤ firstInside when none).
+// @ts-ignore: decorator
+@inline function endInside(o: i32, s: i32, w: i32, n: i32): i32 {
+  const last = w - 1 - o;
+  if (last < 0) return 0;
+  const e = last / s + 1;
+  return e < n ? e : n;
+}
+
+// im2col over x̃: cols[(i·K² + t)·S + u·Wo + v] = x_i[s·u + p − P][s·v + q − P] (p = K−1−p', q = K−1−q'),
+// 0 where that lies in the padding. Stride 1 rows are contiguous copies; stride s a gather.
+function im2colStrided(x: usize, I: i32, H: i32, W: i32, K: i32, P: i32, s: i32, Ho: i32, Wo: i32, cols: usize): void {
+  const S = Ho * Wo;
+  let row = cols;
+  for (let i = 0; i < I; i++) {
+    const xi = x + (<usize>(i * H * W) << 2);
+    for (let pp = 0; pp < K; pp++) {
+      for (let qq = 0; qq < K; qq++) {
+        const o = K - 1 - qq - P; // input column of output column v: s·v + o
+        const v0 = firstInside(o, s);
+        const v1 = endInside(o, s, W, Wo);
+        for (let u = 0; u < Ho; u++) {
+          const dst = row + (<usize>(u * Wo) << 2);
+          const r = s * u + K - 1 - pp - P;
+          if (r < 0 || r >= H || v1 <= v0) {
+            fillf(dst, 0, Wo);
+            continue;
+          }
+          if (v0 > 0) fillf(dst, 0, v0);
+          const src = xi + (<usize>(r * W + s * v0 + o) << 2);
+          const out = dst + (<usize>v0 << 2);
+          if (s == 1) copyf(src, out, v1 - v0);
+          else for (let v = 0; v < v1 - v0; v++) store<f32>(out + (<usize>v << 2), load<f32>(src + (<usize>(s * v) << 2)));
+          if (v1 < Wo) fillf(dst + (<usize>v1 << 2), 0, Wo - v1);
+        }
+        row += <usize>S << 2;
+      }
+    }
+  }
+}
+
+// col2im over x̃: dx_i[s·u + p − P][s·v + q − P] += dcols[(i·K² + t)·S + u·Wo + v], padding positions
+// skipped. The same tap order as col2im.
+function col2imStrided(dcols: usize, I: i32, H: i32, W: i32, K: i32, P: i32, s: i32, Ho: i32, Wo: i32, dx: usize): void {
+  const S = Ho * Wo;
+  const KK = K * K;
+  for (let i = 0; i < I; i++) {
+    const xi = dx + (<usize>(i * H * W) << 2);
+    for (let qq = 0; qq < K; qq++) {
+      const o = K - 1 - qq - P;
+      const v0 = firstInside(o, s);
+      const v1 = endInside(o, s, W, Wo);
+      if (v1 <= v0) continue;
+      for (let u = 0; u < Ho; u++) {
+        for (let pp = 0; pp < K; pp++) {
+          const r = s * u + K - 1 - pp - P;
+          if (r < 0 || r >= H) continue;
+          const src = dcols + (<usize>((i * KK + pp * K + qq) * S + u * Wo + v0) << 2);
+          const dst = xi + (<usize>(r * W + s * v0 + o) << 2);
+          if (s == 1) addf(src, dst, v1 - v0);
+          else {
+            for (let v = 0; v < v1 - v0; v++) {
+              const a = dst + (<usize>(s * v) << 2);
+              store<f32>(a, load<f32>(a) + load<f32>(src + (<usize>v << 2)));
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
 // §3.1  u_j = Σ_i x_i * k_ij + b_j,  x_j = f(u_j), for patterns [b0, b1). kmat: [J][I·K²].
-// cols: scratch of I·K²·S floats for this caller.
+// pad P, stride s: x_i padded with P zeros and sampled every s-th position (0, 1: the notes' valid
+// convolution), Ho = ⌊(H + 2P − K)/s⌋ + 1. cols: scratch of I·K²·S floats for this caller.
 export function conv_forward(
-  b0: i32, b1: i32, x: usize, I: i32, H: i32, W: i32, J: i32, K: i32,
+  b0: i32, b1: i32, x: usize, I: i32, H: i32, W: i32, J: i32, K: i32, pad: i32, stride: i32,
   kmat: usize, bias: usize, act: i32, y: usize, cols: usize,
 ): void {
-  const Ho = H - K + 1;
-  const Wo = W - K + 1;
+  const valid = pad == 0 && stride == 1;
+  const Ho = (H + 2 * pad - K) / stride + 1;
+  const Wo = (W + 2 * pad - K) / stride + 1;
   const S = Ho * Wo;
   const R = I * K * K;
   for (let b = b0; b < b1; b++) {
     const yb = y + (<usize>(b * J * S) << 2);
-    im2col(x + (<usize>(b * I * H * W) << 2), I, H, W, K, cols);
+    if (valid) im2col(x + (<usize>(b * I * H * W) << 2), I, H, W, K, cols);
+    else im2colStrided(x + (<usize>(b * I * H * W) << 2), I, H, W, K, pad, stride, Ho, Wo, cols);
     for (let j = 0; j < J; j++) fillf(yb + (<usize>(j * S) << 2), load<f32>(bias + (<usize>j << 2)), S);
     if (S == 1) {
       for (let j = 0; j < J; j++) {
@@ -82,17 +166,19 @@ export function conv_forward(
 }
 
 // §3.1.1  δ_j = dy_j ∘ f'(u_j);  ∂E/∂b_j += Σ δ_j;  ∂E/∂k_ij += Σ_uv δ_j[u][v] (patch of x_i)[u][v];
-// §3.2.1  dx_i = Σ_j conv2(δ_j, rot180(k_ij), 'full'), as Kmatᵀ·Δ scattered back (no padding zeros).
+// §3.2.1  dx_i = Σ_j conv2(δ_j, rot180(k_ij), 'full'), as Kmatᵀ·Δ scattered back (no padding zeros;
+// with pad P, stride s the scatter skips x̃'s padding).
 // dK: [J][I·K²]; dx = 0: no input gradient. cols, dcols: scratch of I·K²·S floats each.
 // dyHolds: DY_GRADIENT (∂E/∂y, f' applied here) or DY_SENSITIVITY (δ already: the subsampling layer
 // above folded f' in, subsample_backward's prevY).
 export function conv_backward(
-  b0: i32, b1: i32, x: usize, I: i32, H: i32, W: i32, J: i32, K: i32,
+  b0: i32, b1: i32, x: usize, I: i32, H: i32, W: i32, J: i32, K: i32, pad: i32, stride: i32,
   kmat: usize, act: i32, y: usize, dy: usize, dK: usize, dBias: usize, dx: usize, cols: usize, dcols: usize,
   dyHolds: i32,
 ): void {
-  const Ho = H - K + 1;
-  const Wo = W - K + 1;
+  const valid = pad == 0 && stride == 1;
+  const Ho = (H + 2 * pad - K) / stride + 1;
+  const Wo = (W + 2 * pad - K) / stride + 1;
   const S = Ho * Wo;
   const R = I * K * K;
   const first = <usize>(b0 * J * S) << 2;
@@ -103,7 +189,8 @@ export function conv_backward(
       const a = dBias + (<usize>j << 2);
       store<f32>(a, load<f32>(a) + sum(d + (<usize>(j * S) << 2), S));
     }
-    im2col(x + (<usize>(b * I * H * W) << 2), I, H, W, K, cols);
+    if (valid) im2col(x + (<usize>(b * I * H * W) << 2), I, H, W, K, cols);
+    else im2colStrided(x + (<usize>(b * I * H * W) << 2), I, H, W, K, pad, stride, Ho, Wo, cols);
     if (S == 1) {
       for (let j = 0; j < J; j++) axpyf(R, load<f32>(d + (<usize>j << 2)), cols, dK + (<usize>(j * R) << 2));
     } else {
@@ -118,6 +205,7 @@ export function conv_backward(
     } else {
       mm_nn(R, S, J, kmat, 1, R, d, S, dcols, S, false);
     }
-    col2im(dcols, I, H, W, K, dxb);
+    if (valid) col2im(dcols, I, H, W, K, dxb);
+    else col2imStrided(dcols, I, H, W, K, pad, stride, Ho, Wo, dxb);
   }
 }

@@ -6,6 +6,11 @@
 export { conv_forward, conv_backward } from './conv';
 export { subsample_forward, subsample_backward } from './subsample';
 export { full_forward, full_backward } from './full';
+export {
+  batchnorm_partials, batchnorm_combine, batchnorm_forward,
+  batchnorm_backward_partials, batchnorm_sum_partials, batchnorm_backward_input,
+} from './batchnorm';
+export { dropout_forward, dropout_backward } from './dropout';
 export { loss_forward_backward } from './loss';
 export { reduce_chunks, sgd_update, adam_update } from './update';
 export { distort_patterns } from './augment';

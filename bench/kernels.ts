@@ -1,7 +1,8 @@
 // Kernel GFLOPS: the float32 WebAssembly kernels training runs (the module's exports, through
 // src/kernels/wasm.ts's createWasmKernels(): the same functions src/wasm/chunk.ts calls), one layer's
-// forward or backward pass over a whole training batch per call, at N1's and N2's layers, next to the
-// peak: the one matrix product the convolutions run (matmul, assembly/gemm.ts) at 512³, same run.
+// forward or backward pass over a whole training batch per call, at N1's and N2's layers (and N1's
+// subsampling layers as max pooling), next to the peak: the one matrix product the convolutions run
+// (matmul, assembly/gemm.ts) at 512³, same run.
 //
 // Calls are made as training makes them: a convolution below a subsampling layer gets δ already
 // (DY_SENSITIVITY: the subsampling layer folds its f' in), and a subsampling layer over a convolution
@@ -11,9 +12,14 @@
 //
 // Operation counts (as FastNetwork.profileLayers): a convolution 2·J·I·K²·(output pixels) per pattern
 // for its forward pass and for each of its kernel and input gradients; a fully connected layer 2·N·O
-// likewise; a subsampling layer one per input pixel either way; matmul 2·M·N·K.
+// likewise; a subsampling layer one per input pixel either way; matmul 2·M·N·K. A padded convolution
+// counts its products with the padding zeros too (im2col's matrix has them): 2·J·I·K²·Ho·Wo as ever.
+//
+// Beside N2's valid C1 (on the 28×28 image padded beforehand to 32×32), PS runs the same convolution
+// with pad "same" on the 28×28 image, then a stride-2 convolution, so the table shows what padding
+// and stride cost against the peak.
 
-import { Act, resolveDescription, type ResolvedDescription } from 'convnotes';
+import { Act, resolveDescription, type NetworkDescription, type ResolvedDescription } from 'convnotes';
 import { N1, N2 } from './nets.js';
 
 /** What the table needs of createWasmKernels(): its memory's allocator and the module's exports. */
@@ -23,7 +29,7 @@ export interface BenchKernels {
   addressOf(v: Float32Array, offset?: number): number;
   readonly exports: Record<string, (...args: number[]) => number>;
   /** The codes, modes and flags the exports take (src/wasm/abi-constants.ts). */
-  readonly abi: Record<'DY_GRADIENT' | 'DY_SENSITIVITY' | 'DOWN_SUM' | 'DOWN_DECIMATE', number>;
+  readonly abi: Record<'DY_GRADIENT' | 'DY_SENSITIVITY' | 'DOWN_SUM' | 'DOWN_DECIMATE' | 'DOWN_MAX', number>;
 }
 
 export interface KernelCase {
@@ -55,7 +61,7 @@ function unitSlope(act: number): number {
 /** Forward and backward cases of every layer of `d` over batches of B, as training calls them. */
 function layerCases(wasm: BenchKernels, tag: string, d: ResolvedDescription, B: number): KernelCase[] {
   const e = wasm.exports;
-  const { DY_GRADIENT, DY_SENSITIVITY, DOWN_SUM, DOWN_DECIMATE } = wasm.abi;
+  const { DY_GRADIENT, DY_SENSITIVITY, DOWN_SUM, DOWN_DECIMATE, DOWN_MAX } = wasm.abi;
   const cases: KernelCase[] = [];
   let shape = d.input;
   d.layers.forEach((spec, l) => {
@@ -66,14 +72,18 @@ function layerCases(wasm: BenchKernels, tag: string, d: ResolvedDescription, B: 
     const x = buffer(wasm, B * inSize);
     const dx = l > 0 ? buffer(wasm, B * inSize) : 0;
     const y = buffer(wasm, B * outSize);
-    const yBack = buffer(wasm, B * outSize, unitSlope(ACT[spec.activation]));
+    // dropout has no activation (and no kernel rows: the switch below skips it)
+    const act = 'activation' in spec ? ACT[spec.activation] : Act.Identity;
+    const yBack = buffer(wasm, B * outSize, unitSlope(act));
     const dy = buffer(wasm, B * outSize);
-    const act = ACT[spec.activation];
-    const name = `${tag} ${spec.name} ${spec.type} ${I}×${H}×${W} → ${J}×${Ho}×${Wo}, batch ${B}`;
+    const geometry = spec.type === 'conv' || spec.type === 'combination'
+      ? `${spec.pad > 0 ? ` pad ${spec.pad}` : ''}${spec.stride > 1 ? ` stride ${spec.stride}` : ''}` : '';
+    const name = `${tag} ${spec.name} ${spec.type}${geometry} ${I}×${H}×${W} → ${J}×${Ho}×${Wo}, batch ${B}`;
     switch (spec.type) {
       case 'conv':
       case 'combination': {
         const K = spec.kernel;
+        const { pad, stride } = spec;
         const R = I * K * K;
         const kmat = buffer(wasm, J * R);
         const bias = buffer(wasm, J);
@@ -84,16 +94,16 @@ function layerCases(wasm: BenchKernels, tag: string, d: ResolvedDescription, B: 
         const per = 2 * J * R * Ho * Wo * B;
         const above = d.layers[l + 1];
         const dyHolds = above && above.type === 'subsample' ? DY_SENSITIVITY : DY_GRADIENT;
-        cases.push({ name: `${name} forward`, flops: per, run: () => e.conv_forward(0, B, x, I, H, W, J, K, kmat, bias, act, y, cols) });
+        cases.push({ name: `${name} forward`, flops: per, run: () => e.conv_forward(0, B, x, I, H, W, J, K, pad, stride, kmat, bias, act, y, cols) });
         cases.push({
           name: `${name} backward`, flops: per * (dx ? 2 : 1),
-          run: () => e.conv_backward(0, B, x, I, H, W, J, K, kmat, act, yBack, dy, dK, dBias, dx, cols, dcols, dyHolds),
+          run: () => e.conv_backward(0, B, x, I, H, W, J, K, pad, stride, kmat, act, yBack, dy, dK, dBias, dx, cols, dcols, dyHolds),
         });
         break;
       }
       case 'subsample': {
         const n = spec.factor;
-        const mode = spec.down === 'sum' ? DOWN_SUM : DOWN_DECIMATE;
+        const mode = spec.down === 'sum' ? DOWN_SUM : spec.down === 'max' ? DOWN_MAX : DOWN_DECIMATE;
         const beta = buffer(wasm, J, 0.25);
         const bias = buffer(wasm, J, 0);
         const downed = buffer(wasm, B * outSize);
@@ -105,7 +115,7 @@ function layerCases(wasm: BenchKernels, tag: string, d: ResolvedDescription, B: 
         cases.push({ name: `${name} forward`, flops: B * inSize, run: () => e.subsample_forward(0, B, x, I, H, W, n, mode, beta, bias, act, downed, y) });
         cases.push({
           name: `${name} backward`, flops: B * inSize,
-          run: () => e.subsample_backward(0, B, I, H, W, n, mode, beta, act, yBack, dy, downed, dBeta, dBias, dx, prevAct, prevY),
+          run: () => e.subsample_backward(0, B, x, I, H, W, n, mode, beta, act, yBack, dy, downed, dBeta, dBias, dx, prevAct, prevY),
         });
         break;
       }
@@ -134,10 +144,31 @@ function matmulCase(wasm: BenchKernels, name: string, M: number, N: number, K: n
   return { name: `${name} matmul ${M}×${N}×${K}`, flops: 2 * M * N * K, run: () => wasm.exports.matmul(M, N, K, A, B, C) };
 }
 
+/** N2's first convolution padded 'same' on the unpadded image, then a stride-2 convolution (only their rows are run). */
+const PS: NetworkDescription = {
+  name: 'PS',
+  input: [1, 28, 28],
+  seed: 1,
+  layers: [
+    { type: 'conv', name: 'C1', maps: 6, kernel: 5, pad: 'same', activation: 'tanh', connections: 'all' },
+    { type: 'conv', name: 'C2', maps: 16, kernel: 5, stride: 2, activation: 'tanh', connections: 'all' },
+    { type: 'full', name: 'OUT', units: 10, activation: 'identity' },
+  ],
+  loss: 'cross-entropy',
+};
+
+/** d with every subsampling layer made max pooling (beyond the notes): the max-pooling rows. */
+function withMaxPooling(d: ResolvedDescription): ResolvedDescription {
+  return { ...d, layers: d.layers.map((l) => (l.type === 'subsample' ? { ...l, down: 'max' as const } : l)) };
+}
+
 export function kernelCases(wasm: BenchKernels): { cases: KernelCase[]; peak: KernelCase } {
   const cases = [
     ...layerCases(wasm, 'N1', resolveDescription(N1.description), N1.trainBatch),
     ...layerCases(wasm, 'N2', resolveDescription(N2.description), N2.trainBatch),
+    ...layerCases(wasm, 'PS', resolveDescription(PS), N2.trainBatch).filter((c) => c.name.includes(' conv ')),
+    // N1's subsampling layers as max pooling (its other layers' rows would repeat N1's)
+    ...layerCases(wasm, 'N1 max', withMaxPooling(resolveDescription(N1.description)), N1.trainBatch).filter((c) => c.name.includes(' subsample ')),
   ];
   return { cases, peak: matmulCase(wasm, 'peak', 512, 512, 512) };
 }

@@ -446,11 +446,12 @@ async function main(): Promise<number> {
       kernelLines.push(`Kernel GFLOPS (${k.name}: the layer kernels training runs, synthetic data; one thread; subsampling counts one operation per input pixel)`);
       kernelLines.push(`  ${pad('peak: matmul 512×512×512 (the convolutions\' product)', 64)}${pad(peakGflops.toFixed(2), 9, true)}`);
       for (const r of kernelResults) kernelLines.push(`  ${pad(r.name, 64)}${pad(r.gflops.toFixed(2), 9, true)}   ${((100 * r.gflops) / peakGflops).toFixed(0)}% of peak`);
-      // The engine's own whole-layer kernels (what training runs), one thread, a training batch of real images.
+      // The engine's own whole-layer kernels (what training runs), one thread, a training batch of real
+      // images; N3's rows are the padded convolutions, batch normalisation and max pooling.
       const engine = o.kernelImpl === 'reference' ? 'the reference was asked for' : await engineModule();
       if (typeof engine !== 'string') {
         kernelLines.push('Engine layers (src/wasm/engine.ts profileLayers: whole-batch layer kernels, one thread, training batch of real images)');
-        for (const id of ['N1', 'N2'] as const) {
+        for (const id of ['N1', 'N2', 'N3'] as const) {
           const net = NETS[id];
           const fast = await engine.createFastNetwork(net.description, { batch: net.trainBatch, threads: 1 });
           if (!fast.computeGradients || !fast.profileLayers) {

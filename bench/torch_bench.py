@@ -7,13 +7,16 @@ The config names raw files the harness wrote: the images (float32 [count][side][
 to [0, 1]), the labels (uint8 [count]) and, per net, convnotes' initial parameters (float64, convnotes'
 flat layout). Each net arrives in the harness's portable form (bench/nets.ts, PortableLayer): conv
 kernels [out][in][K][K] stored for TRUE convolution (flipped here by 180° for torch's
-cross-correlation), pooling as beta * (n x n block sum) + b, fully connected weights [units][inputs]
-with inputs in [map][row][col] order (= torch's NCHW flatten).
+cross-correlation) with their zero padding and stride, pooling as
+beta * (n x n block sum or maximum) + b, fully connected weights [units][inputs] with inputs in
+[map][row][col] order (= torch's NCHW flatten), batch normalisation as BatchNorm2d (over maps) or BatchNorm1d (over units) with convnotes'
+scale, shift, running mean and running variance as its weight, bias, running_mean and running_var.
 
 For every run {net, phase, threads}: torch.set_num_threads(threads), a fresh model from the same
 weights, warm-up, then steps until `seconds` have passed. Training is forward + backward +
 torch.optim.SGD step (no momentum) with the loss read back (loss.item()) every step, as every system
-does; inference runs under torch.inference_mode(). With "check", the losses of two training steps on
+does, in train() mode (batch normalisation on batch statistics); inference runs in eval() mode (on the
+running averages) under torch.inference_mode(). With "check", the losses of two training steps on
 batches 0 and 1 from the initial weights are reported, to compare with convnotes' reference.
 
 Progress goes to stderr; the last line of stdout is one JSON object.
@@ -55,19 +58,22 @@ class LeCun(nn.Module):
 
 
 class Pool(nn.Module):
-    """convnotes' subsampling: beta * (n x n block sum) + b; a fixed beta is scale / n^2."""
+    """convnotes' subsampling: beta * down(x) + b. down 'sum': the n x n block sum, computed as
+    n^2 * (block mean), so a fixed beta is scale / n^2; down 'max': the block's maximum, scale = beta."""
 
-    def __init__(self, n, beta, bias, scale):
+    def __init__(self, n, down, beta, bias, scale):
         super().__init__()
         self.n = n
+        self.max = down == 'max'
+        self.area = 1 if self.max else n * n
         self.scale = scale
         self.beta = nn.Parameter(torch.tensor(beta, dtype=torch.float32)) if beta is not None else None
         self.bias = nn.Parameter(torch.tensor(bias, dtype=torch.float32)) if bias is not None else None
 
     def forward(self, x):
-        y = F.avg_pool2d(x, self.n)
+        y = F.max_pool2d(x, self.n) if self.max else F.avg_pool2d(x, self.n)
         if self.beta is not None:
-            y = y * (self.beta * (self.n * self.n)).view(1, -1, 1, 1)
+            y = y * (self.beta * self.area).view(1, -1, 1, 1)
         elif self.scale != 1:
             y = y * self.scale
         if self.bias is not None:
@@ -92,20 +98,20 @@ def build(p, params):
         if t == 'conv':
             C, O, K = l['inMaps'], l['maps'], l['kernel']
             k = take(O * C * K * K).reshape(O, C, K, K)[:, :, ::-1, ::-1]
-            conv = nn.Conv2d(C, O, K, padding=l['pad'])
+            conv = nn.Conv2d(C, O, K, stride=l['stride'], padding=l['pad'])
             with torch.no_grad():
                 conv.weight.copy_(torch.from_numpy(np.ascontiguousarray(k, dtype=np.float32)))
                 conv.bias.copy_(torch.from_numpy(take(O).astype(np.float32)))
             mods.append(conv)
         elif t == 'pool':
-            n, maps = l['factor'], l['maps']
+            n, maps, down = l['factor'], l['maps'], l['down']
             beta = take(maps).astype(np.float32) if l['trainableBeta'] else None
             bias = take(maps).astype(np.float32) if l['bias'] else None
-            scale = l['betaInit'] * n * n
+            scale = l['betaInit'] * (1 if down == 'max' else n * n)
             if beta is None and bias is None and scale == 1:
-                mods.append(nn.AvgPool2d(n))
+                mods.append(nn.MaxPool2d(n) if down == 'max' else nn.AvgPool2d(n))
             else:
-                mods.append(Pool(n, beta, bias, scale))
+                mods.append(Pool(n, down, beta, bias, scale))
         elif t == 'full':
             M, H, W = l['inShape']
             I, U = M * H * W, l['units']
@@ -117,6 +123,17 @@ def build(p, params):
                 lin.weight.copy_(torch.from_numpy(take(U * I).reshape(U, I).astype(np.float32)))
                 lin.bias.copy_(torch.from_numpy(take(U).astype(np.float32)))
             mods.append(lin)
+        elif t == 'batchnorm':
+            # torch's running averages are convnotes': r <- (1 - m) r + m * stat, the variance's unbiased,
+            # and training batches are normalised with the biased variance, as convnotes does.
+            C = l['maps']
+            bn = (nn.BatchNorm2d if l['spatial'] else nn.BatchNorm1d)(C, eps=l['epsilon'], momentum=l['momentum'])
+            with torch.no_grad():
+                bn.weight.copy_(torch.from_numpy(take(C).astype(np.float32)))
+                bn.bias.copy_(torch.from_numpy(take(C).astype(np.float32)))
+                bn.running_mean.copy_(torch.from_numpy(take(C).astype(np.float32)))
+                bn.running_var.copy_(torch.from_numpy(take(C).astype(np.float32)))
+            mods.append(bn)
         else:
             raise ValueError(f'unknown layer type {t}')
         a = activation(l['activation'])

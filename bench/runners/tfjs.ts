@@ -2,10 +2,11 @@
 // .wasm files read from node_modules, no network) and its 'cpu' backend (plain JavaScript).
 //
 // The networks are written with tf's core ops, as a TF.js user writes a custom model: conv2d (NHWC,
-// cross-correlation, 'same' padding where N2 pads), avgPool, matMul, tf.train.sgd's minimize. Weights
-// are convnotes' initial ones: kernels flipped by 180° (convnotes stores them for true convolution),
-// fully connected weights reordered from convnotes' [map][row][col] inputs to TF.js's NHWC flattening
-// [row][col][map].
+// cross-correlation, 'same' padding where N2 and N3 pad, strides), avgPool or maxPool, matMul, batch
+// normalisation as tf.layers' BatchNormalization computes it (the batch's moments, then tf.batchNorm;
+// running averages in non-trainable variables), tf.train.sgd's minimize. Weights are convnotes'
+// initial ones: kernels flipped by 180° (convnotes stores them for true convolution), fully connected
+// weights reordered from convnotes' [map][row][col] inputs to TF.js's NHWC flattening [row][col][map].
 //
 // Threads: TF.js turns its multithreaded wasm build off under Node (WASM_HAS_MULTITHREAD_SUPPORT is
 // false there; forcing it fails to start workers from blob: URLs), and the cpu backend has no threads,
@@ -76,20 +77,26 @@ function activate(tf: TF, a: ActivationName, x: Tensor): Tensor {
 }
 
 interface Layer {
-  forward(x: Tensor): Tensor;
+  /** `training`: a training pass (batch normalisation on the batch's statistics, updating its running
+   *  averages), else inference. */
+  forward(x: Tensor, training: boolean): Tensor;
 }
 
-/** The portable net as TF.js ops over variables initialised from convnotes' parameters. */
-export function buildModel(tf: TF, p: PortableNet, params: Float64Array): { layers: Layer[]; variables: TFNamespace.Variable[] } {
+/** The portable net as TF.js ops over variables initialised from convnotes' parameters: `variables`
+ *  are trained, `statistics` (batch normalisation's running averages) only updated by training passes. */
+export function buildModel(tf: TF, p: PortableNet, params: Float64Array): { layers: Layer[]; variables: TFNamespace.Variable[]; statistics: TFNamespace.Variable[] } {
   if (params.length !== p.paramCount) throw new Error(`${p.id}: expected ${p.paramCount} parameters, got ${params.length}`);
   const variables: TFNamespace.Variable[] = [];
-  const variable = (values: Float32Array, shape: number[]) => {
+  const statistics: TFNamespace.Variable[] = [];
+  const make = (values: Float32Array, shape: number[], trainable: boolean) => {
     const t = tf.tensor(values, shape);
-    const v = tf.variable(t);
+    const v = tf.variable(t, trainable);
     t.dispose();
-    variables.push(v);
+    (trainable ? variables : statistics).push(v);
     return v;
   };
+  const variable = (values: Float32Array, shape: number[]) => make(values, shape, true);
+  const statistic = (values: Float32Array) => make(values, [values.length], false);
   let o = 0;
   const take = (n: number) => {
     const s = params.subarray(o, o + n);
@@ -107,20 +114,24 @@ export function buildModel(tf: TF, p: PortableNet, params: Float64Array): { laye
         }
         const filter = variable(f, [K, K, C, O]);
         const bias = variable(Float32Array.from(take(O)), [O]);
-        const pad = l.pad === 0 ? 'valid' : 2 * l.pad === K - 1 ? 'same' : l.pad;
-        return { forward: (x) => activate(tf, l.activation, tf.add(tf.conv2d(x as Tensor4D, filter as Tensor4D, 1, pad), bias)) };
+        // 'same' pads (K − 1)/2 on every side only at stride 1 (else TF pads for ⌈n/s⌉ outputs, unevenly); a
+        // number pads that much on every side, with ⌊(n + 2P − K)/s⌋ + 1 outputs, as convnotes
+        const pad = l.pad === 0 ? 'valid' : 2 * l.pad === K - 1 && l.stride === 1 ? 'same' : l.pad;
+        return { forward: (x) => activate(tf, l.activation, tf.add(tf.conv2d(x as Tensor4D, filter as Tensor4D, l.stride, pad), bias)) };
       }
       case 'pool': {
         const n = l.factor;
+        const max = l.down === 'max';
+        const area = max ? 1 : n * n;
         const beta = l.trainableBeta ? variable(Float32Array.from(take(l.maps)), [l.maps]) : null;
-        const scale = l.betaInit * n * n;
+        const scale = l.betaInit * area;
         const bias = l.bias ? variable(Float32Array.from(take(l.maps)), [l.maps]) : null;
         return {
           forward: (x) => {
-            // β·(block sum) = (β·n²)·(block mean); a trainable β stays β (so its gradient, and the
-            // SGD step, are convnotes' ∂E/∂β).
-            let y: Tensor = tf.avgPool(x as Tensor4D, n, n, 'valid');
-            if (beta) y = tf.mul(y, tf.mul(beta, n * n));
+            // β·(block sum) = (β·n²)·(block mean), β·(block max) as it is; a trainable β stays β (so its
+            // gradient, and the SGD step, are convnotes' ∂E/∂β).
+            let y: Tensor = max ? tf.maxPool(x as Tensor4D, n, n, 'valid') : tf.avgPool(x as Tensor4D, n, n, 'valid');
+            if (beta) y = tf.mul(y, tf.mul(beta, area));
             else if (scale !== 1) y = tf.mul(y, scale);
             if (bias) y = tf.add(y, bias);
             return activate(tf, l.activation, y);
@@ -142,9 +153,39 @@ export function buildModel(tf: TF, p: PortableNet, params: Float64Array): { laye
           forward: (x) => activate(tf, l.activation, tf.add(tf.matMul(tf.reshape(x, [x.shape[0], I]) as Tensor2D, weights as Tensor2D), bias)),
         };
       }
+      case 'batchnorm': {
+        const C = l.maps;
+        const scale = variable(Float32Array.from(take(C)), [C]);
+        const shift = variable(Float32Array.from(take(C)), [C]);
+        // statistics, not parameters: outside `variables`, so minimize() leaves them alone
+        const runningMean = statistic(Float32Array.from(take(C)));
+        const runningVar = statistic(Float32Array.from(take(C)));
+        const m = l.momentum;
+        return {
+          forward: (x, training) => {
+            if (!training) return activate(tf, l.activation, tf.batchNorm(x, runningMean, runningVar, shift, scale, l.epsilon));
+            // μ and the biased σ² of the batch (the gradient flows through both); the channel is the last
+            // axis in NHWC and in a flat [batch][units]. Over maps, each image's mean over its pixels, then
+            // the batch's mean of those: the same statistics as tf.moments(x, [0, 1, 2]), but the wasm
+            // backend's Mean adds a channel's B·h·w values one by one in float32, which puts N3's C1 σ²
+            // off by 4·10⁻⁴ relative and the check's second loss by 3·10⁻⁴ (in two stages: 5·10⁻⁶).
+            const meanOf = (t: Tensor) => (l.spatial ? tf.mean(tf.mean(t, [1, 2]), 0) : tf.mean(t, 0));
+            const mean = meanOf(x);
+            // (x − μ)² by sub and square: squaredDifference's gradient does not sum over broadcast axes
+            const variance = meanOf(tf.square(tf.sub(x, mean)));
+            // the running averages take σ²·N/(N − 1), N = the values a channel has in the batch
+            const N = x.size / C;
+            tf.tidy(() => {
+              runningMean.assign(tf.add(tf.mul(runningMean, 1 - m), tf.mul(mean, m)));
+              runningVar.assign(tf.add(tf.mul(runningVar, 1 - m), tf.mul(variance, (m * N) / (N - 1))));
+            });
+            return activate(tf, l.activation, tf.batchNorm(x, mean, variance, shift, scale, l.epsilon));
+          },
+        };
+      }
     }
   });
-  return { layers, variables };
+  return { layers, variables, statistics };
 }
 
 export interface TfjsSystemNet extends SystemNet {
@@ -155,13 +196,13 @@ export interface TfjsSystemNet extends SystemNet {
 export async function createTfjs(env: TfjsEnv, backend: 'wasm' | 'cpu', p: PortableNet, { net, params, pool }: CreateArgs): Promise<TfjsSystemNet> {
   const { tf } = env;
   if (!(await tf.setBackend(backend))) throw new Error(`TF.js backend ${backend} is not available`);
-  const { layers, variables } = buildModel(tf, p, params);
+  const { layers, variables, statistics } = buildModel(tf, p, params);
   const [C, H, W] = p.input;
   if (C !== 1 || H !== pool.side || W !== pool.side) throw new Error(`${p.id}: expected ${pool.side}×${pool.side} single-channel input, got ${p.input.join('×')}`);
   const size = H * W;
   const targets = oneHot(pool.labels, p.classes, p.targets[0], p.targets[1]);
   const opt = tf.train.sgd(net.rate);
-  const forward = (x: Tensor): Tensor2D => layers.reduce((a, l) => l.forward(a), x) as Tensor2D;
+  const forward = (x: Tensor, training: boolean): Tensor2D => layers.reduce((a, l) => l.forward(a, training), x) as Tensor2D;
   const lossOf = (y: Tensor2D, t: Tensor2D, B: number): TFNamespace.Scalar =>
     p.loss === 'mse' ? tf.mul(tf.sum(tf.squaredDifference(y, t)), 0.5 / B) : tf.losses.softmaxCrossEntropy(t, y) as TFNamespace.Scalar;
   const nTrain = batchesIn(pool.count, net.trainBatch);
@@ -178,7 +219,7 @@ export async function createTfjs(env: TfjsEnv, backend: 'wasm' | 'cpu', p: Porta
       const cost = tf.tidy(() => opt.minimize(() => {
         const x = tf.tensor4d(pool.images.subarray(b * size, (b + B) * size), [B, H, W, 1]);
         const t = tf.tensor2d(targets.subarray(b * p.classes, (b + B) * p.classes), [B, p.classes]);
-        return lossOf(forward(x), t, B);
+        return lossOf(forward(x, true), t, B);
       }, true, variables)!);
       const v = cost.dataSync()[0];
       cost.dispose();
@@ -188,13 +229,13 @@ export async function createTfjs(env: TfjsEnv, backend: 'wasm' | 'cpu', p: Porta
       check();
       const B = net.inferBatch;
       const b = (i % nInfer) * B;
-      const y = tf.tidy(() => forward(tf.tensor4d(pool.images.subarray(b * size, (b + B) * size), [B, H, W, 1])));
+      const y = tf.tidy(() => forward(tf.tensor4d(pool.images.subarray(b * size, (b + B) * size), [B, H, W, 1]), false));
       y.dataSync();
       y.dispose();
     },
     dispose() {
       opt.dispose();
-      for (const v of variables) v.dispose();
+      for (const v of [...variables, ...statistics]) v.dispose();
     },
   };
 }

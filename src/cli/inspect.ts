@@ -18,7 +18,7 @@ const fixed = (x: number, digits: number) => (Object.is(Math.round(x * 10 ** dig
 export function formatInspection(r: Inspection): string {
   const lines: string[] = [`${r.name} (${r.source})`];
   const rows = [['layer', 'type', 'in', 'out', 'activation', 'parameters']];
-  for (const l of r.layers) rows.push([l.name, l.type, l.inShape.join('×'), l.outShape.join('×'), l.activation, String(l.params)]);
+  for (const l of r.layers) rows.push([l.name, typeText(l), l.inShape.join('×'), l.outShape.join('×'), l.activation, String(l.params)]);
   rows.push(['total', '', '', '', '', String(r.params)]);
   const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
   for (const row of rows) lines.push(`  ${row.map((cell, c) => (c === 5 ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  ').trimEnd()}`);
@@ -47,11 +47,25 @@ export function formatInspection(r: Inspection): string {
       lines.push(`  ${l.alphaAbove01} of ${I * J} α_ij exceed 0.1${lenet}`);
     }
     if (l.beta) {
-      lines.push('', `${l.name}: β${l.bias ? ' and b' : ''} per map`);
+      lines.push('', `${l.name}: β${l.bias ? ' and b' : ''} per map${l.down === 'max' ? ' (max pooling)' : ''}`);
       l.beta.forEach((b, k) => lines.push(`  ${String(k).padStart(3)}  β ${fixed(b, 4).padStart(9)}${l.bias ? `  b ${fixed(l.bias[k], 4).padStart(9)}` : ''}`));
+    }
+    if (l.scale && l.shift && l.runningMean && l.runningVar) {
+      lines.push('', `${l.name}: batch normalisation per map: γ, β, and the running averages inference normalises with`);
+      l.scale.forEach((g, k) => lines.push(`  ${String(k).padStart(3)}  γ ${fixed(g, 4).padStart(9)}  β ${fixed(l.shift![k], 4).padStart(9)}  μ ${fixed(l.runningMean![k], 4).padStart(9)}  σ² ${fixed(l.runningVar![k], 4).padStart(9)}`));
     }
   }
   return lines.join('\n');
+}
+
+/** A layer's type with what sets it apart: padding and stride, max pooling, dropout's rate. */
+function typeText(l: Inspection['layers'][number]): string {
+  const extra: string[] = [];
+  if (l.pad !== undefined) extra.push(`pad ${l.pad}`);
+  if (l.stride !== undefined && l.stride !== 1) extra.push(`stride ${l.stride}`);
+  if (l.down !== undefined && l.down !== 'sum') extra.push(l.down);
+  if (l.rate !== undefined) extra.push(`rate ${l.rate}`);
+  return extra.length ? `${l.type} (${extra.join(', ')})` : l.type;
 }
 
 export async function runInspect(o: InspectOptions): Promise<number> {

@@ -43,6 +43,25 @@ export interface Kernels {
    */
   kernelGradient(x: Vec, xo: number, h: number, w: number, d: Vec, dO: number, K: number, g: Vec, go: number): void;
 
+  /**
+   * Beyond the notes (docs/SPEC.md, padding and stride): §3.1 over x padded with P zeros on every side,
+   * at every s-th position, accumulate: y[Ho×Wo] += u, Ho = ⌊(h + 2P − K)/s⌋ + 1 (Wo likewise),
+   * u[a][b] = Σ_{p,q} x̃[s·a+p][s·b+q] · k[K-1-p][K-1-q]. P = 0, s = 1 is convValid.
+   */
+  convStrided(x: Vec, xo: number, h: number, w: number, k: Vec, ko: number, K: number, pad: number, stride: number, y: Vec, yo: number): void;
+
+  /**
+   * The input gradient of convStrided, accumulate: y[h×w] += ∂/∂x of Σ d·u for d[Ho×Wo] (h, w: the
+   * INPUT's size), y[r][c] += Σ_{s·a+p = r+P, s·b+q = c+P} d[a][b] · k[K-1-p][K-1-q]. P = 0, s = 1 is convFull.
+   */
+  convStridedTranspose(d: Vec, dO: number, h: number, w: number, k: Vec, ko: number, K: number, pad: number, stride: number, y: Vec, yo: number): void;
+
+  /**
+   * The kernel gradient of convStrided, accumulate: g[K-1-p][K-1-q] += Σ_{a,b} d[a][b] · x̃[s·a+p][s·b+q],
+   * x h×w, d Ho×Wo. P = 0, s = 1 is kernelGradient.
+   */
+  kernelGradientStrided(x: Vec, xo: number, h: number, w: number, d: Vec, dO: number, K: number, pad: number, stride: number, g: Vec, go: number): void;
+
   /** §3.2 down(): sum of each distinct n×n block, y[(h/n)×(w/n)] (overwrite). */
   downSum(x: Vec, xo: number, h: number, w: number, n: number, y: Vec, yo: number): void;
 
@@ -54,6 +73,18 @@ export interface Kernels {
 
   /** Transpose of downDecimate: y = s · d at every n-th sample, 0 elsewhere (overwrite). */
   upDecimate(d: Vec, dO: number, h: number, w: number, n: number, s: number, y: Vec, yo: number): void;
+
+  // Beyond the notes: max pooling, the third down() of §3.2 (docs/SPEC.md). Ties go to the first
+  // maximum of a block in row-major order.
+
+  /** down() as max pooling: y[(h/n)×(w/n)], y[a][b] = max of the block x[n·a+r][n·b+c], r, c < n (overwrite). */
+  downMax(x: Vec, xo: number, h: number, w: number, n: number, y: Vec, yo: number): void;
+
+  /**
+   * The routing of downMax's sensitivities: y[(h·n)×(w·n)] = s · d[a][b] at the argmax of block (a, b)
+   * of x[(h·n)×(w·n)] (the pooled input), 0 elsewhere (overwrite).
+   */
+  upMax(d: Vec, dO: number, h: number, w: number, n: number, s: number, x: Vec, xo: number, y: Vec, yo: number): void;
 
   /** §2 x = f(u) over count elements (u and x may be the same array). */
   activate(act: Act, u: Vec, uo: number, count: number, x: Vec, xo: number): void;

@@ -57,6 +57,90 @@ export function kernelGradient(x: Vec, xo: number, h: number, w: number, d: Vec,
   }
 }
 
+// Beyond the notes (docs/SPEC.md, "padding and stride"): §3.1 over x̃, x padded with P zeros on every
+// side, at every s-th position: y[Ho×Wo] += u with Ho = ⌊(h + 2P − K)/s⌋ + 1,
+//   u[a][b] = Σ_{p,q} x̃[s·a + p][s·b + q] · k[K-1-p][K-1-q].
+// Padding positions contribute nothing, so each tap (p, q) runs only over the output columns
+// [b0, b1] whose input column s·b + q − P lies inside x (firstInside/lastInside).
+export function convStrided(
+  x: Vec, xo: number, h: number, w: number, k: Vec, ko: number, K: number, pad: number, stride: number, y: Vec, yo: number,
+): void {
+  const oh = Math.floor((h + 2 * pad - K) / stride) + 1;
+  const ow = Math.floor((w + 2 * pad - K) / stride) + 1;
+  for (let p = 0; p < K; p++) {
+    for (let q = 0; q < K; q++) {
+      const kv = k[ko + (K - 1 - p) * K + (K - 1 - q)];
+      const b0 = firstInside(q - pad, stride);
+      const b1 = lastInside(q - pad, stride, w, ow);
+      for (let a = 0; a < oh; a++) {
+        const r = stride * a + p - pad;
+        if (r < 0 || r >= h) continue;
+        const xr = xo + r * w + q - pad;
+        const yr = yo + a * ow;
+        for (let b = b0; b <= b1; b++) y[yr + b] += kv * x[xr + stride * b];
+      }
+    }
+  }
+}
+
+// The input gradient of convStrided (its transpose), accumulate into y[h×w] from d[Ho×Wo]:
+//   ∂E/∂x[r][c] = Σ_{a,b,p,q : s·a+p = r+P, s·b+q = c+P} d[a][b] · k[K-1-p][K-1-q]
+// (§3.2.1's full convolution when P = 0, s = 1); sensitivities of padding positions are dropped.
+export function convStridedTranspose(
+  d: Vec, dO: number, h: number, w: number, k: Vec, ko: number, K: number, pad: number, stride: number, y: Vec, yo: number,
+): void {
+  const oh = Math.floor((h + 2 * pad - K) / stride) + 1;
+  const ow = Math.floor((w + 2 * pad - K) / stride) + 1;
+  for (let p = 0; p < K; p++) {
+    for (let q = 0; q < K; q++) {
+      const kv = k[ko + (K - 1 - p) * K + (K - 1 - q)];
+      const b0 = firstInside(q - pad, stride);
+      const b1 = lastInside(q - pad, stride, w, ow);
+      for (let a = 0; a < oh; a++) {
+        const r = stride * a + p - pad;
+        if (r < 0 || r >= h) continue;
+        const yr = yo + r * w + q - pad;
+        const dr = dO + a * ow;
+        for (let b = b0; b <= b1; b++) y[yr + stride * b] += kv * d[dr + b];
+      }
+    }
+  }
+}
+
+// The kernel gradient of convStrided (§3.1.1 when P = 0, s = 1), accumulate into g[K×K]:
+//   ∂E/∂k[K-1-p][K-1-q] = Σ_{a,b} d[a][b] · x̃[s·a + p][s·b + q]      (x is h×w, d is Ho×Wo)
+export function kernelGradientStrided(
+  x: Vec, xo: number, h: number, w: number, d: Vec, dO: number, K: number, pad: number, stride: number, g: Vec, go: number,
+): void {
+  const oh = Math.floor((h + 2 * pad - K) / stride) + 1;
+  const ow = Math.floor((w + 2 * pad - K) / stride) + 1;
+  for (let p = 0; p < K; p++) {
+    for (let q = 0; q < K; q++) {
+      const b0 = firstInside(q - pad, stride);
+      const b1 = lastInside(q - pad, stride, w, ow);
+      let s = 0;
+      for (let a = 0; a < oh; a++) {
+        const r = stride * a + p - pad;
+        if (r < 0 || r >= h) continue;
+        const xr = xo + r * w + q - pad;
+        const dr = dO + a * ow;
+        for (let b = b0; b <= b1; b++) s += d[dr + b] * x[xr + stride * b];
+      }
+      g[go + (K - 1 - p) * K + (K - 1 - q)] += s;
+    }
+  }
+}
+
+/** The first output index b ≥ 0 whose input index s·b + o is ≥ 0. */
+function firstInside(o: number, stride: number): number {
+  return o >= 0 ? 0 : Math.ceil(-o / stride);
+}
+
+/** The last output index b < n whose input index s·b + o is < w (−1 when none). */
+function lastInside(o: number, stride: number, w: number, n: number): number {
+  return Math.min(n - 1, Math.floor((w - 1 - o) / stride));
+}
+
 // §3.2  down(x): the sum over each distinct n×n block
 export function downSum(x: Vec, xo: number, h: number, w: number, n: number, y: Vec, yo: number): void {
   const oh = h / n;
@@ -102,6 +186,45 @@ export function upDecimate(d: Vec, dO: number, h: number, w: number, n: number, 
   y.fill(0, yo, yo + h * n * yw);
   for (let a = 0; a < h; a++) {
     for (let b = 0; b < w; b++) y[yo + a * n * yw + b * n] = s * d[dO + a * w + b];
+  }
+}
+
+// Beyond the notes: max pooling (docs/SPEC.md), the third down() of §3.2.
+//   down(x)[a][b] = max_{r,c<n} x[a·n+r][b·n+c]
+// Its derivative is 1 at one sample of the block, the argmax, and 0 at the others; ties go to the first
+// maximum in row-major order (a strict > keeps the first).
+
+/** Offset within x (of row width w) of the argmax of n×n block (a, b), starting at xo. */
+export function blockArgmax(x: Vec, xo: number, w: number, n: number, a: number, b: number): number {
+  let at = xo + a * n * w + b * n;
+  let best = x[at];
+  for (let r = 0; r < n; r++) {
+    const xr = xo + (a * n + r) * w + b * n;
+    for (let c = 0; c < n; c++) {
+      if (x[xr + c] > best) {
+        best = x[xr + c];
+        at = xr + c;
+      }
+    }
+  }
+  return at;
+}
+
+// down(x)[a][b] = max of the n×n block (a, b)
+export function downMax(x: Vec, xo: number, h: number, w: number, n: number, y: Vec, yo: number): void {
+  const oh = h / n;
+  const ow = w / n;
+  for (let a = 0; a < oh; a++) {
+    for (let b = 0; b < ow; b++) y[yo + a * ow + b] = x[blockArgmax(x, xo, w, n, a, b)];
+  }
+}
+
+// ∂E/∂x = s · δ[a][b] at the argmax of block (a, b) of x, 0 elsewhere: the only sample that moved down(x)
+export function upMax(d: Vec, dO: number, h: number, w: number, n: number, s: number, x: Vec, xo: number, y: Vec, yo: number): void {
+  const yw = w * n;
+  y.fill(0, yo, yo + h * n * yw);
+  for (let a = 0; a < h; a++) {
+    for (let b = 0; b < w; b++) y[yo + blockArgmax(x, xo, yw, n, a, b) - xo] = s * d[dO + a * w + b];
   }
 }
 
@@ -204,10 +327,15 @@ export const referenceKernels: Kernels = {
   convValid,
   convFull,
   kernelGradient,
+  convStrided,
+  convStridedTranspose,
+  kernelGradientStrided,
   downSum,
   downDecimate,
   upSum,
   upDecimate,
+  downMax,
+  upMax,
   activate,
   activationBackward,
   gemm,

@@ -3,7 +3,8 @@
 //
 //     x_j = f( Σ_i α_ij (x_i * k_i) + b_j ),   α_·j = softmax(c_·j)  (so α_ij ≥ 0, Σ_i α_ij = 1).
 //
-// Specification: docs/SPEC.md §3.3 (combinations) and §3.3.1 (penalties).
+// Specification: docs/SPEC.md §3.3 (combinations) and §3.3.1 (penalties). The convolutions z may be
+// zero padded and strided as a convolution layer's ("Beyond the notes: padding and stride").
 //
 // `kernels: "shared"` is the notes' form: one kernel k_i per input map, shared by all output maps,
 // which then differ only by their α. `kernels: "pair"` gives every pair its own kernel k_ij.
@@ -21,7 +22,7 @@
 // at j·inputs + i), c [maps][inputs] (row j is the softmax's argument for output map j), convBias [maps].
 
 import { activationCode } from '../network/activation.js';
-import type { PenaltySpec, ResolvedCombination, Shape } from '../network/description.js';
+import { convOutputSize, type PenaltySpec, type ResolvedCombination, type Shape } from '../network/description.js';
 import type { Act, Kernels } from '../kernels/kernels.js';
 import { fillUniform, initBound } from '../network/init.js';
 import type { Rng } from '../util/rng.js';
@@ -75,6 +76,10 @@ export class CombinationLayer implements Layer {
   readonly act: Act;
   /** Number of kernels. */
   readonly P: number;
+  /** Zero padding and stride of the convolutions z; `valid` when 0 and 1 (the notes' convolution, its own kernels). */
+  readonly pad: number;
+  readonly stride: number;
+  readonly valid: boolean;
   private kernel!: Float64Array;
   private c!: Float64Array;
   private bias!: Float64Array;
@@ -99,7 +104,10 @@ export class CombinationLayer implements Layer {
     const K = spec.kernel;
     const I = inShape[0];
     const J = spec.maps;
-    this.outShape = [J, inShape[1] - K + 1, inShape[2] - K + 1];
+    this.pad = spec.pad;
+    this.stride = spec.stride;
+    this.valid = spec.pad === 0 && spec.stride === 1;
+    this.outShape = [J, convOutputSize(inShape[1], K, spec.pad, spec.stride), convOutputSize(inShape[2], K, spec.pad, spec.stride)];
     this.act = activationCode(spec.activation);
     this.P = spec.kernels === 'shared' ? I : I * J;
     this.paramSpecs = combinationParamSpecs(spec, I);
@@ -142,11 +150,13 @@ export class CombinationLayer implements Layer {
     const KK = K * K;
     const S = Ho * Wo;
     const P = this.P;
+    const { valid, pad, stride } = this;
     softmaxRows(this.c, J, I, this.alpha);
     this.z.fill(0, 0, batch * P * S);
     for (let b = 0; b < batch; b++) {
       for (let p = 0; p < P; p++) {
-        ops.convValid(x, (b * I + (p % I)) * H * W, H, W, this.kernel, p * KK, K, this.z, (b * P + p) * S);
+        if (valid) ops.convValid(x, (b * I + (p % I)) * H * W, H, W, this.kernel, p * KK, K, this.z, (b * P + p) * S);
+        else ops.convStrided(x, (b * I + (p % I)) * H * W, H, W, this.kernel, p * KK, K, pad, stride, this.z, (b * P + p) * S);
       }
       for (let j = 0; j < J; j++) {
         const yo = (b * J + j) * S;
@@ -187,8 +197,13 @@ export class CombinationLayer implements Layer {
       for (let p = 0; p < P; p++) {
         const xi = (b * I + (p % I)) * H * W;
         const zo = (b * P + p) * S;
-        ops.kernelGradient(x, xi, H, W, this.dz, zo, K, this.dKernel, p * KK);
-        if (dx) ops.convFull(this.dz, zo, Ho, Wo, this.kernel, p * KK, K, dx, xi);
+        if (this.valid) {
+          ops.kernelGradient(x, xi, H, W, this.dz, zo, K, this.dKernel, p * KK);
+          if (dx) ops.convFull(this.dz, zo, Ho, Wo, this.kernel, p * KK, K, dx, xi);
+        } else {
+          ops.kernelGradientStrided(x, xi, H, W, this.dz, zo, K, this.pad, this.stride, this.dKernel, p * KK);
+          if (dx) ops.convStridedTranspose(this.dz, zo, H, W, this.kernel, p * KK, K, this.pad, this.stride, dx, xi);
+        }
       }
     }
   }
@@ -248,8 +263,13 @@ export class CombinationLayer implements Layer {
       for (let p = 0; p < P; p++) {
         const xi = (b * I + (p % I)) * H * W;
         const zo = (b * P + p) * S;
-        ops.kernelGradient(this.xSquared, xi, H, W, this.dz, zo, K, this.dKernel, p * KK);
-        if (hx) ops.convFull(this.dz, zo, Ho, Wo, this.kSquared, p * KK, K, hx, xi);
+        if (this.valid) {
+          ops.kernelGradient(this.xSquared, xi, H, W, this.dz, zo, K, this.dKernel, p * KK);
+          if (hx) ops.convFull(this.dz, zo, Ho, Wo, this.kSquared, p * KK, K, hx, xi);
+        } else {
+          ops.kernelGradientStrided(this.xSquared, xi, H, W, this.dz, zo, K, this.pad, this.stride, this.dKernel, p * KK);
+          if (hx) ops.convStridedTranspose(this.dz, zo, H, W, this.kSquared, p * KK, K, this.pad, this.stride, hx, xi);
+        }
       }
     }
   }

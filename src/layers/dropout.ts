@@ -9,7 +9,7 @@
 // in the batch, unit), so any thread computes any pattern's mask, the same at every thread count, and a
 // resumed run draws the masks the interrupted one would have (the update number is in its checkpoint).
 // A gradient check holds the update number still, and with it the mask. assembly/dropout.ts computes
-// the same bits (test/math/wasm-kernels.test.ts holds them equal).
+// the same bits (test/math/wasm-norm-dropout.test.ts holds them equal).
 //
 // No parameters.
 

@@ -37,6 +37,12 @@ export interface TrainableNetwork {
   /** Adam's first and second moments m and v, same layout as params (zero until the first Adam update). */
   readonly moment1: Float32Array | Float64Array;
   readonly moment2: Float32Array | Float64Array;
+  /**
+   * The update whose dropout masks the training passes draw (masks are a hash of the network's seed,
+   * the layer, this number, the pattern's place in the batch and the unit; see layers/dropout.ts). The
+   * trainer sets it to its update count before each step, so a resumed run draws the same masks.
+   */
+  step: number;
   /** Threads it runs on, and why fewer than asked for, if so. */
   readonly threads: number;
   readonly notice: string | null;
@@ -191,8 +197,8 @@ export class ReferenceNetwork extends Network implements TrainableNetwork {
     return x instanceof Float64Array ? x : Float64Array.from(x);
   }
 
-  override forward(input: Float32Array | Float64Array, batch: number): Float64Array {
-    return super.forward(this.widen(input, batch), batch);
+  override forward(input: Float32Array | Float64Array, batch: number, options: { training?: boolean } = {}): Float64Array {
+    return super.forward(this.widen(input, batch), batch, options);
   }
 
   override computeGradients(input: Float32Array | Float64Array, labels: Labels, batch: number, options: { inputGradient?: boolean } = {}): number {

@@ -24,10 +24,13 @@
 // across its kink measures neither. So every evaluation compares each ReLU unit's on/off state with
 // the unperturbed pass: an evaluation that flipped one is discarded and the steps shrink tenfold. A
 // parameter sitting so close to a kink that even h0·1e-8 crosses it is counted in `atKink` and left out.
+// Max pooling (beyond the notes) has a kink wherever two values of a block are equal: there its argmax
+// changes. So an evaluation that moves any block's argmax away from the unperturbed pass's is void too.
 
 import { fillBatch, UNIT, type Dataset } from '../data/dataset.js';
 import { Act } from '../kernels/kernels.js';
-import { STATISTIC_KINDS } from '../layers/layer.js';
+import { blockArgmax } from '../kernels/reference.js';
+import { size, STATISTIC_KINDS } from '../layers/layer.js';
 import type { Labels } from './loss.js';
 import type { Network } from './network.js';
 import { Rng } from '../util/rng.js';
@@ -52,7 +55,7 @@ export interface GradCheckGroup {
   layer: string;
   kind: string;
   count: number;
-  /** Parameters left out because every usable step crossed a ReLU kink (see above). */
+  /** Parameters left out because every usable step crossed a ReLU or max-pooling kink (see above). */
   atKink: number;
   maxRelativeError: number;
   /** Where the largest error was seen (index within the group) and the two estimates there. */
@@ -122,6 +125,22 @@ export function gradientCheck(net: Network, input: Float64Array, labels: Labels,
   const reluLayers = net.layers.map((l, i) => ('act' in l && l.act === Act.Relu ? i : -1)).filter((i) => i >= 0);
   const pattern = (l: number): Uint8Array => Uint8Array.from(net.activation(l), (v) => (v > 0 ? 1 : 0));
   const base = reluLayers.map(pattern);
+  // The argmax of every block of every max-pooling layer in the unperturbed pass, likewise.
+  const maxLayers = net.description.layers.flatMap((l, i) => (l.type === 'subsample' && l.down === 'max' ? [i] : []));
+  const argmaxes = (l: number, out: Int32Array): Int32Array => {
+    const [J, H, W] = net.layers[l].inShape;
+    const spec = net.description.layers[l];
+    const n = spec.type === 'subsample' ? spec.factor : 1;
+    const input = l === 0 ? x : net.activation(l - 1);
+    let k = 0;
+    for (let m = 0; m < batch * J; m++) {
+      for (let a = 0; a < H / n; a++) for (let b = 0; b < W / n; b++) out[k++] = blockArgmax(input, m * H * W, W, n, a, b);
+    }
+    return out;
+  };
+  const blocks = (l: number): number => batch * size(net.layers[l].outShape);
+  const baseArgmax = maxLayers.map((l) => argmaxes(l, new Int32Array(blocks(l))));
+  const argmaxNow = maxLayers.map((l) => new Int32Array(blocks(l)));
   // Perturbing a weight of layer ℓ changes nothing before ℓ: only layers ℓ… are recomputed.
   let from = 0;
   const loss = (): number => {
@@ -131,6 +150,11 @@ export function gradientCheck(net: Network, input: Float64Array, labels: Labels,
       const y = net.activation(reluLayers[r]);
       const b = base[r];
       for (let i = 0; i < y.length; i++) if ((y[i] > 0 ? 1 : 0) !== b[i]) return NaN;
+    }
+    for (let r = 0; r < maxLayers.length; r++) {
+      const now = argmaxes(maxLayers[r], argmaxNow[r]);
+      const b = baseArgmax[r];
+      for (let i = 0; i < now.length; i++) if (now[i] !== b[i]) return NaN;
     }
     return net.loss(labels);
   };
@@ -186,7 +210,7 @@ export function centralDifference(w: Float64Array, i: number, h: number, loss: (
  * whose error estimate is smallest; stops once higher orders get worse (rounding has taken over).
  */
 export function extrapolatedDifference(w: Float64Array, i: number, h0: number, loss: () => number): number {
-  // A NaN difference marks a void evaluation (a ReLU kink was crossed): start again with smaller steps.
+  // A NaN difference marks a void evaluation (a ReLU or max-pooling kink was crossed): start again with smaller steps.
   for (let start = h0, tries = 0; tries < 9; start /= 10, tries++) {
     const d = richardson(w, i, start, loss);
     if (!Number.isNaN(d)) return d;

@@ -213,9 +213,9 @@ export class Network {
     return this.dActs[0].subarray(0, this.batch * this.inputSize);
   }
 
-  /** Forward and backward in one call (the shape every backend shares): ∂Ẽ/∂θ into grads, returns Ẽ. */
+  /** A training pass's forward and backward in one call (the shape every backend shares): ∂Ẽ/∂θ into grads, returns Ẽ. */
   computeGradients(input: Float64Array, labels: Labels, batch: number, options: { inputGradient?: boolean } = {}): number {
-    this.forward(input, batch);
+    this.forward(input, batch, { training: true });
     this.zeroGrads();
     return this.backward(labels, options);
   }

@@ -5,11 +5,19 @@
 // How each construct of the notes becomes ONNX operators:
 //   §3.1 conv         Conv over all input maps, the connection table folded in as zero kernels. The
 //                     notes' `*` is a true convolution (kernels stored flipped, src/kernels/kernels.ts);
-//                     ONNX's Conv is a cross-correlation, so every kernel is rotated by 180°.
+//                     ONNX's Conv is a cross-correlation, so every kernel is rotated by 180°. Zero
+//                     padding P and stride s are Conv's `pads` [P, P, P, P] and `strides` [s, s].
 //   §3.3 combination  Conv over the effective kernels α_ij·k_src(i,j), since Σ_i α_ij (x_i * k) = Σ_i x_i * (α_ij k).
 //   §3.2 subsample    β·down(x) + b as a grouped Conv (one group per map) with stride n: an n×n kernel
 //                     filled with β_j for block sums, a one-hot kernel (β_j at the top-left sample) for
-//                     decimation; b as its bias.
+//                     decimation; b as its bias. Max pooling: MaxPool (n×n, stride n), then β·x + b as
+//                     a grouped 1×1 Conv (β_j its kernel, b_j its bias).
+//   batchnorm         inference: the per-map affine u = γ(x − r_μ)/√(r_σ² + ε) + β. Directly after a
+//                     conv, combination or full layer whose activation is the identity it is folded into
+//                     that layer's weights and bias (w' = w·γ/√(r_σ² + ε) per output map,
+//                     b' = (b − r_μ)·γ/√(r_σ² + ε) + β) and only its activation is left; elsewhere it is
+//                     Mul and Add by per-map constants ([C,1,1], or [C] after a full layer), then f.
+//   dropout           nothing: inference passes values through.
 //   §2   full         Flatten (the [map][row][col] layout is the flattening) then Gemm(x, W, b, transB=1).
 //   activations       Sigmoid, Tanh, Relu; LeCun's 1.7159·tanh(2x/3) as Mul, Tanh, Mul.
 //   §4.3 output       cross-entropy networks end with Softmax (part of their loss, so of their
@@ -146,12 +154,41 @@ export function exportOnnx(description: ResolvedDescription, params: ArrayLike<n
     b.initializers.push(tensor('lecun.S', [], [LECUN_S]), tensor('lecun.A', [], [LECUN_A]));
   }
 
+  // inference's affine map of every batchnorm layer, u = scale·x + shift per map (scale = γ/√(r_σ² + ε),
+  // shift = β − r_μ·scale), and those folded into the layer below (which then exports scale·w, scale·b + shift)
+  const affine = new Map<number, { scale: Float64Array; shift: Float64Array }>();
+  const folded = new Set<number>();
+  description.layers.forEach((spec, l) => {
+    if (spec.type !== 'batchnorm') return;
+    const C = description.shapes[l][0];
+    const [gamma, beta, mean, variance] = ['scale', 'shift', 'runningMean', 'runningVar'].map((k) => view(spec.name, k)!.offset);
+    const scale = new Float64Array(C);
+    const shift = new Float64Array(C);
+    for (let c = 0; c < C; c++) {
+      scale[c] = params[gamma + c] / Math.sqrt(params[variance + c] + spec.epsilon);
+      shift[c] = params[beta + c] - params[mean + c] * scale[c];
+    }
+    affine.set(l, { scale, shift });
+    const below = description.layers[l - 1];
+    if (below && (below.type === 'conv' || below.type === 'combination' || below.type === 'full') && below.activation === 'identity') folded.add(l);
+  });
+  /** The weights [J][…] and biases [J] of layer ℓ with a batchnorm above it folded in, if there is one. */
+  const foldAbove = (l: number, w: Float64Array, bias: Float64Array): void => {
+    if (!folded.has(l + 1)) return;
+    const { scale, shift } = affine.get(l + 1)!;
+    const per = w.length / bias.length;
+    for (let j = 0; j < bias.length; j++) {
+      for (let t = 0; t < per; t++) w[j * per + t] *= scale[j];
+      bias[j] = bias[j] * scale[j] + shift[j];
+    }
+  };
+
   let x = ONNX_INPUT;
   let shape: Shape = description.input;
   let flat = false;
   description.layers.forEach((spec, l) => {
     const out = description.shapes[l];
-    const dims: (number | string)[] = spec.type === 'full' ? [batch, out[0]] : [batch, out[0], out[1], out[2]];
+    const dims: (number | string)[] = spec.type === 'full' || flat ? [batch, out[0]] : [batch, out[0], out[1], out[2]];
     const p = spec.name;
     switch (spec.type) {
       case 'conv':
@@ -159,11 +196,14 @@ export function exportOnnx(description: ResolvedDescription, params: ArrayLike<n
         const [I] = shape;
         const kernel = view(p, 'kernel')!;
         const w = denseOnnxKernels(spec, I, params, kernel.offset, spec.type === 'combination' ? view(p, 'c')!.offset : 0);
-        const bias = view(p, 'convBias')!;
-        b.initializers.push(tensor(`${p}.W`, [spec.maps, I, spec.kernel, spec.kernel], w), tensor(`${p}.B`, [spec.maps], slice(params, bias.offset, bias.length)));
+        const biasView = view(p, 'convBias')!;
+        const bias = slice(params, biasView.offset, biasView.length);
+        foldAbove(l, w, bias);
+        b.initializers.push(tensor(`${p}.W`, [spec.maps, I, spec.kernel, spec.kernel], w), tensor(`${p}.B`, [spec.maps], bias));
+        const P = spec.pad;
         b.nodes.push({
           opType: 'Conv', input: [x, `${p}.W`, `${p}.B`], output: [`${p}.u`], name: `${p}.Conv`,
-          attribute: [attrInts('kernel_shape', [spec.kernel, spec.kernel]), attrInts('strides', [1, 1])],
+          attribute: [attrInts('kernel_shape', [spec.kernel, spec.kernel]), attrInts('pads', [P, P, P, P]), attrInts('strides', [spec.stride, spec.stride])],
         });
         break;
       }
@@ -172,13 +212,27 @@ export function exportOnnx(description: ResolvedDescription, params: ArrayLike<n
         const n = spec.factor;
         const betaView = view(p, 'beta');
         const biasView = view(p, 'subsampleBias');
+        const bias = biasView ? slice(params, biasView.offset, J) : new Float64Array(J);
+        const betaOf = (j: number) => (betaView ? params[betaView.offset + j] : spec.betaInit);
+        if (spec.down === 'max') {
+          // the block's maximum, then β_j·m + b_j as a 1×1 Conv of one group per map
+          b.nodes.push({
+            opType: 'MaxPool', input: [x], output: [`${p}.pool`], name: `${p}.MaxPool`,
+            attribute: [attrInts('kernel_shape', [n, n]), attrInts('strides', [n, n])],
+          });
+          b.valueInfo.push(valueInfo(`${p}.pool`, dims));
+          b.initializers.push(tensor(`${p}.W`, [J, 1, 1, 1], Array.from({ length: J }, (_, j) => betaOf(j))), tensor(`${p}.B`, [J], bias));
+          b.nodes.push({
+            opType: 'Conv', input: [`${p}.pool`, `${p}.W`, `${p}.B`], output: [`${p}.u`], name: `${p}.Conv`,
+            attribute: [attrInts('kernel_shape', [1, 1]), attrInt('group', J)],
+          });
+          break;
+        }
         const w = new Float64Array(J * n * n);
         for (let j = 0; j < J; j++) {
-          const beta = betaView ? params[betaView.offset + j] : spec.betaInit;
-          if (spec.down === 'sum') w.fill(beta, j * n * n, (j + 1) * n * n);
-          else w[j * n * n] = beta; // decimation keeps the top-left sample of each block
+          if (spec.down === 'sum') w.fill(betaOf(j), j * n * n, (j + 1) * n * n);
+          else w[j * n * n] = betaOf(j); // decimation keeps the top-left sample of each block
         }
-        const bias = biasView ? slice(params, biasView.offset, J) : new Float64Array(J);
         b.initializers.push(tensor(`${p}.W`, [J, 1, n, n], w), tensor(`${p}.B`, [J], bias));
         b.nodes.push({
           opType: 'Conv', input: [x, `${p}.W`, `${p}.B`], output: [`${p}.u`], name: `${p}.Conv`,
@@ -193,10 +247,34 @@ export function exportOnnx(description: ResolvedDescription, params: ArrayLike<n
           x = `${p}.flat`;
           flat = true;
         }
-        const weights = view(p, 'weights')!;
-        const bias = view(p, 'bias')!;
-        b.initializers.push(tensor(`${p}.W`, weights.shape, slice(params, weights.offset, weights.length)), tensor(`${p}.B`, [spec.units], slice(params, bias.offset, bias.length)));
+        const weightView = view(p, 'weights')!;
+        const biasView = view(p, 'bias')!;
+        const weights = slice(params, weightView.offset, weightView.length);
+        const bias = slice(params, biasView.offset, biasView.length);
+        foldAbove(l, weights, bias);
+        b.initializers.push(tensor(`${p}.W`, weightView.shape, weights), tensor(`${p}.B`, [spec.units], bias));
         b.nodes.push({ opType: 'Gemm', input: [x, `${p}.W`, `${p}.B`], output: [`${p}.u`], name: `${p}.Gemm`, attribute: [attrInt('transB', 1)] });
+        break;
+      }
+      case 'dropout':
+        // inference passes values through
+        shape = out;
+        return;
+      case 'batchnorm': {
+        if (folded.has(l)) {
+          // the layer below already computes γ x̂ + β: only f is left
+          x = activation(b, spec.activation, x, p, dims);
+          shape = out;
+          return;
+        }
+        const { scale, shift } = affine.get(l)!;
+        const C = out[0];
+        const constDims = flat ? [C] : [C, 1, 1];
+        b.initializers.push(tensor(`${p}.scale`, constDims, scale), tensor(`${p}.shift`, constDims, shift));
+        // (not `.scaled`: LeCun's activation names its own intermediate so)
+        b.nodes.push({ opType: 'Mul', input: [x, `${p}.scale`], output: [`${p}.timesScale`], name: `${p}.Mul` });
+        b.nodes.push({ opType: 'Add', input: [`${p}.timesScale`, `${p}.shift`], output: [`${p}.u`], name: `${p}.Add` });
+        b.valueInfo.push(valueInfo(`${p}.timesScale`, dims));
         break;
       }
     }

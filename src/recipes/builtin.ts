@@ -10,6 +10,7 @@ import lenet5Recipe from './lenet5.json' with { type: 'json' };
 import lenet5DistortRecipe from './lenet5-distort.json' with { type: 'json' };
 import simardRecipe from './simard.json' with { type: 'json' };
 import simardWideRecipe from './simard-wide.json' with { type: 'json' };
+import lenetBnRecipe from './lenet-bn.json' with { type: 'json' };
 
 /** The notes' network: §3.1 convolutions and §3.2 subsampling with trainable β, b and activation. */
 export const bouvrie = bouvrieRecipe.network as NetworkDescription;
@@ -40,8 +41,11 @@ export const simard = simardRecipe.network as NetworkDescription;
 /** The same plan at LeNet-class widths: 20 and 50 maps with ReLU and mean pooling, 500 hidden ReLU units, softmax. */
 export const simardWide = simardWideRecipe.network as NetworkDescription;
 
+/** A LeNet-class net with padding, batch normalisation, max pooling and dropout (beyond the notes). */
+export const lenetBn = lenetBnRecipe.network as NetworkDescription;
+
 export const builtinNetworks: Record<string, NetworkDescription> = {
-  bouvrie, dlt, lenet5, learned, 'lenet5-distort': lenet5Distort, simard, 'simard-wide': simardWide,
+  bouvrie, dlt, lenet5, learned, 'lenet5-distort': lenet5Distort, simard, 'simard-wide': simardWide, 'lenet-bn': lenetBn,
 };
 
 export function builtinNetwork(name: string): NetworkDescription {

@@ -16,10 +16,11 @@ import learned from './learned.json' with { type: 'json' };
 import lenet5Distort from './lenet5-distort.json' with { type: 'json' };
 import simard from './simard.json' with { type: 'json' };
 import simardWide from './simard-wide.json' with { type: 'json' };
+import lenetBn from './lenet-bn.json' with { type: 'json' };
 import lenet5 from './lenet5.json' with { type: 'json' };
 import * as check from '../util/validate.js';
 
-export const builtinRecipes: Record<string, unknown> = { dlt, bouvrie, lenet5, learned, 'lenet5-distort': lenet5Distort, simard, 'simard-wide': simardWide };
+export const builtinRecipes: Record<string, unknown> = { dlt, bouvrie, lenet5, learned, 'lenet5-distort': lenet5Distort, simard, 'simard-wide': simardWide, 'lenet-bn': lenetBn };
 
 export type NormalisationName = 'unit' | 'lecun';
 
@@ -284,6 +285,7 @@ export function resolveRecipe(raw: unknown, networks: Record<string, NetworkDesc
   }
   const shuffle = t.shuffle ?? true;
   if (typeof shuffle !== 'boolean') throw new RecipeError('training.shuffle', `expected true or false, got ${show(shuffle)}`);
+  checkNormBatches(network, batch);
   return { name, network, normalise, augment, training: { epochs, batch, schedule, layerRates, momentum, weightDecay, ...(optimizer ? { optimizer } : {}), ...(clip === undefined ? {} : { clip }), ...(warmup ? { warmup } : {}), ...(anneal ? { anneal } : {}), sdlm, shuffle } };
 }
 
@@ -338,7 +340,22 @@ export function checkRecipe(v: unknown): Recipe {
     number(t.sdlm, 'samples', 'training.sdlm', undefined, positiveInt, 'a positive integer');
   }
   if (typeof t.shuffle !== 'boolean') throw new RecipeError('training.shuffle', `expected true or false, got ${show(t.shuffle)}`);
+  checkNormBatches(network as ResolvedDescription, t.batch as number);
   return (network === v.network ? v : { ...v, network }) as unknown as Recipe;
+}
+
+/**
+ * Batch normalisation normalises each batch by its own statistics: refuses full-batch training (the
+ * whole set's gradient is gathered in pieces, each of which would have statistics of its own) and,
+ * after a fully connected layer, batches of 1 (one value a unit has no variance).
+ */
+function checkNormBatches(d: ResolvedDescription, batch: number): void {
+  d.layers.forEach((l, i) => {
+    if (l.type !== 'batchnorm') return;
+    if (batch === 0) throw new RecipeError('training.batch', `expected a batch size with batch normalisation (layers[${i}] normalises each batch by its own statistics), got "full"`);
+    const [, h, w] = i === 0 ? d.input : d.shapes[i - 1];
+    if (batch * h * w < 2) throw new RecipeError('training.batch', `expected at least 2 with batch normalisation after a fully connected layer (layers[${i}]: one value a unit has no variance), got ${batch}`);
+  });
 }
 
 /** The rate of epoch e (0-based) under a schedule. */

@@ -187,6 +187,8 @@ export class Trainer {
   private readonly saved: TrainingState;
   private readonly rng: Rng;
   private readonly layerRate: Float64Array;
+  /** Whether the network has dropout, whose masks follow the update count (so checkpoints keep it). */
+  private readonly dropout: boolean;
   private readonly curvatureNet: Network | null;
   private readonly order: Uint32Array;
   private readonly labels: Uint8Array;
@@ -234,6 +236,7 @@ export class Trainer {
     this.rng = new Rng(this.saved.seed);
     this.totalUpdates = this.saved.updates ?? 0;
     const opt = t.optimizer;
+    this.dropout = net.description.layers.some((l) => l.type === 'dropout');
     this.perEpoch = perUpdateRate(t) ? (t.batch === 0 ? 1 : this.patterns / batch) : 0;
     this.adam = opt && opt.type !== 'sgd' ? { beta1: opt.beta1, beta2: opt.beta2, epsilon: opt.epsilon, decoupled: opt.type === 'adamw' } : null;
 
@@ -318,6 +321,8 @@ export class Trainer {
     const { order, labels, augmenter, accumulated, patterns } = this;
     const start = this.cursor;
     const b = Math.min(this.batch, patterns - start);
+    // dropout's masks are those of this update (full batch: one mask set for the whole set's chunks)
+    net.step = this.totalUpdates;
     let loss: number;
     if (this.distorting && augmenter) {
       for (let k = 0; k < b; k++) {
@@ -452,7 +457,7 @@ export class Trainer {
     this.saved.epoch = epoch;
     this.saved.rng = this.rng.getState();
     this.saved.history.push(log);
-    if (this.adam || this.perEpoch || this.saved.updates !== undefined) this.saved.updates = this.totalUpdates;
+    if (this.adam || this.perEpoch || this.dropout || this.saved.updates !== undefined) this.saved.updates = this.totalUpdates;
     this.started = false;
     this.cursor = 0;
     return log;

@@ -10,9 +10,11 @@ export const ACT_TANH = 2;
 export const ACT_LECUN = 3;
 export const ACT_RELU = 4;
 
-// §3.2 subsample_forward/backward's `mode`: down() sums each n×n block, or keeps its first sample.
+// §3.2 subsample_forward/backward's `mode`: down() sums each n×n block, or keeps its first sample, or
+// (beyond the notes: max pooling) takes its maximum.
 export const DOWN_SUM = 0;
 export const DOWN_DECIMATE = 1;
+export const DOWN_MAX = 2;
 
 // §4.3 loss_forward_backward's `kind`.
 export const LOSS_MSE = 0;

@@ -12,18 +12,36 @@ type Address = number;
  * byte offset into the memory, every size an element count; [b0, b1) is a range of a batch's patterns.
  */
 export interface WasmExports {
-  conv_forward(b0: number, b1: number, x: Address, I: number, H: number, W: number, J: number, K: number, kmat: Address, bias: Address, act: number, y: Address, cols: Address): void;
+  conv_forward(b0: number, b1: number, x: Address, I: number, H: number, W: number, J: number, K: number, pad: number, stride: number, kmat: Address, bias: Address, act: number, y: Address, cols: Address): void;
   conv_backward(
-    b0: number, b1: number, x: Address, I: number, H: number, W: number, J: number, K: number, kmat: Address, act: number,
-    y: Address, dy: Address, dK: Address, dBias: Address, dx: Address, cols: Address, dcols: Address, dyHolds: number,
+    b0: number, b1: number, x: Address, I: number, H: number, W: number, J: number, K: number, pad: number, stride: number,
+    kmat: Address, act: number, y: Address, dy: Address, dK: Address, dBias: Address, dx: Address, cols: Address, dcols: Address, dyHolds: number,
   ): void;
   subsample_forward(b0: number, b1: number, x: Address, J: number, H: number, W: number, n: number, mode: number, beta: Address, bias: Address, act: number, downed: Address, y: Address): void;
+  /** x: the layer's input (DOWN_MAX finds each block's argmax in it again). */
   subsample_backward(
-    b0: number, b1: number, J: number, H: number, W: number, n: number, mode: number, beta: Address, act: number,
+    b0: number, b1: number, x: Address, J: number, H: number, W: number, n: number, mode: number, beta: Address, act: number,
     y: Address, dy: Address, downed: Address, dBeta: Address, dBias: Address, dx: Address, prevAct: number, prevY: Address,
   ): void;
   full_forward(b0: number, b1: number, x: Address, N: number, O: number, w: Address, bias: Address, act: number, y: Address): void;
   full_backward(b0: number, b1: number, x: Address, N: number, O: number, w: Address, act: number, y: Address, dy: Address, dW: Address, dBias: Address, dx: Address): void;
+  /** A chunk's per-map (mean, M2) in f64 [C][2] (assembly/batchnorm.ts, as are the five below). */
+  batchnorm_partials(b0: number, b1: number, x: Address, C: number, S: number, partials: Address): void;
+  /** The chunks' partials (chunk q at partials + q·C·16 bytes) combined in chunk order into stats [C][3] f64: mean, variance, invStd. */
+  batchnorm_combine(partials: Address, chunks: number, B: number, S: number, C: number, epsilon: number, stats: Address): void;
+  batchnorm_forward(b0: number, b1: number, x: Address, C: number, S: number, stats: Address, scale: Address, shift: Address, act: number, y: Address): void;
+  /** dy ∘= f'(u); a chunk's per-map (Σδ, Σδx̂) in f64 [C][2], also added into dShift, dScale. */
+  batchnorm_backward_partials(
+    b0: number, b1: number, x: Address, C: number, S: number, stats: Address, act: number, y: Address, dy: Address,
+    partials: Address, dScale: Address, dShift: Address,
+  ): void;
+  batchnorm_sum_partials(partials: Address, chunks: number, C: number, totals: Address): void;
+  /** dx from δ (dy) and the batch's totals (training ≠ 0), or γ·invStd·δ (training = 0); dx = 0: none. */
+  batchnorm_backward_input(b0: number, b1: number, x: Address, C: number, S: number, stats: Address, scale: Address, dy: Address, totals: Address, N: number, training: number, dx: Address): void;
+  /** y = keep·x where the hashed draw ≥ threshold, else 0 (assembly/dropout.ts; seed and step as u32). */
+  dropout_forward(b0: number, b1: number, x: Address, n: number, seed: number, layer: number, step: number, threshold: number, keep: number, y: Address): void;
+  /** dx = keep·dy where kept (the mask recomputed), else 0; dx = 0: none. */
+  dropout_backward(b0: number, b1: number, n: number, seed: number, layer: number, step: number, threshold: number, keep: number, dy: Address, dx: Address): void;
   /** Σ E^n over the range; ∂E/∂y into dy (0: none). */
   loss_forward_backward(b0: number, b1: number, kind: number, y: Address, labels: Address, classes: number, off: number, on: number, invB: number, dy: Address, codes: Address, smooth: number): number;
   reduce_chunks(i0: number, i1: number, chunks: Address, nChunks: number, stride: number, out: Address): void;
@@ -42,6 +60,8 @@ export interface WasmExports {
 /** The export names, as the module must have them (test/math/wasm-abi.test.ts checks it does). */
 export const WASM_EXPORTS: readonly (keyof WasmExports)[] = [
   'conv_forward', 'conv_backward', 'subsample_forward', 'subsample_backward', 'full_forward', 'full_backward',
+  'batchnorm_partials', 'batchnorm_combine', 'batchnorm_forward', 'batchnorm_backward_partials', 'batchnorm_sum_partials',
+  'batchnorm_backward_input', 'dropout_forward', 'dropout_backward',
   'loss_forward_backward', 'reduce_chunks', 'sgd_update', 'adam_update', 'distort_patterns', 'place_patterns', 'activate', 'activation_backward', 'matmul',
 ];
 

@@ -5,13 +5,14 @@
 import { resolveDescription, isResolvedDescription, type NetworkDescription, type PenaltySpec, type ResolvedDescription } from '../network/description.js';
 import type { ParamView } from '../layers/layer.js';
 import { combinationPenalty, softmaxBackwardRow, softmaxRows } from '../layers/combination.js';
+import { checkStatisticsCount } from '../layers/batchnorm.js';
 import type { Labels } from '../network/loss.js';
 import { Network } from '../network/network.js';
 import { createMemory, instantiate, loadKernelsModule, sharedMemorySupported, type WasmExports, type WasmKernelsModule } from './module.js';
 import { nodeBuiltin } from './abi.js';
 import workerSource from '../../wasm/worker-web.js';
 import { checkPlanFits, DISTORT_PARAM_BYTES, initialiseMemory, makePlan, type DistortShape, type Plan } from './plan.js';
-import { backwardLayer, chunkCount, forwardLayer, INFER_CHUNK, JOB, MAX_CHUNKS, runShare } from './chunk.js';
+import { backwardLayer, chunkCount, forwardLayer, INFER_CHUNK, JOB, MAX_CHUNKS, runShare, trainPhases } from './chunk.js';
 import { CTRL } from './threads.js';
 import { paramOf } from '../model/views.js';
 import type { ParamKind } from '../layers/layer.js';
@@ -80,6 +81,22 @@ interface Segment {
   to: number;
 }
 
+/** A batch normalisation layer's numbers, as the host reads and writes them. */
+interface NormState {
+  layer: number;
+  name: string;
+  /** Maps, and values per map of one pattern. */
+  C: number;
+  S: number;
+  momentum: number;
+  epsilon: number;
+  /** The batch's (mean, variance, 1/√(variance + ε)) per map, and the running averages' for inference. */
+  stats: Float64Array;
+  inferStats: Float64Array;
+  runningMean: Float32Array;
+  runningVar: Float32Array;
+}
+
 type WorkerLike = { terminate(): Promise<number> | void; postMessage(m: unknown): void };
 
 export class FastNetwork implements DistortingNetwork, StagingNetwork {
@@ -108,6 +125,11 @@ export class FastNetwork implements DistortingNetwork, StagingNetwork {
   private readonly combinations: CombinationState[];
   private readonly sparse: SparseState[];
   private readonly segments: Segment[];
+  private readonly norms: NormState[];
+  /** The uint32 word the threads read the update number of dropout's masks from. */
+  private readonly stepWord: Uint32Array;
+  /** The update whose dropout masks the training passes draw (the trainer sets it before each step). */
+  step = 0;
   private readonly control: Int32Array;
   private readonly losses: Float64Array;
   /** Full-capacity views of the input, output and label slots (made once: no allocation per step). */
@@ -162,6 +184,17 @@ export class FastNetwork implements DistortingNetwork, StagingNetwork {
       sources: new Uint8Array(memory.buffer, S.sources, plan.batch * S.rows * S.cols),
       table: new Float32Array(memory.buffer, S.table, 256), background: NaN, foreground: NaN,
     };
+    this.stepWord = new Uint32Array(memory.buffer, plan.step, 1);
+    this.norms = plan.normLayers.map((l) => {
+      const layer = plan.layers[l];
+      const norm = layer.norm!;
+      const [C, H, W] = layer.inShape;
+      return {
+        layer: l, name: d.layers[l].name, C, S: H * W, momentum: norm.momentum, epsilon: norm.epsilon,
+        stats: new Float64Array(memory.buffer, norm.stats, 3 * C), inferStats: new Float64Array(memory.buffer, norm.inferStats, 3 * C),
+        runningMean: new Float32Array(memory.buffer, norm.runningMean, C), runningVar: new Float32Array(memory.buffer, norm.runningVar, C),
+      };
+    });
     this.combinations = [];
     this.sparse = [];
     this.segments = [];
@@ -203,7 +236,7 @@ export class FastNetwork implements DistortingNetwork, StagingNetwork {
         return;
       }
       const [weightKind, biasKind]: [ParamKind, ParamKind] = spec.type === 'conv' ? ['kernel', 'convBias']
-        : spec.type === 'subsample' ? ['beta', 'subsampleBias'] : ['weights', 'bias'];
+        : spec.type === 'subsample' ? ['beta', 'subsampleBias'] : spec.type === 'batchnorm' ? ['scale', 'shift'] : ['weights', 'bias'];
       if (layer.weightGradAt >= 0) this.segments.push({ from: layer.weightGradAt, count: layer.weightCount, to: plan.grads + 4 * param(l, weightKind).offset });
       if (layer.biasGradAt >= 0) this.segments.push({ from: layer.biasGradAt, count: layer.biasCount, to: plan.grads + 4 * param(l, biasKind).offset });
     });
@@ -431,6 +464,15 @@ export class FastNetwork implements DistortingNetwork, StagingNetwork {
    */
   forward(input: ArrayLike<number> | null, batch: number): Float32Array {
     this.load(input, batch);
+    // inference normalises with the running averages, as they stand now
+    for (const s of this.norms) {
+      for (let c = 0; c < s.C; c++) {
+        const variance = s.runningVar[c];
+        s.inferStats[3 * c] = s.runningMean[c];
+        s.inferStats[3 * c + 1] = variance;
+        s.inferStats[3 * c + 2] = 1 / Math.sqrt(variance + s.epsilon);
+      }
+    }
     this.run(JOB.infer, batch);
     return batch === this.plan.batch ? this.outputSlot : this.outputSlot.subarray(0, batch * this.plan.outputSize);
   }
@@ -450,9 +492,20 @@ export class FastNetwork implements DistortingNetwork, StagingNetwork {
     }
     const staged = this.distortStaged || this.batchStaged;
     if (staged && (input !== null || options.inputGradient)) throw new Error('computeGradients: a staged batch takes input null and no input gradient');
+    for (const s of this.norms) checkStatisticsCount(s.layer, s.name, batch * s.S);
+    check.integer(this.step, 'step', 0, 0xffffffff);
+    this.stepWord[0] = this.step;
     this.run(this.distortStaged ? JOB.trainDistorted : this.batchStaged ? JOB.trainStaged : options.inputGradient ? JOB.trainWithInput : JOB.train, batch);
     this.distortStaged = false;
     this.batchStaged = false;
+    // the running averages take in this batch's statistics: r ← (1 − m) r + m · (batch's), σ² unbiased
+    for (const s of this.norms) {
+      const N = batch * s.S;
+      for (let c = 0; c < s.C; c++) {
+        s.runningMean[c] = (1 - s.momentum) * s.runningMean[c] + s.momentum * s.stats[3 * c];
+        s.runningVar[c] = (1 - s.momentum) * s.runningVar[c] + s.momentum * s.stats[3 * c + 1] * (N / (N - 1));
+      }
+    }
     const n = chunkCount(batch);
     let loss = 0;
     for (let c = 0; c < n; c++) loss += this.losses[c];
@@ -502,8 +555,33 @@ export class FastNetwork implements DistortingNetwork, StagingNetwork {
     this.refreshEffectiveKernels();
   }
 
-  /** Runs a job on every thread: this one takes chunks 0, T, 2T, …; worker t takes t, t+T, …. */
+  /**
+   * Runs a job on every thread. A training job runs phase by phase (chunk.ts's trainPhase): between
+   * them, this thread combines each batchnorm layer's partial sums in chunk order.
+   */
   private run(job: number, batch: number): void {
+    if (job === JOB.infer) {
+      this.runPhase(job, batch, 0);
+      return;
+    }
+    const norms = this.plan.normLayers;
+    const k = norms.length;
+    const n = chunkCount(batch);
+    for (let phase = 0; phase < trainPhases(this.plan); phase++) {
+      this.runPhase(job, batch, phase);
+      if (phase < k) {
+        const layer = this.plan.layers[norms[phase]];
+        const [C, H, W] = layer.inShape;
+        this.wasm.batchnorm_combine(layer.norm!.partials, n, batch, H * W, C, layer.norm!.epsilon, layer.norm!.stats);
+      } else if (phase < 2 * k) {
+        const layer = this.plan.layers[norms[2 * k - 1 - phase]];
+        this.wasm.batchnorm_sum_partials(layer.norm!.partials, n, layer.inShape[0], layer.norm!.totals);
+      }
+    }
+  }
+
+  /** Runs one job (or phase of one) on every thread: this one takes chunks 0, T, 2T, …; worker t takes t, t+T, …. */
+  private runPhase(job: number, batch: number, phase: number): void {
     // threads with no chunk to run stay asleep (online training: one pattern, one chunk, one thread)
     const chunks = job === JOB.infer ? Math.ceil(batch / INFER_CHUNK) : chunkCount(batch);
     const T = Math.min(this.threads, chunks);
@@ -511,13 +589,14 @@ export class FastNetwork implements DistortingNetwork, StagingNetwork {
     if (T > 1) {
       Atomics.store(ctrl, CTRL.job, job);
       Atomics.store(ctrl, CTRL.batch, batch);
+      Atomics.store(ctrl, CTRL.phase, phase);
       Atomics.store(ctrl, CTRL.threads, T);
       Atomics.store(ctrl, CTRL.done, 0);
       Atomics.store(ctrl, CTRL.error, 0);
       Atomics.add(ctrl, CTRL.generation, 1);
       Atomics.notify(ctrl, CTRL.generation);
     }
-    runShare(this.wasm, this.plan, this.memory, job, batch, 0, T);
+    runShare(this.wasm, this.plan, this.memory, job, batch, 0, T, phase);
     if (T > 1) {
       for (let d = Atomics.load(ctrl, CTRL.done); d < T - 1; d = Atomics.load(ctrl, CTRL.done)) Atomics.wait(ctrl, CTRL.done, d, 10_000);
       if (Atomics.load(ctrl, CTRL.error) !== 0) throw new Error('a worker thread failed while running the network (see its message above)');

@@ -15,13 +15,14 @@ import { compileConnections } from '../network/connections.js';
 import { shapeSize } from '../network/description.js';
 import { unitRatesOf, type ParamKind, type ParamView } from '../layers/layer.js';
 import { paramOf } from '../model/views.js';
-import { ACT_IDENTITY, DOWN_DECIMATE, DOWN_SUM, LOSS_CROSS_ENTROPY, LOSS_MSE, PATTERN_WORDS } from './abi-constants.js';
+import { ACT_IDENTITY, DOWN_DECIMATE, DOWN_MAX, DOWN_SUM, LOSS_CROSS_ENTROPY, LOSS_MSE, PATTERN_WORDS } from './abi-constants.js';
 import { HEAP_BASE } from './abi.js';
 import { MAX_CHUNKS } from './chunk.js';
+import { dropoutThreshold } from '../layers/dropout.js';
 
 /** One layer as the wasm kernels see it: what it reads, where its gradients go (chunk-relative). */
 export interface PlannedLayer {
-  type: 'conv' | 'subsample' | 'full';
+  type: 'conv' | 'subsample' | 'full' | 'batchnorm' | 'dropout';
   /** For learned combinations (run as a convolution over effective kernels α_ij·k). */
   combination: boolean;
   /**
@@ -39,7 +40,7 @@ export interface PlannedLayer {
   kernelSize: number;
   pad: number;
   stride: number;
-  /** Subsampling: n, and DOWN_SUM or DOWN_DECIMATE. */
+  /** Subsampling: n, and DOWN_SUM, DOWN_DECIMATE or DOWN_MAX. */
   factor: number;
   mode: number;
   /**
@@ -56,6 +57,27 @@ export interface PlannedLayer {
   biasCount: number;
   /** Subsampling: saved down(x). */
   downed: number;
+  /** Batch normalisation's statistics (weights: γ, biases: β), or null. */
+  norm: PlannedNorm | null;
+  /** Dropout: draws below `threshold` (of 2^24) are dropped, kept values scaled by `keep`; or null. */
+  dropout: { threshold: number; keep: number } | null;
+}
+
+/**
+ * Where a batch normalisation keeps its numbers (float64 [C][k] arrays): the batch's statistics
+ * (mean, variance, 1/√(variance + ε)) and the running averages' (inference), each chunk's partial sums
+ * (forward: mean and M2; backward: Σδ and Σδx̂), and the batch's totals of the backward ones.
+ */
+export interface PlannedNorm {
+  epsilon: number;
+  momentum: number;
+  stats: number;
+  inferStats: number;
+  partials: number;
+  totals: number;
+  /** The running averages' addresses in the parameters (float32). */
+  runningMean: number;
+  runningVar: number;
 }
 
 export interface Plan {
@@ -107,6 +129,11 @@ export interface Plan {
   distort: DistortArena | null;
   /** Where the threads make their own patterns' input from staged bytes (assembly/dataset.ts), if laid out for it. */
   stage: StageArea | null;
+  /** The batch normalisation layers, in order: a training job runs in 2·normLayers.length + 1 phases (chunk.ts). */
+  normLayers: number[];
+  /** Dropout's seed (the network's), and the uint32 word holding the update number the masks are drawn for. */
+  seed: number;
+  step: number;
 }
 
 /** rows×cols uint8 images of a batch, staged for the threads, and the 256 input values of the grey levels; the one-map input is height×width. */
@@ -160,7 +187,7 @@ export function checkPlanFits(plan: Plan, name: string): void {
 /** Lays out every tensor of `d`, whose parameters are `views` (paramViews), for batches of up to `batch` patterns. */
 export function makePlan(
   d: ResolvedDescription, batch: number, views: readonly ParamView[], distortShape: DistortShape | null = null,
-  stageShape: { rows: number; cols: number } | null = null,
+  stageShape: { rows: number; cols: number } | null = null, seed: number = d.seed,
 ): Plan {
   let top = HEAP_BASE;
   const take = (bytes: number): number => {
@@ -193,6 +220,7 @@ export function makePlan(
     chunkFloats += (n + 15) & ~15;
     return o;
   };
+  const normLayers: number[] = [];
   let shape = d.input;
   d.layers.forEach((spec, l) => {
     const inShape: [number, number, number] = [shape[0], shape[1], shape[2]];
@@ -200,7 +228,7 @@ export function makePlan(
     const base = {
       act: ACT_IDENTITY as number, inShape, outShape, kernelSize: 0, pad: 0, stride: 1, factor: 0, mode: DOWN_SUM as number,
       weightsAt: 0, biasesAt: 0, weightGradAt: -1, biasGradAt: -1, weightCount: 0, biasCount: 0, downed: 0,
-      combination: false, denseCopy: false, denseIndex: null,
+      combination: false, denseCopy: false, denseIndex: null, norm: null, dropout: null,
     };
     switch (spec.type) {
       case 'conv':
@@ -234,7 +262,7 @@ export function makePlan(
         if (!spec.bias) constants.push({ at: biasesAt, value: 0, count: J });
         layers.push({
           ...base, type: 'subsample', act: activationCode(spec.activation), factor: spec.factor,
-          mode: spec.down === 'sum' ? DOWN_SUM : DOWN_DECIMATE, weightsAt, biasesAt,
+          mode: spec.down === 'sum' ? DOWN_SUM : spec.down === 'max' ? DOWN_MAX : DOWN_DECIMATE, weightsAt, biasesAt,
           weightGradAt: trainable ? grad(J) : -1, biasGradAt: spec.bias ? grad(J) : -1,
           weightCount: trainable ? J : 0, biasCount: spec.bias ? J : 0,
           downed: take(4 * batch * shapeSize(outShape)),
@@ -249,6 +277,23 @@ export function makePlan(
         });
         break;
       }
+      case 'batchnorm': {
+        const C = inShape[0];
+        const norm: PlannedNorm = {
+          epsilon: spec.epsilon, momentum: spec.momentum, stats: take(8 * 3 * C), inferStats: take(8 * 3 * C),
+          partials: take(8 * 2 * C * MAX_CHUNKS), totals: take(8 * 2 * C),
+          runningMean: at(l, 'runningMean'), runningVar: at(l, 'runningVar'),
+        };
+        normLayers.push(l);
+        layers.push({
+          ...base, type: 'batchnorm', act: activationCode(spec.activation), weightsAt: at(l, 'scale'), biasesAt: at(l, 'shift'),
+          weightGradAt: grad(C), biasGradAt: grad(C), weightCount: C, biasCount: C, norm,
+        });
+        break;
+      }
+      case 'dropout':
+        layers.push({ ...base, type: 'dropout', dropout: { threshold: dropoutThreshold(spec.rate), keep: Math.fround(1 / (1 - spec.rate)) } });
+        break;
     }
     shape = outShape;
   });
@@ -268,6 +313,7 @@ export function makePlan(
   const losses = take(8 * MAX_CHUNKS);
   const outputSize = shapeSize(d.shapes[d.shapes.length - 1]);
   const codes = d.codes ? take(4 * d.codes.length * outputSize) : 0;
+  const step = take(8);
   let distort: DistortArena | null = null;
   if (distortShape) {
     const { rows, cols, radius } = distortShape;
@@ -289,6 +335,7 @@ export function makePlan(
     bytes: align(top), batch, inputSize: shapeSize(d.input), outputSize: shapeSize(d.shapes[d.shapes.length - 1]),
     params, grads, paramCount, rates, velocity, moment1, moment2, unitRates, chunks, chunkStride, chunkFloats, reduced, scratch, scratchStride, acts, dActs, labels, losses, control,
     layers, loss: d.loss === 'mse' ? LOSS_MSE : LOSS_CROSS_ENTROPY, targets: d.targets, labelSmoothing: d.labelSmoothing ?? 0, codes, classes: d.codes ? d.codes.length : outputSize, constants, distort, stage,
+    normLayers, seed, step,
   };
   return plan;
 }

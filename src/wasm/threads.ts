@@ -7,7 +7,7 @@ import { JOB, runShare } from './chunk.js';
 import type { Plan } from './plan.js';
 
 /** Control block words. */
-export const CTRL = { generation: 0, job: 1, batch: 2, threads: 3, done: 4, error: 5 } as const;
+export const CTRL = { generation: 0, job: 1, batch: 2, threads: 3, done: 4, error: 5, phase: 6 } as const;
 
 /**
  * A worker thread's life: wait for the control block's generation to change, run this thread's share
@@ -31,7 +31,7 @@ export function workerLoop(wasm: WasmExports, plan: Plan, memory: WebAssembly.Me
     const T = Atomics.load(ctrl, CTRL.threads);
     if (t >= T) continue;
     try {
-      runShare(wasm, plan, memory, job, Atomics.load(ctrl, CTRL.batch), t, T);
+      runShare(wasm, plan, memory, job, Atomics.load(ctrl, CTRL.batch), t, T, Atomics.load(ctrl, CTRL.phase));
     } catch (e) {
       report(e);
       Atomics.store(ctrl, CTRL.error, 1);

@@ -76,7 +76,7 @@ const POSITIVE_INT = /expected a positive integer/;
 describe('layers: type and structure', () => {
   it('rejects an unknown layer type', () => {
     expectRejected(broken('bouvrie', (d) => { d.layers[1].type = 'pool'; }), 'layers[1].type',
-      /expected one of conv, combination, subsample, full/, '"pool"');
+      /expected one of conv, combination, subsample, full, batchnorm, dropout/, '"pool"');
   });
 
   it('rejects a layer that is not an object', () => {
@@ -87,12 +87,12 @@ describe('layers: type and structure', () => {
 
   it('rejects a layer without a type', () => {
     expectRejected(broken('bouvrie', (d) => { delete d.layers[2].type; }), 'layers[2].type',
-      /expected one of conv, combination, subsample, full, but the field is missing/);
+      /expected one of conv, combination, subsample, full, batchnorm, dropout, but the field is missing/);
   });
 
   it('rejects an unknown layer field (a typo)', () => {
     expectRejected(broken('bouvrie', (d) => { d.layers[2].kernal = d.layers[2].kernel; delete d.layers[2].kernel; }),
-      'layers[2].kernal', /unknown field; expected one of type, name, maps, kernel, activation, init, connections/);
+      'layers[2].kernal', /unknown field; expected one of type, name, maps, kernel, activation, init, pad, stride, connections/);
   });
 
   it('rejects a field that belongs to another layer type', () => {
@@ -271,7 +271,7 @@ describe('layers: connection tables', () => {
 
   it('rejects connections on a layer type that has none', () => {
     expectRejected(broken('learned', (d) => { d.layers[2].connections = 'all'; }), 'layers[2].connections',
-      /unknown field; expected one of type, name, maps, kernel, activation, init, kernels, penalty, cInit/);
+      /unknown field; expected one of type, name, maps, kernel, activation, init, pad, stride, kernels, penalty, cInit/);
   });
 });
 
@@ -414,7 +414,7 @@ describe('combination layers', () => {
 
 describe('subsampling layers', () => {
   it('rejects a bad down', () => {
-    expectRejected(broken('bouvrie', (d) => { d.layers[1].down = 'max'; }), 'layers[1].down', /expected one of sum, decimate/, '"max"');
+    expectRejected(broken('bouvrie', (d) => { d.layers[1].down = 'median'; }), 'layers[1].down', /expected one of sum, decimate, max/, '"median"');
   });
 
   it('rejects a bad beta', () => {
@@ -537,11 +537,11 @@ describe('valid descriptions', () => {
     expect(r.targets).toEqual([0, 1]);
     expect(r.shapes).toEqual([[3, 8, 8], [3, 4, 4], [2, 3, 3], [2, 1, 1], [4, 1, 1]]);
     expect(r.layers).toEqual([
-      { type: 'conv', name: 'conv0', maps: 3, kernel: 3, activation: 'relu', connections: 'all', init: { type: 'glorot', scale: 1 } },
+      { type: 'conv', name: 'conv0', maps: 3, kernel: 3, activation: 'relu', connections: 'all', init: { type: 'glorot', scale: 1 }, pad: 0, stride: 1 },
       { type: 'subsample', name: 'subsample1', factor: 2, down: 'sum', beta: 'trainable', betaInit: 1 / 4, bias: true, activation: 'sigmoid' },
       {
         type: 'combination', name: 'combination2', maps: 2, kernel: 2, activation: 'identity', kernels: 'shared',
-        penalty: { type: 'none', lambda: 0, p: 0.5 }, init: { type: 'glorot', scale: 1 }, cInit: 1,
+        penalty: { type: 'none', lambda: 0, p: 0.5 }, init: { type: 'glorot', scale: 1 }, cInit: 1, pad: 0, stride: 1,
       },
       { type: 'subsample', name: 'subsample3', factor: 3, down: 'decimate', beta: 'trainable', betaInit: 1, bias: true, activation: 'sigmoid' },
       { type: 'full', name: 'full4', units: 4, activation: 'sigmoid', init: { type: 'glorot', scale: 1 } },
@@ -665,5 +665,56 @@ describe('class codes (LeNet-5\'s RBF output)', () => {
   });
   it('rejects a single code', () => {
     expectRejected(broken('lenet5', (d) => { d.codes = [d.codes[0]]; }), 'codes', /expected a list of at least 2 class codes/);
+  });
+});
+
+describe('beyond the notes: padding, stride, max pooling, batch normalisation, dropout', () => {
+  it('rejects a negative, fractional or too large pad, and "same" with an even kernel', () => {
+    expectRejected(broken('bouvrie', (d) => { d.layers[0].pad = -1; }), 'layers[0].pad', /expected a non-negative integer or "same"/, 'got -1');
+    expectRejected(broken('bouvrie', (d) => { d.layers[0].pad = 1.5; }), 'layers[0].pad', /expected a non-negative integer or "same"/, 'got 1.5');
+    expectRejected(broken('bouvrie', (d) => { d.layers[0].pad = 5; }), 'layers[0].pad', /expected a padding smaller than the kernel \(5\), got 5: an output unit would see only zeros/);
+    expectRejected(broken('lenet5', (d) => { d.layers[0].kernel = 4; d.layers[0].pad = 'same'; }), 'layers[0].pad', /expected an odd kernel with pad "same"/, 'got kernel 4');
+  });
+
+  it('rejects a stride that is not a positive integer', () => {
+    expectRejected(broken('bouvrie', (d) => { d.layers[0].stride = 0; }), 'layers[0].stride', /expected a positive integer/, 'got 0');
+    expectRejected(broken('learned', (d) => { d.layers[2].stride = 'two'; }), 'layers[2].stride', /expected a positive integer/, 'got "two"');
+  });
+
+  it('pads and strides change the maps\' size as ⌊(n + 2P − K)/s⌋ + 1; a kernel larger than the maps fits once padded', () => {
+    const d = resolveDescription({
+      input: [1, 9, 12], loss: 'mse', layers: [
+        { type: 'conv', maps: 2, kernel: 3, pad: 'same', activation: 'relu' },
+        { type: 'conv', maps: 2, kernel: 3, stride: 2, activation: 'relu' },
+        { type: 'combination', maps: 2, kernel: 5, pad: 1, stride: 3, activation: 'relu' },
+        { type: 'conv', maps: 1, kernel: 4, pad: 2, activation: 'relu' },
+      ],
+    });
+    expect(d.shapes).toEqual([[2, 9, 12], [2, 4, 5], [2, 1, 1], [1, 2, 2]]);
+    expect(d.layers[0]).toMatchObject({ pad: 1, stride: 1 });
+  });
+
+  it('accepts down "max" with β starting at 1', () => {
+    const d = resolveDescription(broken('bouvrie', (x) => { x.layers[1].down = 'max'; }));
+    expect(d.layers[1]).toMatchObject({ down: 'max', betaInit: 1 });
+  });
+
+  it('rejects batchnorm fields out of range and unknown ones', () => {
+    const withNorm = (norm: Json): Json => broken('bouvrie', (d) => { d.layers.splice(1, 0, norm); });
+    expectRejected(withNorm({ type: 'batchnorm', epsilon: 0 }), 'layers[1].epsilon', /expected a positive number/, 'got 0');
+    expectRejected(withNorm({ type: 'batchnorm', momentum: 1.5 }), 'layers[1].momentum', /expected a number in \(0, 1\]/, 'got 1.5');
+    expectRejected(withNorm({ type: 'batchnorm', activation: 'swish' }), 'layers[1].activation', /expected one of sigmoid/, '"swish"');
+    expectRejected(withNorm({ type: 'batchnorm', affine: false }), 'layers[1].affine', /unknown field; expected one of type, name, epsilon, momentum, activation/);
+    const d = resolveDescription(withNorm({ type: 'batchnorm' }));
+    expect(d.layers[1]).toEqual({ type: 'batchnorm', name: 'batchnorm1', epsilon: 1e-5, momentum: 0.1, activation: 'identity' });
+    expect(d.shapes[1]).toEqual(d.shapes[0]);
+  });
+
+  it('rejects a dropout rate that is missing or outside [0, 1)', () => {
+    const withDrop = (drop: Json): Json => broken('bouvrie', (d) => { d.layers.splice(2, 0, drop); });
+    expectRejected(withDrop({ type: 'dropout' }), 'layers[2].rate', /expected a number in \[0, 1\), but the field is missing/);
+    expectRejected(withDrop({ type: 'dropout', rate: 1 }), 'layers[2].rate', /expected a number in \[0, 1\)/, 'got 1');
+    expectRejected(withDrop({ type: 'dropout', rate: -0.1 }), 'layers[2].rate', /expected a number in \[0, 1\)/, 'got -0.1');
+    expectRejected(withDrop({ type: 'dropout', rate: 0.5, seed: 3 }), 'layers[2].seed', /unknown field; expected one of type, name, rate/);
   });
 });

@@ -84,3 +84,121 @@ export function randomLabels(seed: number, batch: number, classes: number): numb
   const rng = new Rng(seed);
   return Array.from({ length: batch }, () => rng.int(classes));
 }
+
+// ---------------------------------------------------------------------------------------------
+// The second family: the layers beyond the notes (issue 15) among the notes' own. Zero padding (numbers
+// and 'same') and strides on convolutions and combinations, max pooling, batch normalisation after
+// convolutions, combinations and fully connected layers, dropout after subsampling and fully connected
+// layers. Networks n ≡ 0 (mod 4) use batch normalisation and dropout only (no padding, stride or max
+// pooling). Small enough for a float64 gradient check of every parameter: a few hundred parameters.
+
+/** Size of a convolution's output along one axis: ⌊(n + 2P − K)/s⌋ + 1. */
+function convOut(n: number, kernel: number, pad: number | 'same', stride: number): number {
+  const p = pad === 'same' ? (kernel - 1) / 2 : pad;
+  return Math.floor((n + 2 * p - kernel) / stride) + 1;
+}
+
+/** Network n of the modern family (n = 0 … 15 cover every feature; any n ≥ 0 gives a valid network). */
+export function randomModernNetwork(n: number): NetworkDescription {
+  const rng = new Rng(5000 + n);
+  const act = (k: number) => ACTS[(n + k) % ACTS.length];
+  // n ≡ 0 (mod 4): the notes' convolutions and subsampling, with batch normalisation and dropout only
+  const plain = n % 4 === 0;
+  const inMaps = 1 + (n % 3);
+  const m1 = 3 + (n % 2);
+  const pad1: number | 'same' = plain ? 0 : ([0, 'same', 1, 2] as const)[n % 4];
+  const stride1 = plain ? 1 : n % 8 < 4 ? 2 : 1;
+  const pad2: number | 'same' = plain ? 0 : ([0, 1, 'same', 1] as const)[(n >> 2) % 4];
+  const stride2 = plain ? 1 : n % 8 >= 4 ? 2 : 1;
+  const k2 = pad2 === 'same' || n % 3 !== 0 ? 3 : 2;
+  const down1 = plain || n % 3 === 0 ? ((n >> 2) % 2 === 0 ? 'sum' : 'decimate') : 'max';
+  const bn1 = n % 3 !== 1;
+  const bn2 = n % 4 !== 2;
+  const bn3 = n % 2 === 1 || n % 4 === 0;
+  const dropSub = n % 2 === 1 || n % 8 === 0;
+  const dropFull = n % 4 === 0 ? n % 8 === 4 : n % 3 !== 1;
+  const rate = (k: number) => 0.2 + 0.1 * ((n + k) % 5);
+  const crossEntropy = (n + (n >> 2)) % 2 === 1;
+
+  // non-square input whose first convolution gives even maps (the subsampling factor 2 divides them)
+  // large enough for the second convolution
+  let H = 0;
+  let W = 0;
+  search: for (let h = 8 + (n % 3); h < 20; h++) {
+    for (let w = 7 + (n % 2); w < 20; w++) {
+      const oh = convOut(h, 3, pad1, stride1);
+      const ow = convOut(w, 3, pad1, stride1);
+      if (h === w || oh === ow || oh % 2 !== 0 || ow % 2 !== 0) continue;
+      if (convOut(oh / 2, k2, pad2, stride2) < 2 || convOut(ow / 2, k2, pad2, stride2) < 2) continue;
+      H = h;
+      W = w;
+      break search;
+    }
+  }
+  const layers: LayerDescription[] = [];
+  const table = TABLES[n % TABLES.length];
+  layers.push({
+    type: 'conv', maps: m1, kernel: 3, activation: bn1 && n % 2 === 0 ? 'identity' : act(0), pad: pad1, stride: stride1,
+    connections: table === 'explicit' ? explicitTable(rng, inMaps, m1) : inMaps < 3 && table === 'triplets' ? 'all' : inMaps < 2 && table === 'pairs' ? 'all' : table,
+  });
+  if (bn1) layers.push({ type: 'batchnorm', activation: act(1), epsilon: 1e-5 * (1 + (n % 3)), momentum: 0.1 + 0.05 * (n % 4) });
+  layers.push({
+    type: 'subsample', factor: 2, down: down1,
+    beta: n % 3 === 1 ? 'fixed' : 'trainable', ...(n % 3 === 1 ? { betaInit: 0.8 } : {}), bias: n % 5 !== 2, activation: act(2),
+  });
+  if (dropSub) layers.push({ type: 'dropout', rate: rate(0) });
+  if (n % 2 === 0) {
+    layers.push({
+      type: 'combination', maps: 3, kernel: k2, activation: bn2 ? 'identity' : act(3), pad: pad2, stride: stride2,
+      kernels: n % 4 === 0 ? 'shared' : 'pair',
+      penalty: { type: PENALTIES[(n >> 1) % PENALTIES.length], lambda: 0.05, p: 0.5 },
+    });
+  } else {
+    const t2 = TABLES[(n >> 1) % TABLES.length];
+    layers.push({
+      type: 'conv', maps: 3, kernel: k2, activation: bn2 && n % 4 === 1 ? 'identity' : act(3), pad: pad2, stride: stride2,
+      connections: t2 === 'explicit' ? explicitTable(rng, m1, 3) : t2,
+    });
+  }
+  if (bn2) layers.push({ type: 'batchnorm', activation: act(4) });
+  layers.push({ type: 'full', units: 4 + (n % 3), activation: bn3 && n % 4 !== 3 ? 'identity' : act(6) });
+  if (bn3) layers.push({ type: 'batchnorm', activation: act(7) });
+  if (dropFull) layers.push({ type: 'dropout', rate: rate(2) });
+  layers.push({ type: 'full', units: 3 + (n % 2), activation: crossEntropy ? 'identity' : act(8) === 'relu' ? 'sigmoid' : act(8) });
+  return { name: `modern${n}`, input: [inMaps, H, W], seed: 11 + n, layers, loss: crossEntropy ? 'cross-entropy' : 'mse' };
+}
+
+/**
+ * The features network n of the modern family uses, as tags: `conv:pad`, `conv:pad-same`, `conv:stride`
+ * (and `combination:…`), `max`, `max:beta-fixed`, `max:no-bias`, `batchnorm:after-conv` (-combination,
+ * -full), `batchnorm:act-relu`, …, `dropout:after-subsample` (-full), `down:sum`, `table:pairs`, …,
+ * `loss:mse`, `loss:cross-entropy`.
+ */
+export function modernFeatures(n: number): Set<string> {
+  const d = randomModernNetwork(n);
+  const tags = new Set<string>([`loss:${d.loss}`]);
+  d.layers.forEach((l, i) => {
+    const below = i > 0 ? d.layers[i - 1].type : 'input';
+    tags.add(`layer:${l.type}`);
+    if (l.type === 'conv' || l.type === 'combination') {
+      if (l.pad === 'same') tags.add(`${l.type}:pad-same`);
+      else if (l.pad !== undefined && l.pad > 0) tags.add(`${l.type}:pad`);
+      if (l.stride !== undefined && l.stride > 1) tags.add(`${l.type}:stride`);
+      if (l.type === 'conv') tags.add(`table:${Array.isArray(l.connections) ? 'explicit' : l.connections ?? 'all'}`);
+      else tags.add(`kernels:${l.kernels ?? 'shared'}`).add(`penalty:${l.penalty?.type ?? 'none'}`);
+    }
+    if (l.type === 'subsample') {
+      const down = l.down ?? 'sum';
+      tags.add(`down:${down}`);
+      if (down === 'max') tags.add('max').add(`max:beta-${l.beta ?? 'trainable'}`).add(l.bias === false ? 'max:no-bias' : 'max:bias');
+    }
+    if (l.type === 'batchnorm') tags.add(`batchnorm:after-${below}`).add(`batchnorm:act-${l.activation ?? 'identity'}`);
+    if (l.type === 'dropout') tags.add(`dropout:after-${below}`);
+  });
+  return tags;
+}
+
+/** Whether network n needs the convolutions' padding or stride, or max pooling (beyond batch normalisation and dropout). */
+export function modernNeedsGeometry(n: number): boolean {
+  return [...modernFeatures(n)].some((t) => /:pad|:stride|^max$/.test(t));
+}

@@ -8,28 +8,9 @@ import { Network } from '../../src/network/network.js';
 import { builtinNetwork } from '../../src/recipes/builtin.js';
 import { lenetTableNetwork, randomInputs, randomLabels, randomNetwork } from '../helpers/random-networks.js';
 import { paramGroups, slowRun } from './independent/slow-network.js';
+import { expectRelativeClose } from '../helpers/compare.js';
 
 const TOL = 1e-10;
-
-/** max_k |a_k − b_k| / max(1, |b_k|), with the index and values where it is largest. */
-function compare(a: ArrayLike<number>, b: ArrayLike<number>): { err: number; at: number; got: number; want: number } {
-  let err = 0;
-  let at = -1;
-  for (let k = 0; k < b.length; k++) {
-    const e = Math.abs(a[k] - b[k]) / Math.max(1, Math.abs(b[k]));
-    if (!(e <= err)) {
-      err = e;
-      at = k;
-    }
-  }
-  return { err, at, got: at >= 0 ? a[at] : NaN, want: at >= 0 ? b[at] : NaN };
-}
-
-function expectClose(what: string, real: ArrayLike<number>, ref: ArrayLike<number>): void {
-  expect(real.length, `${what}: length`).toBe(ref.length);
-  const c = compare(real, ref);
-  expect(c.err, `${what}: max relative error ${c.err} at [${c.at}]: real ${c.got}, reference ${c.want}`).toBeLessThanOrEqual(TOL);
-}
 
 function check(description: NetworkDescription, batch: number, seed: number): void {
   const desc = resolveDescription(description);
@@ -47,26 +28,27 @@ function check(description: NetworkDescription, batch: number, seed: number): vo
 
   const out = net.forward(input, batch);
   desc.layers.forEach((layer, l) => {
-    expectClose(`layer ${l} (${layer.name}, ${layer.type}) output`, net.activation(l), ref.outputs[l]);
+    expectRelativeClose(`layer ${l} (${layer.name}, ${layer.type}) output`, net.activation(l), ref.outputs[l], TOL);
   });
-  expectClose('network output', out, ref.outputs[desc.layers.length - 1]);
+  expectRelativeClose('network output', out, ref.outputs[desc.layers.length - 1], TOL);
 
   net.zeroGrads();
   const loss = net.backward(labels, { inputGradient: true });
-  expectClose('loss', [loss], [ref.loss]);
+  expectRelativeClose('loss', [loss], [ref.loss], TOL);
 
   const grads = net.grads;
   expect(grads.length, 'gradient length').toBe(ref.grads.length);
   for (const g of paramGroups(desc)) {
     const layer = desc.layers[g.layer];
-    expectClose(
+    expectRelativeClose(
       `layer ${g.layer} (${layer.name}, ${layer.type}) ∂Ẽ/∂${g.name}`,
       grads.subarray(g.offset, g.offset + g.size),
       ref.grads.subarray(g.offset, g.offset + g.size),
+      TOL,
     );
   }
-  expectClose('all gradients', grads, ref.grads);
-  expectClose('input gradient', net.inputGradient(), ref.inputGrad);
+  expectRelativeClose('all gradients', grads, ref.grads, TOL);
+  expectRelativeClose('input gradient', net.inputGradient(), ref.inputGrad, TOL);
 }
 
 describe('real network against the independent slow reference', () => {

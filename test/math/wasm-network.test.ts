@@ -8,6 +8,7 @@ import { FastNetwork } from '../../src/wasm/engine.js';
 import { createNetwork, ReferenceNetwork, type TrainableNetwork } from '../../src/network/backend.js';
 import type { NetworkDescription } from '../../src/network/description.js';
 import { lenetTableNetwork, randomInputs, randomLabels, randomNetwork } from '../helpers/random-networks.js';
+import { expectNormwiseClose } from '../helpers/compare.js';
 
 const open: FastNetwork[] = [];
 afterAll(async () => {
@@ -20,27 +21,6 @@ async function fast(d: NetworkDescription, batch: number, threads = 1, relaxedSi
   return n;
 }
 
-/**
- * Normwise relative error max_i |a_i − r_i| / max_i |r_i| ≤ tol. Elementwise relative error is not a
- * float32 property: an output of 3e-3 that is the sum of 400 terms of 0.1 carries an absolute rounding
- * error of ~1e-7 whatever the implementation; measured against the tensor's scale it is 1e-6.
- */
-function expectClose(what: string, a: ArrayLike<number>, r: ArrayLike<number>, tol: number): void {
-  expect(a.length, what).toBe(r.length);
-  let scale = 0;
-  let worst = 0;
-  let at = -1;
-  for (let i = 0; i < r.length; i++) scale = Math.max(scale, Math.abs(r[i]));
-  for (let i = 0; i < r.length; i++) {
-    const e = Math.abs(a[i] - r[i]);
-    if (e > worst) {
-      worst = e;
-      at = i;
-    }
-  }
-  const rel = scale === 0 ? worst : worst / scale;
-  expect(rel, `${what}: normwise relative error ${rel} (worst at [${at}]: fast ${a[at]}, reference ${r[at]}, scale ${scale})`).toBeLessThanOrEqual(tol);
-}
 
 const NETWORKS: NetworkDescription[] = [
   ...['bouvrie', 'dlt', 'lenet5', 'learned', 'lenet5-distort', 'simard', 'simard-wide'].map(builtinNetwork),
@@ -68,17 +48,17 @@ describe.each([true, false])('fast path against the float64 reference (relaxed S
 
       const y = ref.forward(x, batch);
       const yf = net.forward(Float32Array.from(x), batch);
-      expectClose('output', yf, y, 1e-5);
-      for (let l = 0; l < ref.layers.length; l++) expectClose(`layer ${l} output`, net.activation(l), ref.activation(l), 1e-5);
+      expectNormwiseClose('output', yf, y, 1e-5);
+      for (let l = 0; l < ref.layers.length; l++) expectNormwiseClose(`layer ${l} output`, net.activation(l), ref.activation(l), 1e-5);
 
       ref.zeroGrads();
       const e = ref.backward(labels, { inputGradient: true });
       const ef = net.computeGradients(Float32Array.from(x), labels, batch, { inputGradient: true });
       expect(Math.abs(ef - e) / Math.max(1, Math.abs(e))).toBeLessThanOrEqual(1e-5);
       for (const v of ref.views) {
-        expectClose(`∂E/∂${v.name}`, net.grads.subarray(v.offset, v.offset + v.length), ref.grads.subarray(v.offset, v.offset + v.length), 1e-5);
+        expectNormwiseClose(`∂E/∂${v.name}`, net.grads.subarray(v.offset, v.offset + v.length), ref.grads.subarray(v.offset, v.offset + v.length), 1e-5);
       }
-      expectClose('∂E/∂input', net.inputGradient(), ref.inputGradient(), 1e-5);
+      expectNormwiseClose('∂E/∂input', net.inputGradient(), ref.inputGradient(), 1e-5);
     });
   }
 });
@@ -143,8 +123,8 @@ describe('both backends behind TrainableNetwork', () => {
       losses.push(net.computeGradients(input, labels, batch));
     }
     expect(Math.abs(losses[1] - losses[0]) / Math.abs(losses[0])).toBeLessThanOrEqual(1e-5);
-    for (let l = 0; l < d.layers.length; l++) expectClose(`layer ${l} output`, wasm.activation(l), ref.activation(l), 1e-5);
-    expectClose('gradients', wasm.grads, ref.grads, 1e-5);
+    for (let l = 0; l < d.layers.length; l++) expectNormwiseClose(`layer ${l} output`, wasm.activation(l), ref.activation(l), 1e-5);
+    expectNormwiseClose('gradients', wasm.grads, ref.grads, 1e-5);
     // float32 input to the reference is widened, not refused
     expect(ref.forward(Float32Array.from(x), batch)).toBeInstanceOf(Float64Array);
     await ref.dispose();

@@ -87,7 +87,7 @@ describe('bad input: one line naming the file and the problem, exit 1, nothing w
     ['an image/label count mismatch', () => ['train', '--data', dataset('count', (f) => { f['train-labels-idx1-ubyte'] = idx([19], new Uint8Array(19)); })], /train-labels-idx1-ubyte\.gz: holds 19 labels but .*train-images-idx3-ubyte\.gz holds 20 images/],
     ['a label above 9', () => ['train', '--data', dataset('label', (f) => { f['train-labels-idx1-ubyte'][8 + 3] = 12; })], /train-labels-idx1-ubyte\.gz: label 3 is 12, expected a class in 0–9/],
     ['a missing data folder', () => ['train', '--data', join(dir, 'nowhere')], /nowhere: no such folder/],
-    ['an unknown recipe', () => ['train', '--recipe', 'alexnet'], /--recipe alexnet: not a built-in recipe \(dlt, bouvrie, lenet5, learned, lenet5-distort, simard, simard-wide\) and no such file/],
+    ['an unknown recipe', () => ['train', '--recipe', 'alexnet'], /--recipe alexnet: not a built-in recipe \(dlt, bouvrie, lenet5, learned, lenet5-distort, simard, simard-wide, lenet-bn\) and no such file/],
     ['a recipe with a bad field', () => {
       const f = join(dir, 'bad-recipe.json');
       writeFileSync(f, JSON.stringify({ name: 'x', network: 'dlt', training: { rate: [{ epochs: 0, rate: 1 }] } }));

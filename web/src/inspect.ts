@@ -44,6 +44,9 @@ export function inspect(n: TrainableNetwork, norm: Normalisation, data: Dataset 
       alpha.push({ layer: v.layer, rows: J, cols: I, values: Float32Array.from(a) });
     }
     if (v.kind === 'beta') beta.push({ layer: v.layer, values: Float32Array.from(n.params.subarray(v.offset, v.offset + v.length)), trainable: true });
+    // batch normalisation's γ and β per map, shown as the subsampling β is
+    if (v.kind === 'scale') beta.push({ layer: v.layer, values: Float32Array.from(n.params.subarray(v.offset, v.offset + v.length)), trainable: true, what: 'batchnorm γ' });
+    if (v.kind === 'shift') beta.push({ layer: v.layer, values: Float32Array.from(n.params.subarray(v.offset, v.offset + v.length)), trainable: true, what: 'batchnorm β' });
   }
   d.layers.forEach((spec, l) => {
     if (spec.type === 'subsample' && spec.beta !== 'trainable') {
@@ -63,6 +66,12 @@ export function inspect(n: TrainableNetwork, norm: Normalisation, data: Dataset 
     scores = classScores(n, n.forward(x, 1), 0);
     d.layers.forEach((spec, l) => {
       const [m, r, c] = d.shapes[l];
+      // max pooling's routing: where each block's maximum sat in the maps below, the only units its δ reaches
+      if (spec.type === 'subsample' && spec.down === 'max') {
+        const [, h, w] = l === 0 ? d.input : d.shapes[l - 1];
+        const below = l === 0 ? x : n.activation(l - 1);
+        maps.push({ layer: `${spec.name} routes δ to`, maps: m, rows: h, cols: w, values: maxRouting(below, m, h, w, spec.factor) });
+      }
       maps.push({ layer: spec.name, maps: m, rows: r, cols: c, values: Float32Array.from(n.activation(l).subarray(0, shapeSize(d.shapes[l]))) });
     });
   }
@@ -72,6 +81,21 @@ export function inspect(n: TrainableNetwork, norm: Normalisation, data: Dataset 
     conf = { classes: Math.round(Math.sqrt(e.confusion.length)), counts: e.confusion, count: e.count };
   }
   return { kernels, image, maps, scores, alpha, beta, confusion: conf };
+}
+
+/** 1 at the first maximum (row-major) of every distinct n×n block of m maps h×w, 0 elsewhere: where max pooling sends δ. */
+function maxRouting(x: ArrayLike<number>, m: number, h: number, w: number, n: number): Float32Array {
+  const out = new Float32Array(m * h * w);
+  for (let j = 0; j < m; j++) {
+    for (let a = 0; a + n <= h; a += n) {
+      for (let b = 0; b + n <= w; b += n) {
+        let best = j * h * w + a * w + b;
+        for (let r = 0; r < n; r++) for (let c = 0; c < n; c++) if (x[j * h * w + (a + r) * w + b + c] > x[best]) best = j * h * w + (a + r) * w + b + c;
+        out[best] = 1;
+      }
+    }
+  }
+  return out;
 }
 
 /** Class scores of a 28×28 grey image (0–255, bright digit on dark), placed and normalised like the data. */

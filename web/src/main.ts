@@ -414,11 +414,11 @@ function renderInspection(ins: Inspection): void {
     const div = document.createElement('div');
     div.className = 'layer';
     const vals = Array.from(b.values, (v) => v.toFixed(3)).join(' ');
-    div.innerHTML = `<div class="name">${b.layer}: β per map${b.trainable ? '' : ' (fixed)'}</div><code>${vals}</code>`;
+    div.innerHTML = `<div class="name">${b.layer}: ${b.what ?? 'β'} per map${b.trainable ? '' : ' (fixed)'}</div><code>${vals}</code>`;
     const max = Math.max(1e-9, ...Array.from(b.values, Math.abs));
     div.append(drawHeatmap(Float32Array.from(b.values, (v) => Math.abs(v) / max), 1, b.values.length, 14));
     return div;
-  }) : [Object.assign(document.createElement('div'), { className: 'muted', textContent: 'no subsampling β in this network' })]));
+  }) : [Object.assign(document.createElement('div'), { className: 'muted', textContent: 'no subsampling β or batchnorm γ, β in this network' })]));
   if (ins.confusion) renderConfusion(ins.confusion);
 }
 

@@ -38,7 +38,8 @@ export interface Inspection {
   /** α = softmax(c) of each combination layer, [J][I]. */
   alpha: { layer: string; rows: number; cols: number; values: Float32Array }[];
   /** β per map of each subsampling layer that has them. */
-  beta: { layer: string; values: Float32Array; trainable: boolean }[];
+  /** Per-map factors: the subsampling β (`what` absent), batch normalisation's γ and β. */
+  beta: { layer: string; values: Float32Array; trainable: boolean; what?: string }[];
   confusion: { classes: number; counts: Uint32Array; count: number } | null;
 }
 

@@ -6,12 +6,16 @@
 // Conventions (see docs/SPEC.md):
 // - activations are laid out [batch][map][row][col]; a fully connected layer's output is [batch][units]
 //   (held here as [units][1][1] so every layer has the same nested shape);
-// - convolution is TRUE valid convolution: (x * k)[u][v] = Σ_{p,q} x[u+p][v+q] · k[K-1-p][K-1-q];
+// - convolution is TRUE convolution of the input zero-padded by P on every side (x̃), taken every s
+//   samples: u[a][b] = Σ_{p,q} x̃[s·a+p][s·b+q] · k[K-1-p][K-1-q] (P = 0, s = 1: the notes' valid one);
 // - the flat parameter array is, layer by layer, the concatenation of each layer's groups
 //   (conv: kernel, convBias; combination: kernel, c, convBias; subsample: beta?, subsampleBias?;
-//   full: weights, bias);
+//   full: weights, bias; batchnorm: scale, shift, runningMean, runningVar; dropout: none);
 // - the objective Ẽ is the mean over the batch of the per-pattern error plus the penalties Ω of all
-//   combination layers (added once).
+//   combination layers (added once);
+// - a pass is for training (batch normalisation with the batch's statistics, which it folds into the
+//   running averages; dropout's hashed masks) or for inference (running averages, no dropout). Batch
+//   normalisation couples a batch's patterns, so every layer runs over the whole batch before the next.
 
 import type { ActivationName, ResolvedDescription, ResolvedLayer, Shape } from '../../../src/network/description.js';
 
@@ -20,6 +24,15 @@ export interface SlowResult {
   loss: number;
   grads: Float64Array;
   inputGrad: Float64Array;
+  /** The flat parameter array after the pass: a training pass moves batch normalisation's running averages. */
+  paramsAfter: Float64Array;
+}
+
+/** What a pass is for: training (batch statistics, dropout masks of update `step` from `seed`) or inference. */
+export interface SlowPass {
+  training: boolean;
+  step: number;
+  seed: number;
 }
 
 /** One named parameter group of the flat parameter array: where it starts and how long it is. */
@@ -169,7 +182,19 @@ interface FullParams {
   bias: number[]; // [O]
 }
 
-type LayerParams = ConvParams | CombinationParams | SubsampleParams | FullParams;
+interface BatchNormParams {
+  type: 'batchnorm';
+  scale: number[]; // γ [maps]
+  shift: number[]; // β [maps]
+  runningMean: number[]; // [maps]
+  runningVar: number[]; // [maps]
+}
+
+interface DropoutParams {
+  type: 'dropout';
+}
+
+type LayerParams = ConvParams | CombinationParams | SubsampleParams | FullParams | BatchNormParams | DropoutParams;
 
 /** Reads numbers from the flat array in order. */
 class Reader {
@@ -249,6 +274,17 @@ export function unpackParams(desc: ResolvedDescription, params: ArrayLike<number
         out.push({ type: 'full', weights, bias });
         break;
       }
+      case 'batchnorm': {
+        const scale = rd.vec(I);
+        const shift = rd.vec(I);
+        const runningMean = rd.vec(I);
+        const runningVar = rd.vec(I);
+        out.push({ type: 'batchnorm', scale, shift, runningMean, runningVar });
+        break;
+      }
+      case 'dropout':
+        out.push({ type: 'dropout' });
+        break;
     }
   });
   if (rd.pos !== params.length) throw new Error(`parameter array has ${params.length} numbers, the description needs ${rd.pos}`);
@@ -287,6 +323,14 @@ export function paramGroups(desc: ResolvedDescription): ParamGroup[] {
         add(l, 'weights', layer.units * I * H * W);
         add(l, 'bias', layer.units);
         break;
+      case 'batchnorm':
+        add(l, 'scale', I);
+        add(l, 'shift', I);
+        add(l, 'runningMean', I);
+        add(l, 'runningVar', I);
+        break;
+      case 'dropout':
+        break;
     }
   });
   return groups;
@@ -305,9 +349,15 @@ function packGrads(desc: ResolvedDescription, g: LayerParams[]): Float64Array {
       if (layer.type !== 'subsample') throw new Error('layer kind mismatch');
       if (layer.beta === 'trainable') for (const v of p.beta) flat.push(v);
       if (layer.bias) for (const v of p.bias) flat.push(v);
-    } else {
+    } else if (p.type === 'full') {
       for (const row of p.weights) for (const v of row) flat.push(v);
       for (const v of p.bias) flat.push(v);
+    } else if (p.type === 'batchnorm') {
+      // the running averages' places hold whatever g holds there: zero gradients, or the new averages (packParams)
+      for (const v of p.scale) flat.push(v);
+      for (const v of p.shift) flat.push(v);
+      for (const v of p.runningMean) flat.push(v);
+      for (const v of p.runningVar) flat.push(v);
     }
   });
   return Float64Array.from(flat);
@@ -325,6 +375,10 @@ function zeroLike(p: LayerParams[]): LayerParams[] {
         return { type: 'subsample', beta: q.beta.map(() => 0), bias: q.bias.map(() => 0) };
       case 'full':
         return { type: 'full', weights: q.weights.map((r) => r.map(() => 0)), bias: q.bias.map(() => 0) };
+      case 'batchnorm':
+        return { type: 'batchnorm', scale: q.scale.map(() => 0), shift: q.shift.map(() => 0), runningMean: q.runningMean.map(() => 0), runningVar: q.runningVar.map(() => 0) };
+      case 'dropout':
+        return { type: 'dropout' };
     }
   });
 }
@@ -388,40 +442,96 @@ function softmaxBackward(alpha: number[][], dAlpha: number[][]): number[][] {
 // ---------------------------------------------------------------------------------------------
 // Convolution, written out
 
-/** True valid convolution (x * k)[u][v] = Σ_{p,q} x[u+p][v+q] · k[K-1-p][K-1-q]. */
-function convValid(x: number[][], k: number[][]): number[][] {
-  const K = k.length;
+/** x̃: x with P rows and P columns of zeros on every side. */
+function zeroPadded(x: number[][], P: number): number[][] {
   const H = x.length;
   const W = x[0].length;
-  const out = zeros2(H - K + 1, W - K + 1);
-  for (let u = 0; u < H - K + 1; u++) {
-    for (let v = 0; v < W - K + 1; v++) {
-      let s = 0;
-      for (let p = 0; p < K; p++) for (let q = 0; q < K; q++) s += x[u + p][v + q] * k[K - 1 - p][K - 1 - q];
-      out[u][v] = s;
+  const out = zeros2(H + 2 * P, W + 2 * P);
+  for (let r = 0; r < H; r++) for (let c = 0; c < W; c++) out[P + r][P + c] = x[r][c];
+  return out;
+}
+
+/** Output size along one axis: the number of positions s·a with s·a + K ≤ n + 2P. */
+function outSize(n: number, K: number, P: number, s: number): number {
+  let count = 0;
+  while (s * count + K <= n + 2 * P) count++;
+  return count;
+}
+
+/** u[a][b] = Σ_{p,q} x̃[s·a+p][s·b+q] · k[K-1-p][K-1-q]: true convolution of x zero-padded by P, stride s. */
+function convolve(x: number[][], k: number[][], P: number, s: number): number[][] {
+  const K = k.length;
+  const xp = zeroPadded(x, P);
+  const A = outSize(x.length, K, P, s);
+  const B = outSize(x[0].length, K, P, s);
+  const out = zeros2(A, B);
+  for (let a = 0; a < A; a++) {
+    for (let b = 0; b < B; b++) {
+      let sum = 0;
+      for (let p = 0; p < K; p++) for (let q = 0; q < K; q++) sum += xp[s * a + p][s * b + q] * k[K - 1 - p][K - 1 - q];
+      out[a][b] = sum;
     }
   }
   return out;
 }
 
 /**
- * Backward of z = x * k given dz = ∂E/∂z:
- *   ∂E/∂k[K-1-p][K-1-q] += Σ_{u,v} dz[u][v] · x[u+p][v+q]   (§3.1.1: the patch times the sensitivity)
- *   ∂E/∂x[u+p][v+q]     += dz[u][v] · k[K-1-p][K-1-q]      (§3.2.1: each δ scattered through the kernel,
- *                                                           i.e. the 'full' convolution with rot180(k))
+ * Backward of z = convolve(x, k, P, s) given dz = ∂E/∂z, from the sum above term by term:
+ *   ∂E/∂k[K-1-p][K-1-q] += Σ_{a,b} dz[a][b] · x̃[s·a+p][s·b+q]   (§3.1.1: the patch times the sensitivity)
+ *   ∂E/∂x̃[s·a+p][s·b+q] += dz[a][b] · k[K-1-p][K-1-q]           (§3.2.1: each δ scattered through the kernel)
+ * and ∂E/∂x is ∂E/∂x̃ without its padding (the zeros are constants).
  */
-function convValidBackward(x: number[][], k: number[][], dz: number[][], dk: number[][], dx: number[][]): void {
+function convolveBackward(x: number[][], k: number[][], P: number, s: number, dz: number[][], dk: number[][], dx: number[][]): void {
   const K = k.length;
-  for (let u = 0; u < dz.length; u++) {
-    for (let v = 0; v < dz[0].length; v++) {
+  const xp = zeroPadded(x, P);
+  const dxp = zeros2(xp.length, xp[0].length);
+  for (let a = 0; a < dz.length; a++) {
+    for (let b = 0; b < dz[0].length; b++) {
       for (let p = 0; p < K; p++) {
         for (let q = 0; q < K; q++) {
-          dk[K - 1 - p][K - 1 - q] += dz[u][v] * x[u + p][v + q];
-          dx[u + p][v + q] += dz[u][v] * k[K - 1 - p][K - 1 - q];
+          dk[K - 1 - p][K - 1 - q] += dz[a][b] * xp[s * a + p][s * b + q];
+          dxp[s * a + p][s * b + q] += dz[a][b] * k[K - 1 - p][K - 1 - q];
         }
       }
     }
   }
+  for (let r = 0; r < x.length; r++) for (let c = 0; c < x[0].length; c++) dx[r][c] += dxp[P + r][P + c];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dropout's mask, from its definition
+
+/** a·b mod 2^32 for unsigned 32-bit a and b, from 16-bit halves (every partial product is exact in a double). */
+function mulMod32(a: number, b: number): number {
+  const aHi = a >>> 16;
+  const aLo = a & 0xffff;
+  const bHi = b >>> 16;
+  const bLo = b & 0xffff;
+  // (aHi·2^16 + aLo)(bHi·2^16 + bLo) mod 2^32: the aHi·bHi term is a multiple of 2^32
+  const cross = (aHi * bLo + aLo * bHi) % 65536;
+  return (cross * 65536 + aLo * bLo) % 4294967296;
+}
+
+/** murmur3's fmix32: xor-shift 16, × 0x85ebca6b, xor-shift 13, × 0xc2b2ae35, xor-shift 16 (unsigned). */
+function fmix32(v: number): number {
+  let h = v >>> 0;
+  h = (h ^ (h >>> 16)) >>> 0;
+  h = mulMod32(h, 0x85ebca6b);
+  h = (h ^ (h >>> 13)) >>> 0;
+  h = mulMod32(h, 0xc2b2ae35);
+  h = (h ^ (h >>> 16)) >>> 0;
+  return h;
+}
+
+/** Whether unit `unit` of pattern `pattern` survives dropout layer `layer` at update `step`. */
+function dropoutKeeps(rate: number, seed: number, layer: number, step: number, pattern: number, unit: number): boolean {
+  const GOLDEN = 0x9e3779b9;
+  let key = fmix32((seed >>> 0) ^ GOLDEN);
+  key = fmix32(key ^ layer);
+  key = fmix32(key ^ step);
+  key = fmix32(key ^ pattern);
+  const draw = fmix32(key ^ mulMod32(unit + 1, GOLDEN)) >>> 8; // 24 bits
+  return !(draw < Math.round(rate * 2 ** 24));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -432,6 +542,21 @@ interface Saved {
   x: Maps; // output f(u)
   z?: number[][][][]; // combination: z[i][j] = x_i * k(i,j)
   d?: Maps; // subsample: down(x)
+  argmax?: [number, number][][][]; // max pooling: [map][a][b] the (row, col) of the block's first maximum
+  xhat?: Maps; // batchnorm: x̂
+  factor?: Maps; // dropout: m/(1 − rate) (1 in inference)
+}
+
+/** The statistics a batchnorm pass normalised with, per map. */
+interface BatchNormStats {
+  mean: number[];
+  variance: number[];
+  training: boolean;
+  count: number; // N: values per map over the batch
+}
+
+function applyActivation(name: ActivationName, u: Maps): Maps {
+  return u.map((m) => m.map((r) => r.map((v) => act(name, v))));
 }
 
 function forwardLayer(layer: ResolvedLayer, p: LayerParams, xin: Maps, alpha: number[][] | null): Saved {
@@ -439,26 +564,26 @@ function forwardLayer(layer: ResolvedLayer, p: LayerParams, xin: Maps, alpha: nu
   const H = xin[0].length;
   const W = xin[0][0].length;
   if (layer.type === 'conv' && p.type === 'conv') {
-    // §3.1: u_j = Σ_{i∈M_j} x_i * k_ij + b_j
+    // §3.1: u_j = Σ_{i∈M_j} x̃_i * k_ij + b_j (padded by P, every s-th position)
     const K = layer.kernel;
-    const u = zeros3(layer.maps, H - K + 1, W - K + 1);
+    const u = zeros3(layer.maps, outSize(H, K, layer.pad, layer.stride), outSize(W, K, layer.pad, layer.stride));
     for (let j = 0; j < layer.maps; j++) {
       for (let n = 0; n < p.sets[j].length; n++) {
-        const z = convValid(xin[p.sets[j][n]], p.kernel[p.conn[j][n]]);
+        const z = convolve(xin[p.sets[j][n]], p.kernel[p.conn[j][n]], layer.pad, layer.stride);
         for (let a = 0; a < z.length; a++) for (let b = 0; b < z[0].length; b++) u[j][a][b] += z[a][b];
       }
       for (let a = 0; a < u[j].length; a++) for (let b = 0; b < u[j][0].length; b++) u[j][a][b] += p.bias[j];
     }
-    return { u, x: u.map((m) => m.map((r) => r.map((v) => act(layer.activation, v)))) };
+    return { u, x: applyActivation(layer.activation, u) };
   }
   if (layer.type === 'combination' && p.type === 'combination' && alpha) {
-    // §3.3: u_j = Σ_i α_ij (x_i * k(i,j)) + b_j
+    // §3.3: u_j = Σ_i α_ij (x̃_i * k(i,j)) + b_j
     const K = layer.kernel;
-    const u = zeros3(layer.maps, H - K + 1, W - K + 1);
+    const u = zeros3(layer.maps, outSize(H, K, layer.pad, layer.stride), outSize(W, K, layer.pad, layer.stride));
     const zs: number[][][][] = [];
     for (let i = 0; i < I; i++) {
       const zi: number[][][] = [];
-      for (let j = 0; j < layer.maps; j++) zi.push(convValid(xin[i], p.kernel[combinationKernelIndex(layer, I, i, j)]));
+      for (let j = 0; j < layer.maps; j++) zi.push(convolve(xin[i], p.kernel[combinationKernelIndex(layer, I, i, j)], layer.pad, layer.stride));
       zs.push(zi);
     }
     for (let j = 0; j < layer.maps; j++) {
@@ -470,28 +595,46 @@ function forwardLayer(layer: ResolvedLayer, p: LayerParams, xin: Maps, alpha: nu
         }
       }
     }
-    return { u, x: u.map((m) => m.map((r) => r.map((v) => act(layer.activation, v)))), z: zs };
+    return { u, x: applyActivation(layer.activation, u), z: zs };
   }
   if (layer.type === 'subsample' && p.type === 'subsample') {
     // §3.2: u_j = β_j down(x_j) + b_j
     const n = layer.factor;
     const d = zeros3(I, H / n, W / n);
     const u = zeros3(I, H / n, W / n);
+    const argmax: [number, number][][][] = [];
     for (let j = 0; j < I; j++) {
+      const am: [number, number][][] = [];
       for (let a = 0; a < H / n; a++) {
+        const row: [number, number][] = [];
         for (let b = 0; b < W / n; b++) {
           let s = 0;
           if (layer.down === 'sum') {
             for (let r = 0; r < n; r++) for (let c = 0; c < n; c++) s += xin[j][n * a + r][n * b + c];
+          } else if (layer.down === 'max') {
+            // the block's largest value; scanning in row-major order, a later equal value does not replace it
+            let at: [number, number] = [n * a, n * b];
+            s = xin[j][n * a][n * b];
+            for (let r = 0; r < n; r++) {
+              for (let c = 0; c < n; c++) {
+                if (xin[j][n * a + r][n * b + c] > s) {
+                  s = xin[j][n * a + r][n * b + c];
+                  at = [n * a + r, n * b + c];
+                }
+              }
+            }
+            row.push(at);
           } else {
             s = xin[j][n * a][n * b];
           }
           d[j][a][b] = s;
           u[j][a][b] = p.beta[j] * s + p.bias[j];
         }
+        am.push(row);
       }
+      argmax.push(am);
     }
-    return { u, x: u.map((m) => m.map((r) => r.map((v) => act(layer.activation, v)))), d };
+    return { u, x: applyActivation(layer.activation, u), d, argmax };
   }
   if (layer.type === 'full' && p.type === 'full') {
     // §2: u = W x + b, with x flattened in [map][row][col] order
@@ -503,9 +646,125 @@ function forwardLayer(layer: ResolvedLayer, p: LayerParams, xin: Maps, alpha: nu
       for (let k = 0; k < flat.length; k++) s += p.weights[o][k] * flat[k];
       u[o][0][0] = s;
     }
-    return { u, x: u.map((m) => m.map((r) => r.map((v) => act(layer.activation, v)))) };
+    return { u, x: applyActivation(layer.activation, u) };
   }
   throw new Error('layer kind mismatch');
+}
+
+/**
+ * Batch normalisation over the whole batch `xs` ([pattern][map][row][col]), map by map:
+ *   training:  μ = (1/N) Σ x,  σ² = (1/N) Σ (x − μ)²  over the N = batch·h·w values of the map;
+ *              the running averages become (1 − m) r_μ + m μ and (1 − m) r_σ² + m σ² N/(N − 1)
+ *   inference: μ = r_μ, σ² = r_σ²
+ *   x̂ = (x − μ)/√(σ² + ε),  u = γ x̂ + β,  y = f(u)
+ * Writes the new running averages into `after`.
+ */
+function forwardBatchNorm(layer: ResolvedLayer & { type: 'batchnorm' }, p: BatchNormParams, xs: Maps[], training: boolean, after: BatchNormParams): { saved: Saved[]; stats: BatchNormStats } {
+  const C = xs[0].length;
+  const H = xs[0][0].length;
+  const W = xs[0][0][0].length;
+  const N = xs.length * H * W;
+  const saved: Saved[] = xs.map(() => ({ u: zeros3(C, H, W), x: zeros3(C, H, W), xhat: zeros3(C, H, W) }));
+  const stats: BatchNormStats = { mean: zeros1(C), variance: zeros1(C), training, count: N };
+  for (let c = 0; c < C; c++) {
+    let mean: number;
+    let variance: number;
+    if (training) {
+      let sum = 0;
+      for (const x of xs) for (let r = 0; r < H; r++) for (let q = 0; q < W; q++) sum += x[c][r][q];
+      mean = sum / N;
+      let squares = 0;
+      for (const x of xs) for (let r = 0; r < H; r++) for (let q = 0; q < W; q++) squares += (x[c][r][q] - mean) ** 2;
+      variance = squares / N;
+      after.runningMean[c] = (1 - layer.momentum) * p.runningMean[c] + layer.momentum * mean;
+      after.runningVar[c] = (1 - layer.momentum) * p.runningVar[c] + layer.momentum * variance * (N / (N - 1));
+    } else {
+      mean = p.runningMean[c];
+      variance = p.runningVar[c];
+    }
+    stats.mean[c] = mean;
+    stats.variance[c] = variance;
+    xs.forEach((x, n) => {
+      const s = saved[n];
+      for (let r = 0; r < H; r++) {
+        for (let q = 0; q < W; q++) {
+          const xhat = (x[c][r][q] - mean) / Math.sqrt(variance + layer.epsilon);
+          s.xhat![c][r][q] = xhat;
+          s.u[c][r][q] = p.scale[c] * xhat + p.shift[c];
+          s.x[c][r][q] = act(layer.activation, s.u[c][r][q]);
+        }
+      }
+    });
+  }
+  return { saved, stats };
+}
+
+/**
+ * Backward through batch normalisation over the whole batch. With g = ∂E/∂u = f'(u) ∂E/∂y:
+ *   ∂E/∂γ = Σ g x̂,   ∂E/∂β = Σ g.
+ * Inference (μ, σ² constants): ∂E/∂x = γ g/√(σ² + ε).
+ * Training, by the chain rule through x̂_n = (x_n − μ)/√(σ² + ε), μ(x) and σ²(x), where
+ *   ∂μ/∂x_n = 1/N,  ∂σ²/∂x_n = (2/N)(x_n − μ) (the term through μ, −(2/N) Σ (x − μ), is zero):
+ *   ∂E/∂x̂_n = γ g_n
+ *   ∂E/∂σ²  = Σ_n ∂E/∂x̂_n · (x_n − μ) · (−½)(σ² + ε)^(−3/2)
+ *   ∂E/∂μ   = Σ_n ∂E/∂x̂_n · (−1/√(σ² + ε))
+ *   ∂E/∂x_n = ∂E/∂x̂_n/√(σ² + ε) + ∂E/∂σ² · (2/N)(x_n − μ) + ∂E/∂μ · (1/N)
+ */
+function backwardBatchNorm(layer: ResolvedLayer & { type: 'batchnorm' }, p: BatchNormParams, g: BatchNormParams, xs: Maps[], saved: Saved[], stats: BatchNormStats, dys: Maps[]): Maps[] {
+  const C = xs[0].length;
+  const H = xs[0][0].length;
+  const W = xs[0][0][0].length;
+  const N = stats.count;
+  const dxs = xs.map(() => zeros3(C, H, W));
+  for (let c = 0; c < C; c++) {
+    const mean = stats.mean[c];
+    const sd = Math.sqrt(stats.variance[c] + layer.epsilon);
+    const gu = dys.map((dy, n) => dy[c].map((row, r) => row.map((v, q) => actDerivative(layer.activation, saved[n].u[c][r][q]) * v)));
+    let dVariance = 0;
+    let dMean = 0;
+    for (let n = 0; n < xs.length; n++) {
+      for (let r = 0; r < H; r++) {
+        for (let q = 0; q < W; q++) {
+          g.scale[c] += gu[n][r][q] * saved[n].xhat![c][r][q];
+          g.shift[c] += gu[n][r][q];
+          const dXhat = p.scale[c] * gu[n][r][q];
+          dVariance += dXhat * (xs[n][c][r][q] - mean) * -0.5 * Math.pow(stats.variance[c] + layer.epsilon, -1.5);
+          dMean += dXhat * (-1 / sd);
+        }
+      }
+    }
+    for (let n = 0; n < xs.length; n++) {
+      for (let r = 0; r < H; r++) {
+        for (let q = 0; q < W; q++) {
+          const dXhat = p.scale[c] * gu[n][r][q];
+          dxs[n][c][r][q] = stats.training
+            ? dXhat / sd + dVariance * (2 / N) * (xs[n][c][r][q] - mean) + dMean / N
+            : dXhat / sd;
+        }
+      }
+    }
+  }
+  return dxs;
+}
+
+/** Dropout of pattern `pattern`: y = m x/(1 − rate) with m from the hash (training), y = x (inference). */
+function forwardDropout(layer: ResolvedLayer & { type: 'dropout' }, l: number, xin: Maps, pass: SlowPass, pattern: number): Saved {
+  const C = xin.length;
+  const H = xin[0].length;
+  const W = xin[0][0].length;
+  const factor = zeros3(C, H, W);
+  let unit = 0;
+  for (let c = 0; c < C; c++) {
+    for (let r = 0; r < H; r++) {
+      for (let q = 0; q < W; q++) {
+        if (!pass.training) factor[c][r][q] = 1;
+        else factor[c][r][q] = dropoutKeeps(layer.rate, pass.seed, l, pass.step, pattern, unit) ? 1 / (1 - layer.rate) : 0;
+        unit++;
+      }
+    }
+  }
+  const y = xin.map((m, c) => m.map((row, r) => row.map((v, q) => factor[c][r][q] * v)));
+  return { u: y, x: y, factor };
 }
 
 /**
@@ -516,6 +775,10 @@ function backwardLayer(layer: ResolvedLayer, p: LayerParams, g: LayerParams, xin
   const I = xin.length;
   const H = xin[0].length;
   const W = xin[0][0].length;
+  if (layer.type === 'dropout' && s.factor) {
+    // ∂E/∂x = m/(1 − rate) · ∂E/∂y
+    return dxOut.map((m, c) => m.map((row, r) => row.map((v, q) => s.factor![c][r][q] * v)));
+  }
   // δ = ∂E/∂u = f'(u) ∘ ∂E/∂x
   const delta = s.u.map((m, j) => m.map((r, a) => r.map((v, b) => actDerivative('activation' in layer ? layer.activation : 'identity', v) * dxOut[j][a][b])));
   const dxIn = zeros3(I, H, W);
@@ -526,7 +789,7 @@ function backwardLayer(layer: ResolvedLayer, p: LayerParams, g: LayerParams, xin
       for (let n = 0; n < p.sets[j].length; n++) {
         const i = p.sets[j][n];
         const c = p.conn[j][n];
-        convValidBackward(xin[i], p.kernel[c], delta[j], g.kernel[c], dxIn[i]);
+        convolveBackward(xin[i], p.kernel[c], layer.pad, layer.stride, delta[j], g.kernel[c], dxIn[i]);
       }
     }
     return dxIn;
@@ -536,14 +799,14 @@ function backwardLayer(layer: ResolvedLayer, p: LayerParams, g: LayerParams, xin
     for (let j = 0; j < layer.maps; j++) {
       for (let a = 0; a < delta[j].length; a++) for (let b = 0; b < delta[j][0].length; b++) g.bias[j] += delta[j][a][b];
       for (let i = 0; i < I; i++) {
-        // ∂E/∂α_ij = Σ_uv δ_j ∘ (x_i * k)
+        // ∂E/∂α_ij = Σ_uv δ_j ∘ (x̃_i * k)
         let sum = 0;
         for (let a = 0; a < delta[j].length; a++) for (let b = 0; b < delta[j][0].length; b++) sum += delta[j][a][b] * s.z[i][j][a][b];
         dAlpha[i][j] = sum;
-        // through z = x_i * k with ∂E/∂z = α_ij δ_j
+        // through z = x̃_i * k with ∂E/∂z = α_ij δ_j
         const dz = delta[j].map((r) => r.map((v) => alpha[i][j] * v));
         const kidx = combinationKernelIndex(layer, I, i, j);
-        convValidBackward(xin[i], p.kernel[kidx], dz, g.kernel[kidx], dxIn[i]);
+        convolveBackward(xin[i], p.kernel[kidx], layer.pad, layer.stride, dz, g.kernel[kidx], dxIn[i]);
       }
     }
     const dc = softmaxBackward(alpha, dAlpha);
@@ -558,9 +821,13 @@ function backwardLayer(layer: ResolvedLayer, p: LayerParams, g: LayerParams, xin
           // §3.2.1: ∂E/∂b_j = Σ δ_j, ∂E/∂β_j = Σ δ_j ∘ d_j
           g.bias[j] += delta[j][a][b];
           g.beta[j] += delta[j][a][b] * s.d[j][a][b];
-          // §3.1.1: the previous layer receives β_j up(δ_j) (only the kept sample for decimation)
+          // §3.1.1: the previous layer receives β_j up(δ_j) (only the kept sample for decimation, only the
+          // block's first maximum for max pooling: the other samples do not move down())
           if (layer.down === 'sum') {
             for (let r = 0; r < n; r++) for (let c = 0; c < n; c++) dxIn[j][n * a + r][n * b + c] += p.beta[j] * delta[j][a][b];
+          } else if (layer.down === 'max') {
+            const [r, c] = s.argmax![j][a][b];
+            dxIn[j][r][c] += p.beta[j] * delta[j][a][b];
           } else {
             dxIn[j][n * a][n * b] += p.beta[j] * delta[j][a][b];
           }
@@ -612,9 +879,17 @@ function patternLoss(desc: ResolvedDescription, y: number[], label: number): { e
   return { e, dy };
 }
 
-export function slowRun(desc: ResolvedDescription, params: Float64Array, input: Float64Array, labels: ArrayLike<number>, batch: number): SlowResult {
+const INFERENCE_PASS: SlowPass = { training: false, step: 0, seed: 0 };
+
+/**
+ * One forward and backward pass over the batch: every layer's outputs, Ẽ, ∂Ẽ/∂θ, ∂Ẽ/∂input and the
+ * parameters after the pass. `pass` defaults to inference (as Network.forward does).
+ */
+export function slowRun(desc: ResolvedDescription, params: Float64Array, input: Float64Array, labels: ArrayLike<number>, batch: number, pass: SlowPass = INFERENCE_PASS): SlowResult {
   const P = unpackParams(desc, params);
   const G = zeroLike(P);
+  // the parameters after the pass: the same, apart from the running averages a training pass moves
+  const after = unpackParams(desc, params);
   const L = desc.layers.length;
   const [M0, H0, W0] = desc.input;
   if (input.length !== batch * M0 * H0 * W0) throw new Error('input has the wrong size');
@@ -624,43 +899,67 @@ export function slowRun(desc: ResolvedDescription, params: Float64Array, input: 
     return layer.type === 'combination' && p.type === 'combination' ? alphas(p.c) : null;
   });
 
-  const outputs: number[][] = desc.layers.map(() => []);
-  const inputGrad: number[] = [];
-  let loss = 0;
-
+  // the input as [pattern][map][row][col]
+  const x0: Maps[] = [];
   for (let n = 0; n < batch; n++) {
-    // this pattern's input as [map][row][col]
-    const x0 = zeros3(M0, H0, W0);
-    for (let i = 0; i < M0; i++) for (let a = 0; a < H0; a++) for (let b = 0; b < W0; b++) x0[i][a][b] = input[((n * M0 + i) * H0 + a) * W0 + b];
+    const x = zeros3(M0, H0, W0);
+    for (let i = 0; i < M0; i++) for (let a = 0; a < H0; a++) for (let b = 0; b < W0; b++) x[i][a][b] = input[((n * M0 + i) * H0 + a) * W0 + b];
+    x0.push(x);
+  }
 
-    const ins: Maps[] = [];
-    const saved: Saved[] = [];
-    let x = x0;
-    for (let l = 0; l < L; l++) {
-      ins.push(x);
-      const s = forwardLayer(desc.layers[l], P[l], x, alphaOf[l]);
-      saved.push(s);
-      for (const m of s.x) for (const r of m) for (const v of r) outputs[l].push(v);
-      x = s.x;
+  // forward, layer by layer over the whole batch
+  const outputs: number[][] = desc.layers.map(() => []);
+  const ins: Maps[][] = [];
+  const saved: Saved[][] = [];
+  const bnStats: (BatchNormStats | null)[] = [];
+  let xs = x0;
+  for (let l = 0; l < L; l++) {
+    const layer = desc.layers[l];
+    const p = P[l];
+    const q = after[l];
+    ins.push(xs);
+    let s: Saved[];
+    if (layer.type === 'batchnorm' && p.type === 'batchnorm' && q.type === 'batchnorm') {
+      const r = forwardBatchNorm(layer, p, xs, pass.training, q);
+      s = r.saved;
+      bnStats.push(r.stats);
+    } else if (layer.type === 'dropout') {
+      s = xs.map((x, n) => forwardDropout(layer, l, x, pass, n));
+      bnStats.push(null);
+    } else {
+      s = xs.map((x) => forwardLayer(layer, p, x, alphaOf[l]));
+      bnStats.push(null);
     }
+    saved.push(s);
+    for (const sn of s) for (const m of sn.x) for (const r of m) for (const v of r) outputs[l].push(v);
+    xs = s.map((sn) => sn.x);
+  }
 
-    const y: number[] = x.map((m) => m[0][0]);
-    if (x[0].length !== 1 || x[0][0].length !== 1) {
-      // the output layer is not 1×1 maps: flatten it
-      y.length = 0;
-      for (const m of x) for (const r of m) for (const v of r) y.push(v);
-    }
+  // the loss of every pattern, and ∂Ẽ/∂(output) with the 1/batch of the mean
+  let loss = 0;
+  let dxs: Maps[] = xs.map((x, n) => {
+    const y: number[] = [];
+    for (const m of x) for (const r of m) for (const v of r) y.push(v);
     const { e, dy } = patternLoss(desc, y, labels[n]);
     loss += e / batch;
-
-    // ∂Ẽ/∂(output) for this pattern, with the 1/batch of the mean
     let k = 0;
-    let dx: Maps = x.map((m) => m.map((r) => r.map(() => dy[k++] / batch)));
-    for (let l = L - 1; l >= 0; l--) {
-      dx = backwardLayer(desc.layers[l], P[l], G[l], ins[l], saved[l], dx, alphaOf[l]);
+    return x.map((m) => m.map((r) => r.map(() => dy[k++] / batch)));
+  });
+
+  // backward, layer by layer over the whole batch
+  for (let l = L - 1; l >= 0; l--) {
+    const layer = desc.layers[l];
+    const p = P[l];
+    const g = G[l];
+    const stats = bnStats[l];
+    if (layer.type === 'batchnorm' && p.type === 'batchnorm' && g.type === 'batchnorm' && stats) {
+      dxs = backwardBatchNorm(layer, p, g, ins[l], saved[l], stats, dxs);
+    } else {
+      dxs = dxs.map((dx, n) => backwardLayer(layer, p, g, ins[l][n], saved[l][n], dx, alphaOf[l]));
     }
-    for (const m of dx) for (const r of m) for (const v of r) inputGrad.push(v);
   }
+  const inputGrad: number[] = [];
+  for (const dx of dxs) for (const m of dx) for (const r of m) for (const v of r) inputGrad.push(v);
 
   // the penalties of the combination layers, added once
   desc.layers.forEach((layer, l) => {
@@ -678,5 +977,6 @@ export function slowRun(desc: ResolvedDescription, params: Float64Array, input: 
     loss,
     grads: packGrads(desc, G),
     inputGrad: Float64Array.from(inputGrad),
+    paramsAfter: packGrads(desc, after),
   };
 }
