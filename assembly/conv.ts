@@ -96,12 +96,67 @@ function im2colStrided(x: usize, I: i32, H: i32, W: i32, K: i32, P: i32, s: i32,
           const src = xi + (<usize>(r * W + s * v0 + o) << 2);
           const out = dst + (<usize>v0 << 2);
           if (s == 1) copyf(src, out, v1 - v0);
+          else if (s == 2) gather2(src, out, v1 - v0);
           else for (let v = 0; v < v1 - v0; v++) store<f32>(out + (<usize>v << 2), load<f32>(src + (<usize>(s * v) << 2)));
           if (v1 < Wo) fillf(dst + (<usize>v1 << 2), 0, Wo - v1);
         }
         row += <usize>S << 2;
       }
     }
+  }
+}
+
+// out[v] = src[2v], v < n: stride 2's im2col rows, four at a time (the even lanes of eight; the last
+// group reads src[2n − 1] too, a float of the memory that is never used).
+function gather2(src: usize, out: usize, n: i32): void {
+  let v = 0;
+  for (; v + 4 <= n; v += 4) {
+    const a = src + (<usize>(2 * v) << 2);
+    v128.store(out + (<usize>v << 2), v128.shuffle<f32>(v128.load(a), v128.load(a, 16), 0, 2, 4, 6));
+  }
+  for (; v < n; v++) store<f32>(out + (<usize>v << 2), load<f32>(src + (<usize>(2 * v) << 2)));
+}
+
+// dst[2v] += src[v], v < n: stride 2's col2im rows, four at a time (the odd lanes add zeros). Nothing is
+// stored past dst[2n − 2], which may be another thread's pattern: a last group of four ends with two
+// scalar adds.
+function scatterAdd2(src: usize, dst: usize, n: i32): void {
+  const zero = f32x4.splat(0);
+  let v = 0;
+  for (; v + 4 <= n; v += 4) {
+    const x = v128.load(src + (<usize>v << 2));
+    const a = dst + (<usize>(2 * v) << 2);
+    v128.store(a, f32x4.add(v128.load(a), v128.shuffle<f32>(x, zero, 0, 4, 1, 4)));
+    if (v + 4 < n) v128.store(a, f32x4.add(v128.load(a, 16), v128.shuffle<f32>(x, zero, 2, 4, 3, 4)), 16);
+    else {
+      store<f32>(a, load<f32>(a, 16) + f32x4.extract_lane(x, 2), 16);
+      store<f32>(a, load<f32>(a, 24) + f32x4.extract_lane(x, 3), 24);
+    }
+  }
+  for (; v < n; v++) {
+    const a = dst + (<usize>(2 * v) << 2);
+    store<f32>(a, load<f32>(a) + load<f32>(src + (<usize>v << 2)));
+  }
+}
+
+// x̃_i = x_i with P zeros on every side: I maps of (H + 2P)×(W + 2P) at xp. With a stride of 1 a padded
+// convolution is the valid one over x̃: the same im2col, and the same efficiency.
+function padMaps(x: usize, I: i32, H: i32, W: i32, P: i32, xp: usize): void {
+  const Hp = H + 2 * P;
+  const Wp = W + 2 * P;
+  memory.fill(xp, 0, <usize>(I * Hp * Wp) << 2);
+  for (let i = 0; i < I; i++) {
+    for (let r = 0; r < H; r++) copyf(x + (<usize>((i * H + r) * W) << 2), xp + (<usize>((i * Hp + r + P) * Wp + P) << 2), W);
+  }
+}
+
+// dx_i = the interior of dx̃_i (I maps of (H + 2P)×(W + 2P) at xp): what col2im over x̃ gave the
+// input's own positions (its padding positions are zeros, whose gradient nobody wants).
+function cropMaps(xp: usize, I: i32, H: i32, W: i32, P: i32, dx: usize): void {
+  const Hp = H + 2 * P;
+  const Wp = W + 2 * P;
+  for (let i = 0; i < I; i++) {
+    for (let r = 0; r < H; r++) copyf(xp + (<usize>((i * Hp + r + P) * Wp + P) << 2), dx + (<usize>((i * H + r) * W) << 2), W);
   }
 }
 
@@ -124,6 +179,7 @@ function col2imStrided(dcols: usize, I: i32, H: i32, W: i32, K: i32, P: i32, s: 
           const src = dcols + (<usize>((i * KK + pp * K + qq) * S + u * Wo + v0) << 2);
           const dst = xi + (<usize>(r * W + s * v0 + o) << 2);
           if (s == 1) addf(src, dst, v1 - v0);
+          else if (s == 2) scatterAdd2(src, dst, v1 - v0);
           else {
             for (let v = 0; v < v1 - v0; v++) {
               const a = dst + (<usize>(s * v) << 2);
@@ -138,12 +194,14 @@ function col2imStrided(dcols: usize, I: i32, H: i32, W: i32, K: i32, P: i32, s: 
 
 // §3.1  u_j = Σ_i x_i * k_ij + b_j,  x_j = f(u_j), for patterns [b0, b1). kmat: [J][I·K²].
 // pad P, stride s: x_i padded with P zeros and sampled every s-th position (0, 1: the notes' valid
-// convolution), Ho = ⌊(H + 2P − K)/s⌋ + 1. cols: scratch of I·K²·S floats for this caller.
+// convolution), Ho = ⌊(H + 2P − K)/s⌋ + 1. cols, dcols: scratch of I·K²·S floats each for this caller
+// (dcols holds the padded input when the stride is 1).
 export function conv_forward(
   b0: i32, b1: i32, x: usize, I: i32, H: i32, W: i32, J: i32, K: i32, pad: i32, stride: i32,
-  kmat: usize, bias: usize, act: i32, y: usize, cols: usize,
+  kmat: usize, bias: usize, act: i32, y: usize, cols: usize, dcols: usize,
 ): void {
   const valid = pad == 0 && stride == 1;
+  const padOnly = pad > 0 && stride == 1;
   const Ho = (H + 2 * pad - K) / stride + 1;
   const Wo = (W + 2 * pad - K) / stride + 1;
   const S = Ho * Wo;
@@ -151,7 +209,10 @@ export function conv_forward(
   for (let b = b0; b < b1; b++) {
     const yb = y + (<usize>(b * J * S) << 2);
     if (valid) im2col(x + (<usize>(b * I * H * W) << 2), I, H, W, K, cols);
-    else im2colStrided(x + (<usize>(b * I * H * W) << 2), I, H, W, K, pad, stride, Ho, Wo, cols);
+    else if (padOnly) {
+      padMaps(x + (<usize>(b * I * H * W) << 2), I, H, W, pad, dcols);
+      im2col(dcols, I, H + 2 * pad, W + 2 * pad, K, cols);
+    } else im2colStrided(x + (<usize>(b * I * H * W) << 2), I, H, W, K, pad, stride, Ho, Wo, cols);
     for (let j = 0; j < J; j++) fillf(yb + (<usize>(j * S) << 2), load<f32>(bias + (<usize>j << 2)), S);
     if (S == 1) {
       for (let j = 0; j < J; j++) {
@@ -177,6 +238,7 @@ export function conv_backward(
   dyHolds: i32,
 ): void {
   const valid = pad == 0 && stride == 1;
+  const padOnly = pad > 0 && stride == 1;
   const Ho = (H + 2 * pad - K) / stride + 1;
   const Wo = (W + 2 * pad - K) / stride + 1;
   const S = Ho * Wo;
@@ -189,8 +251,12 @@ export function conv_backward(
       const a = dBias + (<usize>j << 2);
       store<f32>(a, load<f32>(a) + sum(d + (<usize>(j * S) << 2), S));
     }
+    // x̃ in dcols until dcols is needed (after the kernel gradient)
     if (valid) im2col(x + (<usize>(b * I * H * W) << 2), I, H, W, K, cols);
-    else im2colStrided(x + (<usize>(b * I * H * W) << 2), I, H, W, K, pad, stride, Ho, Wo, cols);
+    else if (padOnly) {
+      padMaps(x + (<usize>(b * I * H * W) << 2), I, H, W, pad, dcols);
+      im2col(dcols, I, H + 2 * pad, W + 2 * pad, K, cols);
+    } else im2colStrided(x + (<usize>(b * I * H * W) << 2), I, H, W, K, pad, stride, Ho, Wo, cols);
     if (S == 1) {
       for (let j = 0; j < J; j++) axpyf(R, load<f32>(d + (<usize>j << 2)), cols, dK + (<usize>(j * R) << 2));
     } else {
@@ -198,7 +264,7 @@ export function conv_backward(
     }
     if (dx == 0) continue;
     const dxb = dx + (<usize>(b * I * H * W) << 2);
-    memory.fill(dxb, 0, <usize>(I * H * W) << 2);
+    if (!padOnly) memory.fill(dxb, 0, <usize>(I * H * W) << 2);
     if (S == 1) {
       memory.fill(dcols, 0, <usize>R << 2);
       for (let j = 0; j < J; j++) axpyf(R, load<f32>(d + (<usize>j << 2)), kmat + (<usize>(j * R) << 2), dcols);
@@ -206,6 +272,11 @@ export function conv_backward(
       mm_nn(R, S, J, kmat, 1, R, d, S, dcols, S, false);
     }
     if (valid) col2im(dcols, I, H, W, K, dxb);
-    else col2imStrided(dcols, I, H, W, K, pad, stride, Ho, Wo, dxb);
+    else if (padOnly) {
+      // dx̃ in cols, free again (I·(H + 2P)·(W + 2P) ≤ I·K²·Ho·Wo: (Ho + K − 1) ≤ K·Ho for Ho ≥ 1)
+      memory.fill(cols, 0, <usize>(I * (H + 2 * pad) * (W + 2 * pad)) << 2);
+      col2im(dcols, I, H + 2 * pad, W + 2 * pad, K, cols);
+      cropMaps(cols, I, H, W, pad, dxb);
+    } else col2imStrided(dcols, I, H, W, K, pad, stride, Ho, Wo, dxb);
   }
 }

@@ -19,7 +19,7 @@
 // with pad "same" on the 28×28 image, then a stride-2 convolution, so the table shows what padding
 // and stride cost against the peak.
 
-import { Act, resolveDescription, type NetworkDescription, type ResolvedDescription } from 'convnotes';
+import { Act, resolveDescription, type LayerDescription, type NetworkDescription, type ResolvedDescription } from 'convnotes';
 import { N1, N2 } from './nets.js';
 
 /** What the table needs of createWasmKernels(): its memory's allocator and the module's exports. */
@@ -94,7 +94,7 @@ function layerCases(wasm: BenchKernels, tag: string, d: ResolvedDescription, B: 
         const per = 2 * J * R * Ho * Wo * B;
         const above = d.layers[l + 1];
         const dyHolds = above && above.type === 'subsample' ? DY_SENSITIVITY : DY_GRADIENT;
-        cases.push({ name: `${name} forward`, flops: per, run: () => e.conv_forward(0, B, x, I, H, W, J, K, pad, stride, kmat, bias, act, y, cols) });
+        cases.push({ name: `${name} forward`, flops: per, run: () => e.conv_forward(0, B, x, I, H, W, J, K, pad, stride, kmat, bias, act, y, cols, dcols) });
         cases.push({
           name: `${name} backward`, flops: per * (dx ? 2 : 1),
           run: () => e.conv_backward(0, B, x, I, H, W, J, K, pad, stride, kmat, act, yBack, dy, dK, dBias, dx, cols, dcols, dyHolds),
@@ -157,6 +157,16 @@ const PS: NetworkDescription = {
   loss: 'cross-entropy',
 };
 
+/**
+ * The valid convolutions PS's rows are held to: the same maps, kernels and output size, without padding
+ * or stride (so the same matrix products; only the im2col differs): C1 1×32×32 → 6×28×28 (PS's C1 on
+ * the image already padded), C2 6×16×16 → 16×12×12.
+ */
+const PV: NetworkDescription[] = [
+  { ...PS, name: 'PV', input: [1, 32, 32], layers: [{ ...PS.layers[0], pad: 0 } as LayerDescription, PS.layers[2]] },
+  { ...PS, name: 'PV', input: [6, 16, 16], layers: [{ ...PS.layers[1], stride: 1 } as LayerDescription, PS.layers[2]] },
+];
+
 /** d with every subsampling layer made max pooling (beyond the notes): the max-pooling rows. */
 function withMaxPooling(d: ResolvedDescription): ResolvedDescription {
   return { ...d, layers: d.layers.map((l) => (l.type === 'subsample' ? { ...l, down: 'max' as const } : l)) };
@@ -167,6 +177,7 @@ export function kernelCases(wasm: BenchKernels): { cases: KernelCase[]; peak: Ke
     ...layerCases(wasm, 'N1', resolveDescription(N1.description), N1.trainBatch),
     ...layerCases(wasm, 'N2', resolveDescription(N2.description), N2.trainBatch),
     ...layerCases(wasm, 'PS', resolveDescription(PS), N2.trainBatch).filter((c) => c.name.includes(' conv ')),
+    ...PV.flatMap((d) => layerCases(wasm, 'PV', resolveDescription(d), N2.trainBatch).filter((c) => c.name.includes(' conv '))),
     // N1's subsampling layers as max pooling (its other layers' rows would repeat N1's)
     ...layerCases(wasm, 'N1 max', withMaxPooling(resolveDescription(N1.description)), N1.trainBatch).filter((c) => c.name.includes(' subsample ')),
   ];

@@ -12,7 +12,7 @@ type Address = number;
  * byte offset into the memory, every size an element count; [b0, b1) is a range of a batch's patterns.
  */
 export interface WasmExports {
-  conv_forward(b0: number, b1: number, x: Address, I: number, H: number, W: number, J: number, K: number, pad: number, stride: number, kmat: Address, bias: Address, act: number, y: Address, cols: Address): void;
+  conv_forward(b0: number, b1: number, x: Address, I: number, H: number, W: number, J: number, K: number, pad: number, stride: number, kmat: Address, bias: Address, act: number, y: Address, cols: Address, dcols: Address): void;
   conv_backward(
     b0: number, b1: number, x: Address, I: number, H: number, W: number, J: number, K: number, pad: number, stride: number,
     kmat: Address, act: number, y: Address, dy: Address, dK: Address, dBias: Address, dx: Address, cols: Address, dcols: Address, dyHolds: number,

@@ -55,7 +55,7 @@ export function forwardLayer(wasm: WasmExports, plan: Plan, l: number, c: number
       break;
     }
     case 'conv':
-      wasm.conv_forward(b0, b1, x, I, H, W, J, layer.kernelSize, layer.pad, layer.stride, layer.weightsAt, layer.biasesAt, layer.act, y, plan.scratch + c * plan.scratchStride);
+      wasm.conv_forward(b0, b1, x, I, H, W, J, layer.kernelSize, layer.pad, layer.stride, layer.weightsAt, layer.biasesAt, layer.act, y, plan.scratch + c * plan.scratchStride, plan.scratch + c * plan.scratchStride + plan.scratchStride / 2);
       break;
     case 'subsample':
       wasm.subsample_forward(b0, b1, x, I, H, W, layer.factor, layer.mode, layer.weightsAt, layer.biasesAt, layer.act, layer.downed, y);
