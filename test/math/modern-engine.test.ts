@@ -132,11 +132,24 @@ describe('the reference backend behind TrainableNetwork', () => {
 });
 
 describe('threads', () => {
-  it('a network with every new layer, trained with Adam for 100 steps: bit-identical weights at 1 and 2 threads', async () => {
+  it('a network with every new layer (padding, stride, max pooling, batchnorm, dropout, a learned combination), trained with Adam for 100 steps: bit-identical weights at 1 and 2 threads', async () => {
     const digits = realDigits();
     const recipe = checkRecipe({
       name: 'everything-adam',
-      network: 'lenet-bn',
+      network: {
+        name: 'everything-28', input: [1, 28, 28], seed: 4, loss: 'cross-entropy', layers: [
+          { type: 'conv', name: 'C1', maps: 6, kernel: 5, pad: 'same', activation: 'identity' },
+          { type: 'batchnorm', name: 'N1', activation: 'relu' },
+          { type: 'subsample', name: 'P1', factor: 2, down: 'max', activation: 'identity' },
+          { type: 'combination', name: 'C2', maps: 8, kernel: 3, pad: 1, stride: 2, kernels: 'pair', activation: 'identity' },
+          { type: 'batchnorm', name: 'N2', activation: 'sigmoid' },
+          { type: 'dropout', name: 'D2', rate: 0.3 },
+          { type: 'full', name: 'F3', units: 32, activation: 'identity' },
+          { type: 'batchnorm', name: 'N3', activation: 'relu' },
+          { type: 'dropout', name: 'D3', rate: 0.5 },
+          { type: 'full', name: 'OUT', units: 10, activation: 'identity' },
+        ],
+      },
       training: { epochs: 1, batch: 24, rate: 0.002, weightDecay: 0.01, optimizer: { type: 'adamw' }, anneal: 'one-cycle' },
     });
     const train = head(digits.train, 2400);
