@@ -8,7 +8,7 @@ export interface GradcheckOptions {
   recipe: string;
   json: boolean;
   maxPerGroup: number;
-  batch: number;
+  batch?: number;
   seed: number;
   method: 'extrapolated' | 'central';
   epsilon?: number;
@@ -20,10 +20,12 @@ export interface GradcheckOptions {
 export function runGradcheck(o: GradcheckOptions): number {
   const d = loadDescription(o.recipe);
   const net = new Network(d);
+  // batch statistics of a unit (batchnorm after a fully connected layer) need two patterns
+  const batch = o.batch ?? (d.layers.some((l, i) => l.type === 'batchnorm' && i > 0 && d.shapes[i - 1][1] * d.shapes[i - 1][2] === 1) ? 2 : 1);
   // real patterns (the first test images) with --data, else seeded random ones
-  const { x, labels, source } = checkPatterns(net, o.batch, o.seed, o.data !== undefined ? loadSplit(o.data, 'test', net.classes) : undefined);
+  const { x, labels, source } = checkPatterns(net, batch, o.seed, o.data !== undefined ? loadSplit(o.data, 'test', net.classes) : undefined);
   const started = Date.now();
-  const r = gradientCheck(net, x, labels, o.batch, { maxPerGroup: o.maxPerGroup, seed: o.seed, method: o.method, epsilon: o.epsilon });
+  const r = gradientCheck(net, x, labels, batch, { maxPerGroup: o.maxPerGroup, seed: o.seed, method: o.method, epsilon: o.epsilon });
   const seconds = (Date.now() - started) / 1000;
   printReport(d.name, source, r, o.tolerance, seconds, o.json);
   return r.maxRelativeError <= o.tolerance ? 0 : 1;
@@ -34,7 +36,7 @@ function printReport(name: string, source: string, r: GradCheckResult, tolerance
   out(`gradient check of ${name} on ${source} (float64, central differences extrapolated to h → 0)`);
   out(`${'layer'.padEnd(10)} ${'kind'.padEnd(14)} ${'checked'.padStart(8)}  max relative error`);
   for (const g of r.groups) {
-    const kink = g.atKink ? `  (${g.atKink} at a ReLU kink, left out)` : '';
+    const kink = g.atKink ? `  (${g.atKink} at a kink, a ReLU's or a max-pooling tie's, left out)` : '';
     out(`${g.layer.padEnd(10)} ${g.kind.padEnd(14)} ${String(g.count).padStart(8)}  ${g.maxRelativeError.toExponential(2)}${kink}`);
   }
   const ok = r.maxRelativeError <= tolerance;

@@ -88,7 +88,7 @@ program
   .option('--recipe <name|file>', `a built-in network (${Object.keys(builtinNetworks).join(', ')}) or a JSON description`, 'bouvrie')
   .option('--json', 'end with one line of JSON: {"maxRelativeError", "groups": [...]}', false)
   .option('--max-per-group <n>', 'check at most n parameters per group (a seeded sample)', positiveInt, 50)
-  .option('--batch <n>', 'patterns in the checked batch', positiveInt, 1)
+  .option('--batch <n>', 'patterns in the checked batch (default: 1, or 2 when batch normalisation follows a fully connected layer)', positiveInt)
   .option('--seed <s>', 'seed of the patterns and of the sample', nonNegativeInt, 1)
   .addOption(new Option('--method <m>', 'finite differences').choices(['extrapolated', 'central']).default('extrapolated'))
   .option('--epsilon <h>', 'difference step (first step when extrapolating)', positiveNumber)

@@ -53,6 +53,30 @@ describe('convnotes gradcheck --json', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout.trim().split('\n').at(-1)!).maxRelativeError).toBeLessThanOrEqual(1e-6);
   });
+
+  it('padding, stride, max pooling, batch normalisation and dropout: every kind checked, on 2 patterns when batchnorm follows a full layer', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'convnotes-'));
+    const file = join(dir, 'modern.json');
+    writeFileSync(file, JSON.stringify({
+      input: [1, 12, 12], loss: 'cross-entropy',
+      layers: [
+        { type: 'conv', maps: 2, kernel: 3, pad: 'same', stride: 2, activation: 'identity' },
+        { type: 'batchnorm', activation: 'tanh' },
+        { type: 'subsample', factor: 2, down: 'max' },
+        { type: 'dropout', rate: 0.4 },
+        { type: 'full', units: 4, activation: 'identity' },
+        { type: 'batchnorm', activation: 'relu' },
+        { type: 'full', units: 3, activation: 'identity' },
+      ],
+    }));
+    const r = run('gradcheck', '--recipe', file, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('on 2 random pattern(s)');
+    const summary = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { maxRelativeError: number; groups: { kind: string }[] };
+    expect(summary.maxRelativeError).toBeLessThanOrEqual(1e-6);
+    // the running averages are statistics, not parameters: not checked
+    expect(new Set(summary.groups.map((g) => g.kind))).toEqual(new Set(['kernel', 'convBias', 'scale', 'shift', 'beta', 'subsampleBias', 'weights', 'bias', 'input']));
+  });
 });
 
 describe('bad input: one line naming the file or flag, exit 1, no stack trace', () => {
