@@ -59,9 +59,45 @@ function down_max(xm: usize, W: i32, n: i32, Ho: i32, Wo: i32, bt: f32, bs: f32,
 // dx[H×W] = β δ[a][b] at the argmax of block (a, b) of x[H×W] (one map), 0 elsewhere: the routing of δ.
 function up_max(xm: usize, H: i32, W: i32, n: i32, Ho: i32, Wo: i32, bt: f32, d: usize, dxm: usize): void {
   memory.fill(dxm, 0, <usize>(H * W) << 2);
+  const vb = f32x4.splat(bt);
   for (let a = 0; a < Ho; a++) {
     const dr = d + (<usize>(a * Wo) << 2);
-    for (let c = 0; c < Wo; c++) {
+    let c = 0;
+    if (n == 2) {
+      // four blocks at a time: their samples x00, x01, x10, x11 as four vectors, the first (in that,
+      // row-major, order) equal to the block's maximum takes β δ, the others 0: block_argmax's rule
+      const r0 = xm + (<usize>(2 * a * W) << 2);
+      const r1 = r0 + (<usize>W << 2);
+      const g0 = dxm + (<usize>(2 * a * W) << 2);
+      const g1 = g0 + (<usize>W << 2);
+      for (; c + 4 <= Wo; c += 4) {
+        const o = <usize>(2 * c) << 2;
+        const t0 = v128.load(r0 + o);
+        const t1 = v128.load(r0 + o, 16);
+        const u0 = v128.load(r1 + o);
+        const u1 = v128.load(r1 + o, 16);
+        const x00 = v128.shuffle<f32>(t0, t1, 0, 2, 4, 6);
+        const x01 = v128.shuffle<f32>(t0, t1, 1, 3, 5, 7);
+        const x10 = v128.shuffle<f32>(u0, u1, 0, 2, 4, 6);
+        const x11 = v128.shuffle<f32>(u0, u1, 1, 3, 5, 7);
+        const m = f32x4.pmax(f32x4.pmax(x00, x01), f32x4.pmax(x10, x11));
+        const k00 = f32x4.eq(x00, m);
+        const k01 = v128.andnot(f32x4.eq(x01, m), k00);
+        const taken = v128.or(k00, k01);
+        const k10 = v128.andnot(f32x4.eq(x10, m), taken);
+        const k11 = v128.not(v128.or(taken, k10));
+        const v = f32x4.mul(vb, v128.load(dr + (<usize>c << 2)));
+        const y00 = v128.and(k00, v);
+        const y01 = v128.and(k01, v);
+        const y10 = v128.and(k10, v);
+        const y11 = v128.and(k11, v);
+        v128.store(g0 + o, v128.shuffle<f32>(y00, y01, 0, 4, 1, 5));
+        v128.store(g0 + o, v128.shuffle<f32>(y00, y01, 2, 6, 3, 7), 16);
+        v128.store(g1 + o, v128.shuffle<f32>(y10, y11, 0, 4, 1, 5));
+        v128.store(g1 + o, v128.shuffle<f32>(y10, y11, 2, 6, 3, 7), 16);
+      }
+    }
+    for (; c < Wo; c++) {
       store<f32>(dxm + (block_argmax(xm, W, n, a, c) - xm), bt * load<f32>(dr + (<usize>c << 2)));
     }
   }

@@ -331,8 +331,15 @@ describe('max pooling: the wasm engine against the float64 reference', () => {
     });
   }
 
-  it('ties route as the reference routes them: to the first maximum of each block', async () => {
-    const d = NETWORKS[NETWORKS.length - 1]; // max pooling on the input itself
+  // max pooling on the input itself: n = 3 (scalar), and n = 2 on maps wide enough for the four-block SIMD loop and its tail
+  const TIED: NetworkDescription[] = [NETWORKS[NETWORKS.length - 1], {
+    name: 'max 2 first (wide) → full', input: [2, 6, 20], seed: 7, loss: 'cross-entropy',
+    layers: [
+      { type: 'subsample', factor: 2, down: 'max', beta: 'trainable', bias: true, activation: 'tanh' },
+      { type: 'full', units: 3, activation: 'identity' },
+    ],
+  }];
+  it.each(TIED.map((d) => [d.name, d] as const))('ties route as the reference routes them, to the first maximum of each block: %s', async (_name, d) => {
     const batch = 4;
     const ref = reference(d, 21, 0.3);
     for (let i = 0; i < ref.params.length; i++) ref.params[i] = Math.fround(ref.params[i]);
