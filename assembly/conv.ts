@@ -192,6 +192,17 @@ function col2imStrided(dcols: usize, I: i32, H: i32, W: i32, K: i32, P: i32, s: 
   }
 }
 
+// One pattern's im2col, the one dispatch both passes share: the valid one (P = 0, s = 1); at stride 1
+// the valid one over x̃, a zero-bordered copy of x in dcols; else the gathered rows.
+// @ts-ignore: decorator
+@inline function patches(x: usize, I: i32, H: i32, W: i32, K: i32, pad: i32, stride: i32, Ho: i32, Wo: i32, cols: usize, dcols: usize): void {
+  if (pad == 0 && stride == 1) im2col(x, I, H, W, K, cols);
+  else if (stride == 1) {
+    padMaps(x, I, H, W, pad, dcols);
+    im2col(dcols, I, H + 2 * pad, W + 2 * pad, K, cols);
+  } else im2colStrided(x, I, H, W, K, pad, stride, Ho, Wo, cols);
+}
+
 // §3.1  u_j = Σ_i x_i * k_ij + b_j,  x_j = f(u_j), for patterns [b0, b1). kmat: [J][I·K²].
 // pad P, stride s: x_i padded with P zeros and sampled every s-th position (0, 1: the notes' valid
 // convolution), Ho = ⌊(H + 2P − K)/s⌋ + 1. cols, dcols: scratch of I·K²·S floats each for this caller
@@ -200,19 +211,13 @@ export function conv_forward(
   b0: i32, b1: i32, x: usize, I: i32, H: i32, W: i32, J: i32, K: i32, pad: i32, stride: i32,
   kmat: usize, bias: usize, act: i32, y: usize, cols: usize, dcols: usize,
 ): void {
-  const valid = pad == 0 && stride == 1;
-  const padOnly = pad > 0 && stride == 1;
   const Ho = (H + 2 * pad - K) / stride + 1;
   const Wo = (W + 2 * pad - K) / stride + 1;
   const S = Ho * Wo;
   const R = I * K * K;
   for (let b = b0; b < b1; b++) {
     const yb = y + (<usize>(b * J * S) << 2);
-    if (valid) im2col(x + (<usize>(b * I * H * W) << 2), I, H, W, K, cols);
-    else if (padOnly) {
-      padMaps(x + (<usize>(b * I * H * W) << 2), I, H, W, pad, dcols);
-      im2col(dcols, I, H + 2 * pad, W + 2 * pad, K, cols);
-    } else im2colStrided(x + (<usize>(b * I * H * W) << 2), I, H, W, K, pad, stride, Ho, Wo, cols);
+    patches(x + (<usize>(b * I * H * W) << 2), I, H, W, K, pad, stride, Ho, Wo, cols, dcols);
     for (let j = 0; j < J; j++) fillf(yb + (<usize>(j * S) << 2), load<f32>(bias + (<usize>j << 2)), S);
     if (S == 1) {
       for (let j = 0; j < J; j++) {
@@ -252,11 +257,7 @@ export function conv_backward(
       store<f32>(a, load<f32>(a) + sum(d + (<usize>(j * S) << 2), S));
     }
     // x̃ in dcols until dcols is needed (after the kernel gradient)
-    if (valid) im2col(x + (<usize>(b * I * H * W) << 2), I, H, W, K, cols);
-    else if (padOnly) {
-      padMaps(x + (<usize>(b * I * H * W) << 2), I, H, W, pad, dcols);
-      im2col(dcols, I, H + 2 * pad, W + 2 * pad, K, cols);
-    } else im2colStrided(x + (<usize>(b * I * H * W) << 2), I, H, W, K, pad, stride, Ho, Wo, cols);
+    patches(x + (<usize>(b * I * H * W) << 2), I, H, W, K, pad, stride, Ho, Wo, cols, dcols);
     if (S == 1) {
       for (let j = 0; j < J; j++) axpyf(R, load<f32>(d + (<usize>j << 2)), cols, dK + (<usize>(j * R) << 2));
     } else {

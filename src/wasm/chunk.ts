@@ -133,6 +133,25 @@ export function forwardChunk(wasm: WasmExports, plan: Plan, c: number, b0: numbe
   for (let l = 0; l < plan.layers.length; l++) forwardLayer(wasm, plan, l, c, b0, b1);
 }
 
+/**
+ * The views of the memory a training job writes from JavaScript: each chunk's loss sum, the chunks'
+ * gradient buffers (zeroed per chunk), the update number of dropout's masks. Made once per thread
+ * (the memory never grows), so a step allocates nothing.
+ */
+export interface ChunkViews {
+  losses: Float64Array;
+  grads: Float32Array;
+  step: Uint32Array;
+}
+
+export function chunkViews(plan: Plan, memory: WebAssembly.Memory): ChunkViews {
+  return {
+    losses: new Float64Array(memory.buffer, plan.losses, MAX_CHUNKS),
+    grads: new Float32Array(memory.buffer, plan.chunks, MAX_CHUNKS * plan.chunkFloats),
+    step: new Uint32Array(memory.buffer, plan.step, 1),
+  };
+}
+
 /** Phases of a training job (see the header): one, plus two per batchnorm layer. */
 export function trainPhases(plan: Plan): number {
   return 2 * plan.normLayers.length + 1;
@@ -147,7 +166,7 @@ export function trainPhases(plan: Plan): number {
  * The gradients go to chunk c's buffer, zeroed in phase k.
  */
 export function trainPhase(
-  wasm: WasmExports, plan: Plan, memory: WebAssembly.Memory, c: number, b0: number, b1: number, B: number,
+  wasm: WasmExports, plan: Plan, views: ChunkViews, c: number, b0: number, b1: number, B: number,
   inputGradient: boolean, job: number, phase: number, step: number,
 ): void {
   const norms = plan.normLayers;
@@ -174,8 +193,8 @@ export function trainPhase(
     for (let l = k === 0 ? 0 : norms[k - 1]; l < L; l++) forwardLayer(wasm, plan, l, c, b0, b1, step);
     const [off, on] = plan.targets;
     const loss = wasm.loss_forward_backward(b0, b1, plan.loss, plan.acts[L], plan.labels, plan.outputSize, off, on, 1 / B, plan.dActs[L], plan.codes, plan.labelSmoothing);
-    new Float64Array(memory.buffer, plan.losses, MAX_CHUNKS)[c] = loss;
-    new Float32Array(memory.buffer, g, plan.chunkFloats).fill(0);
+    views.losses[c] = loss;
+    views.grads.fill(0, c * plan.chunkFloats, (c + 1) * plan.chunkFloats);
     from = L - 1;
   } else {
     const n = norms[2 * k - phase];
@@ -199,16 +218,16 @@ export const JOB = { train: 1, trainWithInput: 2, infer: 3, exit: 4, trainDistor
 export const INFER_CHUNK = 8;
 
 /** The chunks thread t of T runs for a job (a training job's phase `phase`) on a batch of B (T ≤ MAX_CHUNKS: a scratch slot each). */
-export function runShare(wasm: WasmExports, plan: Plan, memory: WebAssembly.Memory, job: number, B: number, t: number, T: number, phase = 0): void {
+export function runShare(wasm: WasmExports, plan: Plan, views: ChunkViews, job: number, B: number, t: number, T: number, phase = 0): void {
   if (job === JOB.infer) {
     const n = Math.ceil(B / INFER_CHUNK);
     for (let c = t; c < n; c += T) forwardChunk(wasm, plan, t, c * INFER_CHUNK, Math.min(B, (c + 1) * INFER_CHUNK));
     return;
   }
   const n = chunkCount(B);
-  const step = new Uint32Array(memory.buffer, plan.step, 1)[0];
+  const step = views.step[0];
   for (let c = t; c < n; c += T) {
     const [b0, b1] = chunkRange(c, n, B);
-    trainPhase(wasm, plan, memory, c, b0, b1, B, job === JOB.trainWithInput, job, phase, step);
+    trainPhase(wasm, plan, views, c, b0, b1, B, job === JOB.trainWithInput, job, phase, step);
   }
 }

@@ -12,7 +12,7 @@ import { createMemory, instantiate, loadKernelsModule, sharedMemorySupported, ty
 import { nodeBuiltin } from './abi.js';
 import workerSource from '../../wasm/worker-web.js';
 import { checkPlanFits, DISTORT_PARAM_BYTES, initialiseMemory, makePlan, type DistortShape, type Plan } from './plan.js';
-import { backwardLayer, chunkCount, forwardLayer, INFER_CHUNK, JOB, MAX_CHUNKS, runShare, trainPhases } from './chunk.js';
+import { backwardLayer, chunkCount, chunkViews, forwardLayer, INFER_CHUNK, JOB, MAX_CHUNKS, runShare, trainPhases, type ChunkViews } from './chunk.js';
 import { CTRL } from './threads.js';
 import { paramOf } from '../model/views.js';
 import type { ParamKind } from '../layers/layer.js';
@@ -126,12 +126,10 @@ export class FastNetwork implements DistortingNetwork, StagingNetwork {
   private readonly sparse: SparseState[];
   private readonly segments: Segment[];
   private readonly norms: NormState[];
-  /** The uint32 word the threads read the update number of dropout's masks from. */
-  private readonly stepWord: Uint32Array;
   /** The update whose dropout masks the training passes draw (the trainer sets it before each step). */
   step = 0;
   private readonly control: Int32Array;
-  private readonly losses: Float64Array;
+  private readonly chunkMemory: ChunkViews;
   /** Full-capacity views of the input, output and label slots (made once: no allocation per step). */
   private readonly inputSlot: Float32Array;
   private readonly outputSlot: Float32Array;
@@ -166,7 +164,8 @@ export class FastNetwork implements DistortingNetwork, StagingNetwork {
     this.moment1 = new Float32Array(memory.buffer, plan.moment1, plan.paramCount);
     this.moment2 = new Float32Array(memory.buffer, plan.moment2, plan.paramCount);
     this.control = new Int32Array(memory.buffer, plan.control, 16);
-    this.losses = new Float64Array(memory.buffer, plan.losses, MAX_CHUNKS);
+    // the chunks' losses and gradient buffers, and the word of dropout's update number (chunk.ts)
+    this.chunkMemory = chunkViews(plan, memory);
     this.inputSlot = new Float32Array(memory.buffer, plan.acts[0], plan.batch * plan.inputSize);
     this.outputSlot = new Float32Array(memory.buffer, plan.acts[plan.layers.length], plan.batch * plan.outputSize);
     this.labelSlot = new Uint8Array(memory.buffer, plan.labels, plan.batch);
@@ -184,7 +183,6 @@ export class FastNetwork implements DistortingNetwork, StagingNetwork {
       sources: new Uint8Array(memory.buffer, S.sources, plan.batch * S.rows * S.cols),
       table: new Float32Array(memory.buffer, S.table, 256), background: NaN, foreground: NaN,
     };
-    this.stepWord = new Uint32Array(memory.buffer, plan.step, 1);
     this.norms = plan.normLayers.map((l) => {
       const layer = plan.layers[l];
       const norm = layer.norm!;
@@ -494,7 +492,7 @@ export class FastNetwork implements DistortingNetwork, StagingNetwork {
     if (staged && (input !== null || options.inputGradient)) throw new Error('computeGradients: a staged batch takes input null and no input gradient');
     for (const s of this.norms) checkStatisticsCount(s.layer, s.name, batch * s.S);
     check.integer(this.step, 'step', 0, 0xffffffff);
-    this.stepWord[0] = this.step;
+    this.chunkMemory.step[0] = this.step;
     this.run(this.distortStaged ? JOB.trainDistorted : this.batchStaged ? JOB.trainStaged : options.inputGradient ? JOB.trainWithInput : JOB.train, batch);
     this.distortStaged = false;
     this.batchStaged = false;
@@ -508,7 +506,7 @@ export class FastNetwork implements DistortingNetwork, StagingNetwork {
     }
     const n = chunkCount(batch);
     let loss = 0;
-    for (let c = 0; c < n; c++) loss += this.losses[c];
+    for (let c = 0; c < n; c++) loss += this.chunkMemory.losses[c];
     loss /= batch;
     for (const s of this.segments) this.wasm.reduce_chunks(0, s.count, this.plan.chunks + s.from, n, this.plan.chunkStride / 4, s.to);
     for (const cs of this.combinations) loss += this.combinationGradients(cs);
@@ -596,7 +594,7 @@ export class FastNetwork implements DistortingNetwork, StagingNetwork {
       Atomics.add(ctrl, CTRL.generation, 1);
       Atomics.notify(ctrl, CTRL.generation);
     }
-    runShare(this.wasm, this.plan, this.memory, job, batch, 0, T, phase);
+    runShare(this.wasm, this.plan, this.chunkMemory, job, batch, 0, T, phase);
     if (T > 1) {
       for (let d = Atomics.load(ctrl, CTRL.done); d < T - 1; d = Atomics.load(ctrl, CTRL.done)) Atomics.wait(ctrl, CTRL.done, d, 10_000);
       if (Atomics.load(ctrl, CTRL.error) !== 0) throw new Error('a worker thread failed while running the network (see its message above)');

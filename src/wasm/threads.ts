@@ -3,7 +3,7 @@
 // the jobs (FastNetwork.run).
 
 import type { WasmExports } from './abi.js';
-import { JOB, runShare } from './chunk.js';
+import { chunkViews, JOB, runShare } from './chunk.js';
 import type { Plan } from './plan.js';
 
 /** Control block words. */
@@ -17,6 +17,7 @@ export const CTRL = { generation: 0, job: 1, batch: 2, threads: 3, done: 4, erro
  */
 export function workerLoop(wasm: WasmExports, plan: Plan, memory: WebAssembly.Memory, t: number, ready: () => void, report: (e: unknown) => void): void {
   const ctrl = new Int32Array(memory.buffer, plan.control, 16);
+  const views = chunkViews(plan, memory);
   let generation = Atomics.load(ctrl, CTRL.generation);
   ready();
   for (;;) {
@@ -31,7 +32,7 @@ export function workerLoop(wasm: WasmExports, plan: Plan, memory: WebAssembly.Me
     const T = Atomics.load(ctrl, CTRL.threads);
     if (t >= T) continue;
     try {
-      runShare(wasm, plan, memory, job, Atomics.load(ctrl, CTRL.batch), t, T, Atomics.load(ctrl, CTRL.phase));
+      runShare(wasm, plan, views, job, Atomics.load(ctrl, CTRL.batch), t, T, Atomics.load(ctrl, CTRL.phase));
     } catch (e) {
       report(e);
       Atomics.store(ctrl, CTRL.error, 1);
