@@ -39,3 +39,34 @@ export function expectRelativeClose(what: string, a: ArrayLike<number>, b: Array
   }
   expect(err, `${what}: max relative error ${err} at [${at}]: ${a[at]} against ${b[at]}`).toBeLessThanOrEqual(tol);
 }
+
+/** What expectFastMatchesReference reads of each network (a FastNetwork, a float64 Network). */
+interface Comparable {
+  forward(x: Float32Array | Float64Array, batch: number): ArrayLike<number>;
+  activation(layer: number): ArrayLike<number>;
+  readonly grads: ArrayLike<number> & { subarray(a: number, b: number): ArrayLike<number> };
+  inputGradient(): ArrayLike<number>;
+}
+
+/**
+ * The fast path against the float64 reference on one batch (the notes' layers: no batch statistics,
+ * so an inference pass's outputs and the backward after it are the training pass's): the output and
+ * every layer's output, the loss, every gradient and the input gradient, each within 1e-5 normwise.
+ * x holds float32 values (so both start from the same input).
+ */
+export function expectFastMatchesReference(
+  net: Comparable & { computeGradients(x: Float32Array, labels: ArrayLike<number>, batch: number, o: { inputGradient: boolean }): number },
+  ref: Comparable & { layers: readonly unknown[]; views: readonly { name: string; offset: number; length: number }[]; zeroGrads(): void; backward(labels: ArrayLike<number>, o: { inputGradient: boolean }): number },
+  x: Float64Array, labels: ArrayLike<number>, batch: number,
+): void {
+  expectNormwiseClose('output', net.forward(Float32Array.from(x), batch), ref.forward(x, batch), 1e-5);
+  for (let l = 0; l < ref.layers.length; l++) expectNormwiseClose(`layer ${l} output`, net.activation(l), ref.activation(l), 1e-5);
+  ref.zeroGrads();
+  const e = ref.backward(labels, { inputGradient: true });
+  const ef = net.computeGradients(Float32Array.from(x), labels, batch, { inputGradient: true });
+  expect(Math.abs(ef - e) / Math.max(1, Math.abs(e))).toBeLessThanOrEqual(1e-5);
+  for (const v of ref.views) {
+    expectNormwiseClose(`∂E/∂${v.name}`, net.grads.subarray(v.offset, v.offset + v.length), ref.grads.subarray(v.offset, v.offset + v.length), 1e-5);
+  }
+  expectNormwiseClose('∂E/∂input', net.inputGradient(), ref.inputGradient(), 1e-5);
+}

@@ -12,7 +12,7 @@ import { Network } from '../../src/network/network.js';
 import { FastNetwork } from '../../src/wasm/engine.js';
 import { Rng } from '../../src/util/rng.js';
 import { randomInputs, randomLabels } from '../helpers/random-networks.js';
-import { expectNormwiseClose } from '../helpers/compare.js';
+import { expectFastMatchesReference, expectNormwiseClose } from '../helpers/compare.js';
 
 const ACTS: ActivationName[] = ['sigmoid', 'tanh', 'lecun', 'identity', 'relu'];
 
@@ -318,16 +318,7 @@ describe('max pooling: the wasm engine against the float64 reference', () => {
       net.setParams(ref.params);
       const x = Float64Array.from(randomInputs(5, batch * ref.inputSize), Math.fround);
       const labels = randomLabels(6, batch, ref.classes);
-      expectNormwiseClose('output', net.forward(Float32Array.from(x), batch), ref.forward(x, batch), 1e-5);
-      for (let l = 0; l < ref.layers.length; l++) expectNormwiseClose(`layer ${l} output`, net.activation(l), ref.activation(l), 1e-5);
-      ref.zeroGrads();
-      const e = ref.backward(labels, { inputGradient: true });
-      const ef = net.computeGradients(Float32Array.from(x), labels, batch, { inputGradient: true });
-      expect(Math.abs(ef - e) / Math.max(1, Math.abs(e))).toBeLessThanOrEqual(1e-5);
-      for (const v of ref.views) {
-        expectNormwiseClose(`∂E/∂${v.name}`, net.grads.subarray(v.offset, v.offset + v.length), ref.grads.subarray(v.offset, v.offset + v.length), 1e-5);
-      }
-      expectNormwiseClose('∂E/∂input', net.inputGradient(), ref.inputGradient(), 1e-5);
+      expectFastMatchesReference(net, ref, x, labels, batch);
     });
   }
 

@@ -8,7 +8,7 @@ import { FastNetwork } from '../../src/wasm/engine.js';
 import { createNetwork, ReferenceNetwork, type TrainableNetwork } from '../../src/network/backend.js';
 import type { NetworkDescription } from '../../src/network/description.js';
 import { lenetTableNetwork, randomInputs, randomLabels, randomNetwork } from '../helpers/random-networks.js';
-import { expectNormwiseClose } from '../helpers/compare.js';
+import { expectFastMatchesReference, expectNormwiseClose } from '../helpers/compare.js';
 
 const open: FastNetwork[] = [];
 afterAll(async () => {
@@ -46,19 +46,7 @@ describe.each([true, false])('fast path against the float64 reference (relaxed S
       const x = Float64Array.from(randomInputs(5, batch * ref.inputSize), Math.fround);
       const labels = randomLabels(6, batch, ref.classes);
 
-      const y = ref.forward(x, batch);
-      const yf = net.forward(Float32Array.from(x), batch);
-      expectNormwiseClose('output', yf, y, 1e-5);
-      for (let l = 0; l < ref.layers.length; l++) expectNormwiseClose(`layer ${l} output`, net.activation(l), ref.activation(l), 1e-5);
-
-      ref.zeroGrads();
-      const e = ref.backward(labels, { inputGradient: true });
-      const ef = net.computeGradients(Float32Array.from(x), labels, batch, { inputGradient: true });
-      expect(Math.abs(ef - e) / Math.max(1, Math.abs(e))).toBeLessThanOrEqual(1e-5);
-      for (const v of ref.views) {
-        expectNormwiseClose(`∂E/∂${v.name}`, net.grads.subarray(v.offset, v.offset + v.length), ref.grads.subarray(v.offset, v.offset + v.length), 1e-5);
-      }
-      expectNormwiseClose('∂E/∂input', net.inputGradient(), ref.inputGradient(), 1e-5);
+      expectFastMatchesReference(net, ref, x, labels, batch);
     });
   }
 });
