@@ -2,6 +2,7 @@
 import { loadSplit } from '../data/files.js';
 import { checkPatterns, gradientCheck, type GradCheckResult } from '../network/gradcheck.js';
 import { Network } from '../network/network.js';
+import { firstUnitNorm } from '../layers/batchnorm.js';
 import { loadDescription } from '../recipes/load.js';
 
 export interface GradcheckOptions {
@@ -21,7 +22,7 @@ export function runGradcheck(o: GradcheckOptions): number {
   const d = loadDescription(o.recipe);
   const net = new Network(d);
   // batch statistics of a unit (batchnorm after a fully connected layer) need two patterns
-  const batch = o.batch ?? (d.layers.some((l, i) => l.type === 'batchnorm' && i > 0 && d.shapes[i - 1][1] * d.shapes[i - 1][2] === 1) ? 2 : 1);
+  const batch = o.batch ?? (firstUnitNorm(d) >= 0 ? 2 : 1);
   // real patterns (the first test images) with --data, else seeded random ones
   const { x, labels, source } = checkPatterns(net, batch, o.seed, o.data !== undefined ? loadSplit(o.data, 'test', net.classes) : undefined);
   const started = Date.now();

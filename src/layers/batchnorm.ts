@@ -14,7 +14,7 @@
 // runningVar [maps].
 
 import { activationCode } from '../network/activation.js';
-import type { ResolvedBatchNorm, Shape } from '../network/description.js';
+import type { ResolvedBatchNorm, ResolvedDescription, Shape } from '../network/description.js';
 import type { Act, Kernels } from '../kernels/kernels.js';
 import { grow, type Layer, type ParamSpec, type Pass } from './layer.js';
 
@@ -26,6 +26,19 @@ export function batchNormParamSpecs(_spec: ResolvedBatchNorm, maps: number): Par
     { kind: 'runningMean', shape: [maps] },
     { kind: 'runningVar', shape: [maps] },
   ];
+}
+
+/**
+ * The first batchnorm layer whose maps are single values (after a fully connected layer, or on a 1×1
+ * input), to which a batch of 1 gives no statistics; −1 when there is none. The rule recipes, the
+ * gradient check's default batch and checkStatisticsCount share.
+ */
+export function firstUnitNorm(d: ResolvedDescription): number {
+  return d.layers.findIndex((l, i) => {
+    if (l.type !== 'batchnorm') return false;
+    const [, h, w] = i === 0 ? d.input : d.shapes[i - 1];
+    return h * w === 1;
+  });
 }
 
 /** Refuses batch statistics over fewer than 2 values a map (a batch of 1 after a fully connected layer): σ² would be 0/0 in the running average. */

@@ -10,6 +10,7 @@
 import type { AugmentSpec } from '../data/augment.js';
 import { DescriptionError, isResolvedDescription, resolveDescription, type NetworkDescription, type ResolvedDescription } from '../network/description.js';
 import { builtinNetworks } from './builtin.js';
+import { firstUnitNorm } from '../layers/batchnorm.js';
 import bouvrie from './bouvrie.json' with { type: 'json' };
 import dlt from './dlt.json' with { type: 'json' };
 import learned from './learned.json' with { type: 'json' };
@@ -350,12 +351,10 @@ export function checkRecipe(v: unknown): Recipe {
  * after a fully connected layer, batches of 1 (one value a unit has no variance).
  */
 function checkNormBatches(d: ResolvedDescription, batch: number): void {
-  d.layers.forEach((l, i) => {
-    if (l.type !== 'batchnorm') return;
-    if (batch === 0) throw new RecipeError('training.batch', `expected a batch size with batch normalisation (layers[${i}] normalises each batch by its own statistics), got "full"`);
-    const [, h, w] = i === 0 ? d.input : d.shapes[i - 1];
-    if (batch * h * w < 2) throw new RecipeError('training.batch', `expected at least 2 with batch normalisation after a fully connected layer (layers[${i}]: one value a unit has no variance), got ${batch}`);
-  });
+  const norm = d.layers.findIndex((l) => l.type === 'batchnorm');
+  if (norm >= 0 && batch === 0) throw new RecipeError('training.batch', `expected a batch size with batch normalisation (layers[${norm}] normalises each batch by its own statistics), got "full"`);
+  const unit = firstUnitNorm(d);
+  if (unit >= 0 && batch === 1) throw new RecipeError('training.batch', `expected at least 2 with batch normalisation after a fully connected layer (layers[${unit}]: one value a unit has no variance), got ${batch}`);
 }
 
 /** The rate of epoch e (0-based) under a schedule. */
