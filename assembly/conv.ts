@@ -16,8 +16,8 @@ import { addf, axpyf, copyf, dotf, fillf, mm_nn, mm_nt, sum } from './gemm';
 //   input grad     dcols        = Kmatᵀ · Δ, scattered back onto the input maps ("col2im")
 // Tap t = p'·K + q' of the stored (true-convolution) kernel meets x[u + K−1−p'][v + K−1−q'].
 // Zero padding P and stride s (docs/SPEC.md, "Beyond the notes: padding and stride"): the tap meets
-// x̃[s·u + K−1−p'][s·v + K−1−q'] of x padded with P zeros, i.e. x[s·u + K−1−p' − P][...] or a zero;
-// im2colStrided/col2imStrided. The valid case (P = 0, s = 1) keeps im2col/col2im.
+// x̃[s·u + K−1−p'][s·v + K−1−q'] of x padded with P zeros. The kernels copy x into x̃ (padMaps), so that
+// no im2col or col2im row needs bounds: im2col/col2im at stride 1, im2colStrided/col2imStrided else.
 
 // cols[(i·K² + t)·S + u·Wo + v] = x_i[u + K−1−p'][v + K−1−q'] for one pattern (x at its first map).
 function im2col(x: usize, I: i32, H: i32, W: i32, K: i32, cols: usize): void {
@@ -58,47 +58,20 @@ function col2im(dcols: usize, I: i32, H: i32, W: i32, K: i32, dx: usize): void {
   }
 }
 
-// The first output index v ≥ 0 whose input index s·v + o is ≥ 0.
-// @ts-ignore: decorator
-@inline function firstInside(o: i32, s: i32): i32 {
-  return o >= 0 ? 0 : (s - 1 - o) / s;
-}
-
-// One past the last output index v < n whose input index s·v + o is < w (≤ firstInside when none).
-// @ts-ignore: decorator
-@inline function endInside(o: i32, s: i32, w: i32, n: i32): i32 {
-  const last = w - 1 - o;
-  if (last < 0) return 0;
-  const e = last / s + 1;
-  return e < n ? e : n;
-}
-
-// im2col over x̃: cols[(i·K² + t)·S + u·Wo + v] = x_i[s·u + p − P][s·v + q − P] (p = K−1−p', q = K−1−q'),
-// 0 where that lies in the padding. Stride 1 rows are contiguous copies; stride s a gather.
-function im2colStrided(x: usize, I: i32, H: i32, W: i32, K: i32, P: i32, s: i32, Ho: i32, Wo: i32, cols: usize): void {
+// im2col at stride s over maps that need no bounds (x̃, already padded; Ho = ⌊(H − K)/s⌋ + 1):
+// cols[(i·K² + t)·S + u·Wo + v] = x_i[s·u + K−1−p'][s·v + K−1−q']. Stride 2 gathers four at a time.
+function im2colStrided(x: usize, I: i32, H: i32, W: i32, K: i32, s: i32, Ho: i32, Wo: i32, cols: usize): void {
   const S = Ho * Wo;
   let row = cols;
   for (let i = 0; i < I; i++) {
     const xi = x + (<usize>(i * H * W) << 2);
     for (let pp = 0; pp < K; pp++) {
       for (let qq = 0; qq < K; qq++) {
-        const o = K - 1 - qq - P; // input column of output column v: s·v + o
-        const v0 = firstInside(o, s);
-        const v1 = endInside(o, s, W, Wo);
-        for (let u = 0; u < Ho; u++) {
-          const dst = row + (<usize>(u * Wo) << 2);
-          const r = s * u + K - 1 - pp - P;
-          if (r < 0 || r >= H || v1 <= v0) {
-            fillf(dst, 0, Wo);
-            continue;
-          }
-          if (v0 > 0) fillf(dst, 0, v0);
-          const src = xi + (<usize>(r * W + s * v0 + o) << 2);
-          const out = dst + (<usize>v0 << 2);
-          if (s == 1) copyf(src, out, v1 - v0);
-          else if (s == 2) gather2(src, out, v1 - v0);
-          else for (let v = 0; v < v1 - v0; v++) store<f32>(out + (<usize>v << 2), load<f32>(src + (<usize>(s * v) << 2)));
-          if (v1 < Wo) fillf(dst + (<usize>v1 << 2), 0, Wo - v1);
+        const src = xi + (<usize>((K - 1 - pp) * W + (K - 1 - qq)) << 2);
+        if (s == 2) {
+          for (let u = 0; u < Ho; u++) gather2(src + (<usize>(2 * u * W) << 2), row + (<usize>(u * Wo) << 2), Wo);
+        } else {
+          for (let u = 0; u < Ho; u++) gather(src + (<usize>(s * u * W) << 2), row + (<usize>(u * Wo) << 2), Wo, s);
         }
         row += <usize>S << 2;
       }
@@ -106,9 +79,15 @@ function im2colStrided(x: usize, I: i32, H: i32, W: i32, K: i32, P: i32, s: i32,
   }
 }
 
+// out[v] = src[s·v], v < n: any other stride's im2col rows (out of line, so that stride 2's loop stays small).
+function gather(src: usize, out: usize, n: i32, s: i32): void {
+  for (let v = 0; v < n; v++) store<f32>(out + (<usize>v << 2), load<f32>(src + (<usize>(s * v) << 2)));
+}
+
 // out[v] = src[2v], v < n: stride 2's im2col rows, four at a time (the even lanes of eight; the last
 // group reads src[2n − 1] too, a float of the memory that is never used).
-function gather2(src: usize, out: usize, n: i32): void {
+// @ts-ignore: decorator
+@inline function gather2(src: usize, out: usize, n: i32): void {
   let v = 0;
   for (; v + 4 <= n; v += 4) {
     const a = src + (<usize>(2 * v) << 2);
@@ -117,10 +96,72 @@ function gather2(src: usize, out: usize, n: i32): void {
   for (; v < n; v++) store<f32>(out + (<usize>v << 2), load<f32>(src + (<usize>(2 * v) << 2)));
 }
 
+// col2im at stride s over maps that need no bounds (dx̃): dx_i[s·u + K−1−p'][s·v + K−1−q'] +=
+// dcols[(i·K² + t)·S + u·Wo + v]. At stride 2, taps q' and q'+1 of one row p' land on the even and odd
+// columns of one span: they are interleaved and added eight floats at a time (addPair2), so every
+// float read and written carries a value; an odd K's last column of taps goes alone (scatterAdd2).
+function col2imStrided(dcols: usize, I: i32, H: i32, W: i32, K: i32, s: i32, Ho: i32, Wo: i32, dx: usize): void {
+  const S = Ho * Wo;
+  const KK = K * K;
+  for (let i = 0; i < I; i++) {
+    const xi = dx + (<usize>(i * H * W) << 2);
+    const di = dcols + (<usize>(i * KK * S) << 2);
+    let qq = 0;
+    if (s == 2) {
+      for (; qq + 1 < K; qq += 2) {
+        for (let u = 0; u < Ho; u++) {
+          for (let pp = 0; pp < K; pp++) {
+            const a = di + (<usize>((pp * K + qq) * S + u * Wo) << 2); // column 2v + K−1−q'
+            const dst = xi + (<usize>((2 * u + K - 1 - pp) * W + K - 2 - qq) << 2);
+            addPair2(a + (<usize>S << 2), a, dst, Wo);
+          }
+        }
+      }
+    }
+    for (; qq < K; qq++) {
+      for (let u = 0; u < Ho; u++) {
+        for (let pp = 0; pp < K; pp++) {
+          const src = di + (<usize>((pp * K + qq) * S + u * Wo) << 2);
+          const dst = xi + (<usize>((s * u + K - 1 - pp) * W + K - 1 - qq) << 2);
+          if (s == 2) scatterAdd2(src, dst, Wo);
+          else scatterAdd(src, dst, Wo, s);
+        }
+      }
+    }
+  }
+}
+
+// dst[s·v] += src[v], v < n: any other stride's col2im rows (out of line, so that stride 2's loop stays small).
+function scatterAdd(src: usize, dst: usize, n: i32, s: i32): void {
+  for (let v = 0; v < n; v++) {
+    const at = dst + (<usize>(s * v) << 2);
+    store<f32>(at, load<f32>(at) + load<f32>(src + (<usize>v << 2)));
+  }
+}
+
+// dst[2v] += even[v], dst[2v + 1] += odd[v], v < n: two stride-2 col2im rows in one pass.
+// @ts-ignore: decorator
+@inline function addPair2(even: usize, odd: usize, dst: usize, n: i32): void {
+  let v = 0;
+  for (; v + 4 <= n; v += 4) {
+    const e = v128.load(even + (<usize>v << 2));
+    const o = v128.load(odd + (<usize>v << 2));
+    const a = dst + (<usize>(2 * v) << 2);
+    v128.store(a, f32x4.add(v128.load(a), v128.shuffle<f32>(e, o, 0, 4, 1, 5)));
+    v128.store(a, f32x4.add(v128.load(a, 16), v128.shuffle<f32>(e, o, 2, 6, 3, 7)), 16);
+  }
+  for (; v < n; v++) {
+    const a = dst + (<usize>(2 * v) << 2);
+    store<f32>(a, load<f32>(a) + load<f32>(even + (<usize>v << 2)));
+    store<f32>(a, load<f32>(a, 4) + load<f32>(odd + (<usize>v << 2)), 4);
+  }
+}
+
 // dst[2v] += src[v], v < n: stride 2's col2im rows, four at a time (the odd lanes add zeros). Nothing is
 // stored past dst[2n − 2], which may be another thread's pattern: a last group of four ends with two
 // scalar adds.
-function scatterAdd2(src: usize, dst: usize, n: i32): void {
+// @ts-ignore: decorator
+@inline function scatterAdd2(src: usize, dst: usize, n: i32): void {
   const zero = f32x4.splat(0);
   let v = 0;
   for (; v + 4 <= n; v += 4) {
@@ -160,53 +201,23 @@ function cropMaps(xp: usize, I: i32, H: i32, W: i32, P: i32, dx: usize): void {
   }
 }
 
-// col2im over x̃: dx_i[s·u + p − P][s·v + q − P] += dcols[(i·K² + t)·S + u·Wo + v], padding positions
-// skipped. The same tap order as col2im.
-function col2imStrided(dcols: usize, I: i32, H: i32, W: i32, K: i32, P: i32, s: i32, Ho: i32, Wo: i32, dx: usize): void {
-  const S = Ho * Wo;
-  const KK = K * K;
-  for (let i = 0; i < I; i++) {
-    const xi = dx + (<usize>(i * H * W) << 2);
-    for (let qq = 0; qq < K; qq++) {
-      const o = K - 1 - qq - P;
-      const v0 = firstInside(o, s);
-      const v1 = endInside(o, s, W, Wo);
-      if (v1 <= v0) continue;
-      for (let u = 0; u < Ho; u++) {
-        for (let pp = 0; pp < K; pp++) {
-          const r = s * u + K - 1 - pp - P;
-          if (r < 0 || r >= H) continue;
-          const src = dcols + (<usize>((i * KK + pp * K + qq) * S + u * Wo + v0) << 2);
-          const dst = xi + (<usize>(r * W + s * v0 + o) << 2);
-          if (s == 1) addf(src, dst, v1 - v0);
-          else if (s == 2) scatterAdd2(src, dst, v1 - v0);
-          else {
-            for (let v = 0; v < v1 - v0; v++) {
-              const a = dst + (<usize>(s * v) << 2);
-              store<f32>(a, load<f32>(a) + load<f32>(src + (<usize>v << 2)));
-            }
-          }
-        }
-      }
-    }
-  }
-}
-
-// One pattern's im2col, the one dispatch both passes share: the valid one (P = 0, s = 1); at stride 1
-// the valid one over x̃, a zero-bordered copy of x in dcols; else the gathered rows.
+// One pattern's im2col, the one dispatch both passes share: the valid one (P = 0, s = 1) over x, else
+// over x̃, a zero-bordered copy of x made in dcols (P > 0), at stride s. Either way no row needs bounds.
 // @ts-ignore: decorator
 @inline function patches(x: usize, I: i32, H: i32, W: i32, K: i32, pad: i32, stride: i32, Ho: i32, Wo: i32, cols: usize, dcols: usize): void {
-  if (pad == 0 && stride == 1) im2col(x, I, H, W, K, cols);
-  else if (stride == 1) {
+  let from = x;
+  if (pad > 0) {
     padMaps(x, I, H, W, pad, dcols);
-    im2col(dcols, I, H + 2 * pad, W + 2 * pad, K, cols);
-  } else im2colStrided(x, I, H, W, K, pad, stride, Ho, Wo, cols);
+    from = dcols;
+  }
+  if (stride == 1) im2col(from, I, H + 2 * pad, W + 2 * pad, K, cols);
+  else im2colStrided(from, I, H + 2 * pad, W + 2 * pad, K, stride, Ho, Wo, cols);
 }
 
 // §3.1  u_j = Σ_i x_i * k_ij + b_j,  x_j = f(u_j), for patterns [b0, b1). kmat: [J][I·K²].
 // pad P, stride s: x_i padded with P zeros and sampled every s-th position (0, 1: the notes' valid
-// convolution), Ho = ⌊(H + 2P − K)/s⌋ + 1. cols, dcols: scratch of I·K²·S floats each for this caller
-// (dcols holds the padded input when the stride is 1).
+// convolution), Ho = ⌊(H + 2P − K)/s⌋ + 1. cols, dcols: scratch of convScratchFloats (src/wasm/abi.ts)
+// floats each for this caller (dcols holds x̃ when P > 0).
 export function conv_forward(
   b0: i32, b1: i32, x: usize, I: i32, H: i32, W: i32, J: i32, K: i32, pad: i32, stride: i32,
   kmat: usize, bias: usize, act: i32, y: usize, cols: usize, dcols: usize,
@@ -232,9 +243,9 @@ export function conv_forward(
 }
 
 // §3.1.1  δ_j = dy_j ∘ f'(u_j);  ∂E/∂b_j += Σ δ_j;  ∂E/∂k_ij += Σ_uv δ_j[u][v] (patch of x_i)[u][v];
-// §3.2.1  dx_i = Σ_j conv2(δ_j, rot180(k_ij), 'full'), as Kmatᵀ·Δ scattered back (no padding zeros;
-// with pad P, stride s the scatter skips x̃'s padding).
-// dK: [J][I·K²]; dx = 0: no input gradient. cols, dcols: scratch of I·K²·S floats each.
+// §3.2.1  dx_i = Σ_j conv2(δ_j, rot180(k_ij), 'full'), as Kmatᵀ·Δ scattered back (with pad P onto dx̃,
+// whose interior is dx_i: the padding zeros' gradient is dropped).
+// dK: [J][I·K²]; dx = 0: no input gradient. cols, dcols: scratch as conv_forward's.
 // dyHolds: DY_GRADIENT (∂E/∂y, f' applied here) or DY_SENSITIVITY (δ already: the subsampling layer
 // above folded f' in, subsample_backward's prevY).
 export function conv_backward(
@@ -242,8 +253,6 @@ export function conv_backward(
   kmat: usize, act: i32, y: usize, dy: usize, dK: usize, dBias: usize, dx: usize, cols: usize, dcols: usize,
   dyHolds: i32,
 ): void {
-  const valid = pad == 0 && stride == 1;
-  const padOnly = pad > 0 && stride == 1;
   const Ho = (H + 2 * pad - K) / stride + 1;
   const Wo = (W + 2 * pad - K) / stride + 1;
   const S = Ho * Wo;
@@ -265,19 +274,24 @@ export function conv_backward(
     }
     if (dx == 0) continue;
     const dxb = dx + (<usize>(b * I * H * W) << 2);
-    if (!padOnly) memory.fill(dxb, 0, <usize>(I * H * W) << 2);
+    if (pad == 0) memory.fill(dxb, 0, <usize>(I * H * W) << 2);
     if (S == 1) {
       memory.fill(dcols, 0, <usize>R << 2);
       for (let j = 0; j < J; j++) axpyf(R, load<f32>(d + (<usize>j << 2)), kmat + (<usize>(j * R) << 2), dcols);
     } else {
       mm_nn(R, S, J, kmat, 1, R, d, S, dcols, S, false);
     }
-    if (valid) col2im(dcols, I, H, W, K, dxb);
-    else if (padOnly) {
-      // dx̃ in cols, free again (I·(H + 2P)·(W + 2P) ≤ I·K²·Ho·Wo: (Ho + K − 1) ≤ K·Ho for Ho ≥ 1)
-      memory.fill(cols, 0, <usize>(I * (H + 2 * pad) * (W + 2 * pad)) << 2);
-      col2im(dcols, I, H + 2 * pad, W + 2 * pad, K, cols);
+    if (pad == 0) {
+      if (stride == 1) col2im(dcols, I, H, W, K, dxb);
+      else col2imStrided(dcols, I, H, W, K, stride, Ho, Wo, dxb);
+    } else {
+      // dx̃ in cols, free again (convScratchFloats in src/wasm/abi.ts sizes it), then its interior
+      const Hp = H + 2 * pad;
+      const Wp = W + 2 * pad;
+      memory.fill(cols, 0, <usize>(I * Hp * Wp) << 2);
+      if (stride == 1) col2im(dcols, I, Hp, Wp, K, cols);
+      else col2imStrided(dcols, I, Hp, Wp, K, stride, Ho, Wo, cols);
       cropMaps(cols, I, H, W, pad, dxb);
-    } else col2imStrided(dcols, I, H, W, K, pad, stride, Ho, Wo, dxb);
+    }
   }
 }

@@ -16,8 +16,8 @@
 // counts its products with the padding zeros too (im2col's matrix has them): 2·J·I·K²·Ho·Wo as ever.
 //
 // Beside N2's valid C1 (on the 28×28 image padded beforehand to 32×32), PS runs the same convolution
-// with pad "same" on the 28×28 image, then a stride-2 convolution, so the table shows what padding
-// and stride cost against the peak.
+// with pad "same" on the 28×28 image, then a stride-2 convolution and a 3×3 one with pad 1 and stride 2,
+// so the table shows what padding and stride cost against the peak (and against PV's valid ones).
 
 import { Act, resolveDescription, type LayerDescription, type NetworkDescription, type ResolvedDescription } from 'convnotes';
 import { N1, N2 } from './nets.js';
@@ -30,6 +30,8 @@ export interface BenchKernels {
   readonly exports: Record<string, (...args: number[]) => number>;
   /** The codes, modes and flags the exports take (src/wasm/abi-constants.ts). */
   readonly abi: Record<'DY_GRADIENT' | 'DY_SENSITIVITY' | 'DOWN_SUM' | 'DOWN_DECIMATE' | 'DOWN_MAX', number>;
+  /** Floats each of a convolution's two scratch areas needs (src/wasm/abi.ts). */
+  convScratchFloats(I: number, H: number, W: number, K: number, pad: number, stride: number): number;
 }
 
 export interface KernelCase {
@@ -89,8 +91,8 @@ function layerCases(wasm: BenchKernels, tag: string, d: ResolvedDescription, B: 
         const bias = buffer(wasm, J);
         const dK = buffer(wasm, J * R);
         const dBias = buffer(wasm, J);
-        const cols = buffer(wasm, R * Ho * Wo);
-        const dcols = buffer(wasm, R * Ho * Wo);
+        const cols = buffer(wasm, wasm.convScratchFloats(I, H, W, K, pad, stride));
+        const dcols = buffer(wasm, wasm.convScratchFloats(I, H, W, K, pad, stride));
         const per = 2 * J * R * Ho * Wo * B;
         const above = d.layers[l + 1];
         const dyHolds = above && above.type === 'subsample' ? DY_SENSITIVITY : DY_GRADIENT;
@@ -152,6 +154,7 @@ const PS: NetworkDescription = {
   layers: [
     { type: 'conv', name: 'C1', maps: 6, kernel: 5, pad: 'same', activation: 'tanh', connections: 'all' },
     { type: 'conv', name: 'C2', maps: 16, kernel: 5, stride: 2, activation: 'tanh', connections: 'all' },
+    { type: 'conv', name: 'C3', maps: 16, kernel: 3, pad: 1, stride: 2, activation: 'tanh', connections: 'all' },
     { type: 'full', name: 'OUT', units: 10, activation: 'identity' },
   ],
   loss: 'cross-entropy',
@@ -160,11 +163,12 @@ const PS: NetworkDescription = {
 /**
  * The valid convolutions PS's rows are held to: the same maps, kernels and output size, without padding
  * or stride (so the same matrix products; only the im2col differs): C1 1×32×32 → 6×28×28 (PS's C1 on
- * the image already padded), C2 6×16×16 → 16×12×12.
+ * the image already padded), C2 6×16×16 → 16×12×12, C3 16×8×8 → 16×6×6.
  */
 const PV: NetworkDescription[] = [
-  { ...PS, name: 'PV', input: [1, 32, 32], layers: [{ ...PS.layers[0], pad: 0 } as LayerDescription, PS.layers[2]] },
-  { ...PS, name: 'PV', input: [6, 16, 16], layers: [{ ...PS.layers[1], stride: 1 } as LayerDescription, PS.layers[2]] },
+  { ...PS, name: 'PV', input: [1, 32, 32], layers: [{ ...PS.layers[0], pad: 0 } as LayerDescription, PS.layers[3]] },
+  { ...PS, name: 'PV', input: [6, 16, 16], layers: [{ ...PS.layers[1], stride: 1 } as LayerDescription, PS.layers[3]] },
+  { ...PS, name: 'PV', input: [16, 8, 8], layers: [{ ...PS.layers[2], pad: 0, stride: 1 } as LayerDescription, PS.layers[3]] },
 ];
 
 /** d with every subsampling layer made max pooling (beyond the notes): the max-pooling rows. */

@@ -4,6 +4,7 @@
 // networks run through src/wasm/engine.ts, which lays its memory out once (src/wasm/plan.ts).
 
 import * as abi from '../wasm/abi-constants.js';
+import { convScratchFloats } from '../wasm/abi.js';
 import { createMemory, HEAP_BASE, instantiate, loadKernelsModule, type WasmExports } from '../wasm/module.js';
 
 export interface WasmKernels {
@@ -15,6 +16,8 @@ export interface WasmKernels {
   readonly exports: WasmExports;
   /** The codes, modes and flags the exports take (src/wasm/abi-constants.ts). */
   readonly abi: typeof abi;
+  /** Floats each of conv_forward/conv_backward's scratch areas needs per pattern (src/wasm/abi.ts). */
+  readonly convScratchFloats: typeof convScratchFloats;
   /** n floats of this memory, 16-byte aligned (a bump allocator; contents are whatever was there: zero until reset()). */
   alloc(n: number): Float32Array;
   /** The byte address of v[offset], v a view of this memory (alloc's). */
@@ -69,6 +72,7 @@ export async function createWasmKernels(opts: WasmKernelsOptions = {}): Promise<
     memory,
     exports,
     abi,
+    convScratchFloats,
     alloc,
     addressOf,
     available: () => Math.max(0, size - ((top + 15) & ~15)),

@@ -65,6 +65,18 @@ export const WASM_EXPORTS: readonly (keyof WasmExports)[] = [
   'loss_forward_backward', 'reduce_chunks', 'sgd_update', 'adam_update', 'distort_patterns', 'place_patterns', 'activate', 'activation_backward', 'matmul',
 ];
 
+/**
+ * Floats in each of conv_forward/conv_backward's two scratch areas (cols, dcols) for a convolution of
+ * I maps of H×W by K×K kernels, padding P and stride s: im2col's I·K²·Ho·Wo, or the padded maps x̃ (and
+ * their gradient), I·(H + 2P)·(W + 2P), when those are more (a kernel smaller than its stride).
+ */
+export function convScratchFloats(I: number, H: number, W: number, K: number, pad: number, stride: number): number {
+  const Ho = Math.floor((H + 2 * pad - K) / stride) + 1;
+  const Wo = Math.floor((W + 2 * pad - K) / stride) + 1;
+  const padded = pad > 0 ? I * (H + 2 * pad) * (W + 2 * pad) : 0;
+  return Math.max(I * K * K * Ho * Wo, padded);
+}
+
 /** A WebAssembly page, in bytes. */
 export const PAGE = 65536;
 

@@ -16,7 +16,7 @@ import { shapeSize } from '../network/description.js';
 import { unitRatesOf, type ParamKind, type ParamView } from '../layers/layer.js';
 import { paramOf } from '../model/views.js';
 import { ACT_IDENTITY, DOWN_DECIMATE, DOWN_MAX, DOWN_SUM, LOSS_CROSS_ENTROPY, LOSS_MSE, PATTERN_WORDS } from './abi-constants.js';
-import { HEAP_BASE } from './abi.js';
+import { convScratchFloats, HEAP_BASE } from './abi.js';
 import { MAX_CHUNKS } from './chunk.js';
 import { dropoutThreshold } from '../layers/dropout.js';
 
@@ -249,7 +249,7 @@ export function makePlan(
           weightsAt: all ? at(l, 'kernel') : take(4 * weightCount), biasesAt: at(l, 'convBias'),
           weightGradAt: grad(weightCount), biasGradAt: grad(spec.maps), weightCount, biasCount: spec.maps, denseCopy: !all, denseIndex,
         });
-        scratchFloats = Math.max(scratchFloats, 2 * I * KK * outShape[1] * outShape[2]);
+        scratchFloats = Math.max(scratchFloats, 2 * convScratchFloats(I, inShape[1], inShape[2], spec.kernel, spec.pad, spec.stride));
         break;
       }
       case 'subsample': {

@@ -373,6 +373,14 @@ function LAST_FOR_WASM(): NetworkDescription[] {
       { type: 'conv', maps: 3, kernel: 3, pad: 1, stride: 2, activation: 'tanh' },
       { type: 'full', units: 3, activation: 'identity' },
     ] },
+    // col2im at stride 2 adds taps q' and q'+1 together (an even K: pairs only, eight floats at a time
+    // and a tail); a 2×2 kernel at stride 3 with padding has a padded input (3×12×11) larger than its
+    // im2col matrix (3·2²×4×4), which the scratch must hold (convScratchFloats)
+    { name: 'wasm: conv 4×4 pad 1 stride 2 (paired taps), 2×2 pad 1 stride 3', input: [2, 20, 18], seed: 13, loss: 'cross-entropy', layers: [
+      { type: 'conv', maps: 3, kernel: 4, pad: 1, stride: 2, activation: 'tanh' },
+      { type: 'conv', maps: 2, kernel: 2, pad: 1, stride: 3, activation: 'lecun' },
+      { type: 'full', units: 3, activation: 'identity' },
+    ] },
   ];
 }
 
