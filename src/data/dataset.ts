@@ -6,14 +6,24 @@ import { DataError, type IdxArray } from './idx.js';
 import * as check from '../util/validate.js';
 
 export interface Dataset {
-  /** [count][rows][cols] grey levels 0–255. */
+  /** [count][channels][rows][cols] levels 0–255 (one channel: grey; three: red, green, blue). */
   images: Uint8Array;
+  /** [count] class indices. */
   labels: Uint8Array;
   count: number;
+  /** Channels (input maps) per image: 1 (grey, the default when absent) or 3 (RGB). */
+  channels?: number;
   rows: number;
   cols: number;
+  /** Class c's name (an image folder's class folders, CIFAR's batches.meta.txt); absent: the class numbers. */
+  classNames?: string[];
   /** Where it came from, for messages. */
   source: string;
+}
+
+/** The channels of a dataset's images (1 when it does not say). */
+export function channelsOf(data: Dataset): number {
+  return data.channels ?? 1;
 }
 
 export const IDX_FILES = {
