@@ -32,10 +32,14 @@ export async function runEval(o: EvalOptions): Promise<number> {
     say(`${o.model} on ${data.test.count} test images from ${data.origin}:`);
     say(`  test error ${(100 * e.error).toFixed(2)} % (${Math.round(e.error * e.count)} wrong), loss ${e.loss.toFixed(5)}`);
     if (o.confusion) {
+      // rows carry the class names (when the model has them); columns their numbers
+      const names = m.description.classNames;
+      const label = (r: number): string => (names ? `${String(r).padStart(3)} ${names[r].slice(0, 12).padEnd(12)}` : String(r).padStart(3));
+      const indent = names ? 17 : 5;
       say('  confusion matrix (rows: true class, columns: predicted):');
-      say(`       ${Array.from({ length: classes }, (_, k) => String(k).padStart(5)).join('')}`);
+      say(`${' '.repeat(indent + 2)}${Array.from({ length: classes }, (_, k) => String(k).padStart(5)).join('')}`);
       for (let r = 0; r < classes; r++) {
-        say(`  ${String(r).padStart(3)}  ${Array.from(e.confusion.subarray(r * classes, (r + 1) * classes), (v) => String(v).padStart(5)).join('')}`);
+        say(`  ${label(r)}  ${Array.from(e.confusion.subarray(r * classes, (r + 1) * classes), (v) => String(v).padStart(5)).join('')}`);
       }
     }
     if (o.json) process.stdout.write(`${JSON.stringify({ testError: e.error, loss: e.loss, count: e.count })}\n`);

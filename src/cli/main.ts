@@ -145,9 +145,10 @@ program
   .option('--index <n>', 'first image of --input', nonNegativeInt)
   .option('--count <k>', 'images of --input to classify (default 1)', positiveInt)
   .option('--png <file>', 'a PNG image: grey, scaled to 28×28 if larger than the input, inverted if its background is light')
+  .option('--top <k>', 'print the k likeliest classes of each image, with their names and probabilities (scores)', positiveInt)
   .addOption(backendOption())
   .option('--threads <n>', 'threads for the wasm backend', positiveInt)
-  .option('--json', 'end stdout with one line of JSON: {predictions: [{index, class, scores, probabilities?}]}', false)
+  .option('--json', 'end stdout with one line of JSON: {predictions: [{index, class, name?, scores, probabilities?, top?}]}', false)
   .action(async (o) => {
     exitCode = await runPredict(o);
   });

@@ -19,6 +19,8 @@ export interface PredictOptions {
   index?: number;
   count?: number;
   png?: string;
+  /** Show the k likeliest classes of each image. */
+  top?: number;
   backend: BackendName;
   threads?: number;
   json: boolean;
@@ -61,11 +63,22 @@ export async function runPredict(o: PredictOptions): Promise<number> {
   }
 
   const say = (s: string) => (o.json ? process.stderr : process.stdout).write(`${s}\n`);
+  const names = d.classNames;
+  const named = (c: number): string => (names ? `${c} (${names[c]})` : String(c));
   say(`${o.model} on ${o.input ?? o.png}:`);
-  for (const p of predictions) {
-    const shown = (p.probabilities ?? p.scores).map((v) => v.toFixed(3)).join(' ');
-    say(`  ${o.input !== undefined ? `image ${String(p.index).padStart(5)}` : 'image'}  class ${p.class}  ${p.probabilities ? 'probabilities' : 'scores'} ${shown}`);
-  }
-  if (o.json) process.stdout.write(`${JSON.stringify({ predictions })}\n`);
+  const shown = predictions.map((p) => {
+    const values = p.probabilities ?? p.scores;
+    const top = o.top === undefined ? undefined : topClasses(values, o.top).map((c) => ({ class: c, ...(names ? { name: names[c] } : {}), value: values[c] }));
+    const image = o.input !== undefined ? `image ${String(p.index).padStart(5)}` : 'image';
+    if (top) say(`  ${image}  ${top.map((t) => `${named(t.class)} ${t.value.toFixed(3)}`).join(', ')}`);
+    else say(`  ${image}  class ${named(p.class)}  ${p.probabilities ? 'probabilities' : 'scores'} ${values.map((v) => v.toFixed(3)).join(' ')}`);
+    return { ...p, ...(names ? { name: names[p.class] } : {}), ...(top ? { top } : {}) };
+  });
+  if (o.json) process.stdout.write(`${JSON.stringify({ predictions: shown })}\n`);
   return 0;
+}
+
+/** The k classes of the largest values, largest first (ties: the lower class first). */
+function topClasses(values: readonly number[], k: number): number[] {
+  return values.map((_, c) => c).sort((a, b) => values[b] - values[a] || a - b).slice(0, k);
 }

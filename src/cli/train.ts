@@ -5,7 +5,7 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import type { BackendName, TrainableNetwork } from '../network/backend.js';
-import { checkFits, type Dataset } from '../data/dataset.js';
+import { channelsOf, checkFits, classesOf, headOf, type Dataset } from '../data/dataset.js';
 import { loadTrainingData } from '../data/bundled.js';
 import { cacheDir, defaultDataDir, holdsIdxSet } from '../data/files.js';
 import { classCount } from '../network/loss.js';
@@ -14,6 +14,10 @@ import type { Recipe } from '../recipes/recipe.js';
 import { createTrainingNetwork, train, type EpochLog, type Progress, type TrainingState } from '../train/trainer.js';
 import { downloadDataset } from '../data/download.js';
 import { loadRecipe } from '../recipes/load.js';
+import { fitRecipe } from '../recipes/fit.js';
+
+/** Labels are bytes: the most classes a dataset can have. */
+const MAX_CLASSES = 256;
 
 export interface TrainCommandOptions {
   recipe: string;
@@ -77,15 +81,20 @@ export async function runTrain(o: TrainCommandOptions): Promise<number> {
 
   const downloadNote = o.download ? await downloadIfMissing(o.data, say) : '';
   const outputs = recipe.network.shapes[recipe.network.shapes.length - 1].reduce((a, b) => a * b, 1);
-  const data = loadTrainingData(o.data, classCount(recipe.network, outputs), downloadNote);
+  // a resumed run's recipe was fitted to its data when it started; a new one is fitted now
+  const data = loadTrainingData(o.data, o.resume ? classCount(recipe.network, outputs) : MAX_CLASSES, downloadNote);
+  if (!o.resume) {
+    const fitted = fitRecipe(recipe, {
+      channels: channelsOf(data.train), rows: data.train.rows, cols: data.train.cols,
+      classes: Math.max(classesOf(data.train), classesOf(data.test)), classNames: data.train.classNames, source: data.origin,
+    });
+    recipe = fitted.recipe;
+    for (const note of fitted.notes) say(`${recipe.name} fitted to the data: ${note}`);
+  }
   // images that do not fit, named by their file (train() would name its argument)
   const [maps, height, width] = recipe.network.input;
   for (const d of [data.train, data.test]) checkFits(d, maps, height, width);
-  if (o.limit !== undefined) {
-    const n = Math.min(o.limit, data.train.count);
-    const size = data.train.rows * data.train.cols;
-    data.train = { ...data.train, images: data.train.images.subarray(0, n * size), labels: data.train.labels.subarray(0, n), count: n };
-  }
+  if (o.limit !== undefined) data.train = headOf(data.train, o.limit);
   if (data.bundled && o.epochs === undefined && !o.resume) {
     // as many updates as one epoch of the full set would give, or the recipe cannot show what it does
     recipe.training.epochs = Math.ceil((recipe.training.epochs * 60_000) / data.train.count);

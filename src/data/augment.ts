@@ -10,7 +10,7 @@
 // with the background outside the image. Browser-safe; no allocation per pattern.
 
 import { Rng } from '../util/rng.js';
-import { checkBatchArguments, placePattern, type Dataset, type Normalisation } from './dataset.js';
+import { channelsOf, checkBatchArguments, placePattern, type Dataset, type Normalisation } from './dataset.js';
 import { RecipeError, resolveAugment } from '../recipes/recipe.js';
 import * as check from '../util/validate.js';
 
@@ -143,8 +143,8 @@ export class Augmenter {
   }
 
   /**
-   * Writes a distorted copy of image `n` of `data` into `out` at `o`, as grey levels 0–255 (float),
-   * [rows][cols]. Draws its random numbers from `rng`.
+   * Writes a distorted copy of image `n` of `data` into `out` at `o`, as levels 0–255 (float),
+   * [channels][rows][cols], every channel moved alike. Draws its random numbers from `rng`.
    */
   distort(data: Dataset, n: number, rng: Rng, out: Float64Array, o: number): void {
     this.draw(rng, this.drawn, 0);
@@ -178,7 +178,8 @@ export class Augmenter {
     const a00 = draw[d], a01 = draw[d + 1], a10 = draw[d + 2], a11 = draw[d + 3], tx = draw[d + 4], ty = draw[d + 5];
     const cy = (rows - 1) / 2;
     const cx = (cols - 1) / 2;
-    const src = n * size;
+    // every channel moves by the same field: the weights of a pixel's four neighbours are found once
+    const channels = channelsOf(data);
     const img = data.images;
     for (let r = 0; r < rows; r++) {
       for (let c = 0; c < cols; c++) {
@@ -194,21 +195,24 @@ export class Augmenter {
         // the four neighbours, background (0) outside the image
         const inX0 = x0 >= 0 && x0 < cols;
         const inX1 = x0 + 1 >= 0 && x0 + 1 < cols;
-        const row0 = y0 >= 0 && y0 < rows ? src + y0 * cols : -1;
-        const row1 = y0 + 1 >= 0 && y0 + 1 < rows ? src + (y0 + 1) * cols : -1;
-        const v00 = row0 >= 0 && inX0 ? img[row0 + x0] : 0;
-        const v01 = row0 >= 0 && inX1 ? img[row0 + x0 + 1] : 0;
-        const v10 = row1 >= 0 && inX0 ? img[row1 + x0] : 0;
-        const v11 = row1 >= 0 && inX1 ? img[row1 + x0 + 1] : 0;
-        out[o + i] = (1 - fy) * ((1 - fx) * v00 + fx * v01) + fy * ((1 - fx) * v10 + fx * v11);
+        const row0 = y0 >= 0 && y0 < rows ? y0 * cols : -1;
+        const row1 = y0 + 1 >= 0 && y0 + 1 < rows ? (y0 + 1) * cols : -1;
+        for (let ch = 0; ch < channels; ch++) {
+          const src = (n * channels + ch) * size;
+          const v00 = row0 >= 0 && inX0 ? img[src + row0 + x0] : 0;
+          const v01 = row0 >= 0 && inX1 ? img[src + row0 + x0 + 1] : 0;
+          const v10 = row1 >= 0 && inX0 ? img[src + row1 + x0] : 0;
+          const v11 = row1 >= 0 && inX1 ? img[src + row1 + x0 + 1] : 0;
+          out[o + ch * size + i] = (1 - fy) * ((1 - fx) * v00 + fx * v01) + fy * ((1 - fx) * v10 + fx * v11);
+        }
       }
     }
   }
 }
 
 /**
- * fillBatch with distortions: patterns order[start .. start+batch) of `data`, each distorted afresh,
- * normalised and centred in height×width as fillBatch does.
+ * fillBatch with distortions: patterns order[start .. start+batch) of `data`, each distorted afresh
+ * (every channel alike), normalised and centred in height×width as fillBatch does.
  */
 export function fillDistortedBatch(
   data: Dataset, order: ArrayLike<number>, start: number, batch: number, height: number, width: number,
@@ -218,13 +222,15 @@ export function fillDistortedBatch(
   if (!check.isObject(augmenter) || typeof augmenter.distort !== 'function') check.fail('augmenter', 'an Augmenter', augmenter);
   if (augmenter.rows !== data.rows || augmenter.cols !== data.cols) check.fail('augmenter', `an Augmenter of the data's ${data.rows}×${data.cols} images`, `${augmenter.rows}×${augmenter.cols}`);
   if (!check.isObject(rng) || typeof rng.uniform !== 'function') check.fail('rng', 'an Rng', rng);
-  if (!(scratch instanceof Float64Array) || scratch.length < data.rows * data.cols) check.fail('scratch', `a Float64Array of rows × cols = ${data.rows * data.cols} values`, scratch);
   const { rows, cols } = data;
+  const channels = channelsOf(data);
+  const size = rows * cols;
+  if (!(scratch instanceof Float64Array) || scratch.length < channels * size) check.fail('scratch', `a Float64Array of channels × rows × cols = ${channels * size} values`, scratch);
   for (let b = 0; b < batch; b++) {
     const n = order[start + b];
     if (!(n >= 0 && n < data.count && Number.isInteger(n))) check.fail(`order[${start + b}]`, `a pattern index in [0, ${data.count - 1}]`, n);
     labels[b] = data.labels[n];
     augmenter.distort(data, n, rng, scratch, 0);
-    placePattern(scratch, 0, rows, cols, height, width, norm, out, b * height * width);
+    for (let c = 0; c < channels; c++) placePattern(scratch, c * size, rows, cols, height, width, norm, out, (b * channels + c) * height * width);
   }
 }

@@ -60,15 +60,35 @@ export const LECUN: Normalisation = { background: -0.1, foreground: 1.175 };
 
 /** Checks that `v` is a Dataset whose arrays hold what its counts say (ArgumentError naming `path`). */
 export function checkDataset(v: unknown, path: string): Dataset {
-  const d = check.object(v, path, 'a Dataset {images, labels, count, rows, cols, source}');
+  const d = check.object(v, path, 'a Dataset {images, labels, count, channels?, rows, cols, classNames?, source}');
   const count = check.integer(d.count, `${path}.count`, 0);
+  const channels = d.channels === undefined ? 1 : check.integer(d.channels, `${path}.channels`, 1);
   const rows = check.integer(d.rows, `${path}.rows`, 1);
   const cols = check.integer(d.cols, `${path}.cols`, 1);
-  if (!(d.images instanceof Uint8Array) || d.images.length < count * rows * cols) {
-    check.fail(`${path}.images`, `a Uint8Array of count × rows × cols = ${count * rows * cols} grey levels`, d.images);
+  const levels = count * channels * rows * cols;
+  if (!(d.images instanceof Uint8Array) || d.images.length < levels) {
+    check.fail(`${path}.images`, `a Uint8Array of count × channels × rows × cols = ${levels} levels`, d.images);
   }
   if (!(d.labels instanceof Uint8Array) || d.labels.length < count) check.fail(`${path}.labels`, `a Uint8Array of ${count} labels (count)`, d.labels);
+  if (d.classNames !== undefined && (!Array.isArray(d.classNames) || !d.classNames.every((n) => typeof n === 'string'))) {
+    check.fail(`${path}.classNames`, 'an array of strings (class c\'s name)', d.classNames);
+  }
   return v as Dataset;
+}
+
+/** The classes a dataset's labels tell apart: its class names' count, else its largest label + 1. */
+export function classesOf(data: Dataset): number {
+  if (data.classNames) return data.classNames.length;
+  let top = -1;
+  for (let i = 0; i < data.count; i++) if (data.labels[i] > top) top = data.labels[i];
+  return top + 1;
+}
+
+/** The first n patterns of a dataset (a view: no copy). */
+export function headOf(data: Dataset, n: number): Dataset {
+  const count = Math.min(n, data.count);
+  const size = channelsOf(data) * data.rows * data.cols;
+  return { ...data, images: data.images.subarray(0, count * size), labels: data.labels.subarray(0, count), count };
 }
 
 /** Checks that the labels of `data` (of patterns `indices`, default all) are class indices below `classes`. */
@@ -99,7 +119,10 @@ export function checkIndices(v: unknown, path: string, count: number): ArrayLike
 
 /** Refuses, naming the dataset's source, images that do not fit a network input of maps × height × width. */
 export function checkFits(data: Dataset, maps: number, height: number, width: number): void {
-  if (maps !== 1) throw new DataError(data.source, `holds one grey channel per image; the network's input has ${maps} maps`);
+  const channels = channelsOf(data);
+  if (maps !== channels) {
+    throw new DataError(data.source, `holds ${channels === 1 ? 'one grey channel' : `${channels} channels`} per image; the network's input has ${maps} map${maps === 1 ? '' : 's'}`);
+  }
   if (data.rows > height || data.cols > width) {
     throw new DataError(data.source, `images are ${data.rows}×${data.cols}, larger than the network's ${height}×${width} input`);
   }
@@ -118,15 +141,17 @@ export function checkBatchArguments(
   check.integer(height, 'height', 1);
   check.integer(width, 'width', 1);
   checkNormalisation(norm, 'norm');
-  check.floats(out, 'out', batch * height * width, `a Float32Array or Float64Array of batch × height × width = ${batch * height * width} values`);
+  const channels = channelsOf(data);
+  const values = batch * channels * height * width;
+  check.floats(out, 'out', values, `a Float32Array or Float64Array of batch × channels × height × width = ${values} values`);
   if (!(labels instanceof Uint8Array) || labels.length < batch) check.fail('labels', `a Uint8Array of ${batch} labels (batch)`, labels);
-  checkFits(data, 1, height, width);
+  checkFits(data, channels, height, width);
 }
 
 /**
- * Writes patterns order[start .. start+batch) of `data` into `out` as [batch][1][height][width],
- * centred (an image smaller than the input is padded with the background value, so 28×28 digits
- * sit in LeNet-5's 32×32 field the way the paper placed them).
+ * Writes patterns order[start .. start+batch) of `data` into `out` as [batch][channels][height][width],
+ * each channel centred (an image smaller than the input is padded with the background value, so 28×28
+ * digits sit in LeNet-5's 32×32 field the way the paper placed them).
  */
 export function fillBatch(
   data: Dataset, order: ArrayLike<number>, start: number, batch: number,
@@ -134,12 +159,13 @@ export function fillBatch(
 ): void {
   checkBatchArguments(data, order, start, batch, height, width, norm, out, labels);
   const { rows, cols } = data;
+  const channels = channelsOf(data);
   const size = height * width;
   for (let b = 0; b < batch; b++) {
     const n = order[start + b];
     if (!(n >= 0 && n < data.count && Number.isInteger(n))) check.fail(`order[${start + b}]`, `a pattern index in [0, ${data.count - 1}]`, n);
     labels[b] = data.labels[n];
-    placePattern(data.images, n * rows * cols, rows, cols, height, width, norm, out, b * size);
+    for (let c = 0; c < channels; c++) placePattern(data.images, (n * channels + c) * rows * cols, rows, cols, height, width, norm, out, (b * channels + c) * size);
   }
 }
 
@@ -150,8 +176,8 @@ export function levelValues(norm: Normalisation, out: Float32Array | Float64Arra
 }
 
 /**
- * One rows×cols image of grey levels (grey[src …]) normalised and centred in the height×width input
- * at out[o …], the margin filled with the background value.
+ * One rows×cols map of levels (one channel of an image: grey[src …]) normalised and centred in the
+ * height×width input map at out[o …], the margin filled with the background value.
  */
 export function placePattern(
   grey: ArrayLike<number>, src: number, rows: number, cols: number, height: number, width: number,

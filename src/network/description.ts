@@ -140,6 +140,8 @@ export interface NetworkDescription {
   codes?: (number[] | string[])[];
   /** Label smoothing ε for `cross-entropy`: targets (1 − ε) on the class plus ε/K on every one of K outputs (default 0). */
   labelSmoothing?: number;
+  /** Class c's name (an image folder's class folder), one per class: what eval, predict and the page show. */
+  classNames?: string[];
 }
 
 export type Shape = readonly [number, number, number];
@@ -187,6 +189,8 @@ export interface ResolvedDescription {
   codes: number[][] | null;
   /** Label smoothing ε (cross-entropy), present only when the description gives it. */
   labelSmoothing?: number;
+  /** Class names, present only when the description gives them. */
+  classNames?: string[];
   /** Shape of each layer's output, as [maps, height, width] (fully connected: [units, 1, 1]). */
   shapes: Shape[];
 }
@@ -314,7 +318,7 @@ export function resolveDescription(value: unknown): ResolvedDescription {
 
 function resolveUnchecked(value: unknown): ResolvedDescription {
   if (!isObj(value)) throw new DescriptionError('description', `expected a JSON object, got ${str(value)}`);
-  checkKeys(value, '', ['name', 'input', 'seed', 'init', 'layers', 'loss', 'targets', 'codes', 'labelSmoothing', '$comment']);
+  checkKeys(value, '', ['name', 'input', 'seed', 'init', 'layers', 'loss', 'targets', 'codes', 'labelSmoothing', 'classNames', '$comment']);
   const name = value.name === undefined ? 'network' : value.name;
   if (typeof name !== 'string') throw new DescriptionError('name', `expected a string, got ${str(name)}`);
 
@@ -461,7 +465,23 @@ function resolveUnchecked(value: unknown): ResolvedDescription {
     if (loss !== 'cross-entropy') throw new DescriptionError('labelSmoothing', `expected loss "cross-entropy" with label smoothing, got loss "${loss}"`);
     labelSmoothing = e;
   }
-  return { name, input: [input[0], input[1], input[2]], seed, layers, loss, targets, codes, ...(labelSmoothing === undefined ? {} : { labelSmoothing }), shapes };
+  const classNames = value.classNames === undefined ? undefined : resolveClassNames(value.classNames, codes ? codes.length : shapeSize(shapes[shapes.length - 1]));
+  return {
+    name, input: [input[0], input[1], input[2]], seed, layers, loss, targets, codes,
+    ...(labelSmoothing === undefined ? {} : { labelSmoothing }), ...(classNames === undefined ? {} : { classNames }), shapes,
+  };
+}
+
+/** One distinct, non-empty name per class. */
+function resolveClassNames(raw: unknown, classes: number): string[] {
+  if (!Array.isArray(raw) || raw.length !== classes) throw new DescriptionError('classNames', `expected ${classes} class names (one per class), got ${str(raw)}`);
+  const seen = new Set<string>();
+  raw.forEach((n, c) => {
+    if (typeof n !== 'string' || n.length === 0) throw new DescriptionError(`classNames[${c}]`, `expected a non-empty string, got ${str(n)}`);
+    if (seen.has(n)) throw new DescriptionError(`classNames[${c}]`, `expected distinct names, got "${n}" twice`);
+    seen.add(n);
+  });
+  return [...raw] as string[];
 }
 
 function resolveCodes(raw: unknown, loss: LossName, outputs: number): number[][] {

@@ -41,5 +41,6 @@ export function summary(net: Network): string {
   }
   rows.push(['', '', '', String(net.params.length), `total; loss ${d.loss}${d.loss === 'mse' ? `, targets ${d.targets.join('/')}` : ''}`]);
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  return rows.map((r) => r.map((cell, c) => (c === 3 ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  ').trimEnd()).join('\n');
+  const table = rows.map((r) => r.map((cell, c) => (c === 3 ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  ').trimEnd()).join('\n');
+  return d.classNames ? `${table}\nclasses: ${d.classNames.map((n, c) => `${c} ${n}`).join(', ')}` : table;
 }

@@ -11,7 +11,7 @@
 // run resumed from an epoch-end checkpoint ends with exactly the weights of an uninterrupted run.
 
 import { Augmenter, fillDistortedBatch, smoothingRadius } from '../data/augment.js';
-import { checkDataset, checkLabels, checkNormalisation, fillBatch, LECUN, UNIT, type Dataset, type Normalisation } from '../data/dataset.js';
+import { channelsOf, checkDataset, checkLabels, checkNormalisation, fillBatch, LECUN, UNIT, type Dataset, type Normalisation } from '../data/dataset.js';
 import { checkTrainable, createNetwork, distortsItself, stagesItself, type BackendName, type DistortingNetwork, type StagingNetwork, type TrainableNetwork } from '../network/backend.js';
 import { Network } from '../network/network.js';
 import { STATISTIC_KINDS, unitRatesOf } from '../layers/layer.js';
@@ -115,17 +115,20 @@ export function trainingCapacity(recipe: Recipe): number {
  * The network that trains `recipe` on images of rows×cols: the recipe's network with its initial
  * parameters, laid out for trainingCapacity(recipe), with room for the wasm engine's threads to
  * distort the patterns themselves when the recipe distorts them. The CLI and the playground both train this.
+ * Grey images only: the threads' staging and distortion read one channel, so colour images (channels
+ * > 1) are made into input on the host (fillBatch, fillDistortedBatch).
  */
 export function createTrainingNetwork(
-  recipe: Recipe, images: { rows: number; cols: number }, options: { backend?: BackendName; threads?: number } = {},
+  recipe: Recipe, images: { rows: number; cols: number; channels?: number }, options: { backend?: BackendName; threads?: number } = {},
 ): Promise<TrainableNetwork> {
   const r = checkRecipe(recipe);
-  check.object(images, 'images', 'an object {rows, cols} (the training images\' size)');
+  check.object(images, 'images', 'an object {rows, cols, channels?} (the training images\' size)');
   check.integer(images.rows, 'images.rows', 1);
   check.integer(images.cols, 'images.cols', 1);
-  const distort = r.augment ? { rows: images.rows, cols: images.cols, radius: smoothingRadius(r.augment) } : undefined;
+  const grey = images.channels === undefined || check.integer(images.channels, 'images.channels', 1) === 1;
+  const distort = r.augment && grey ? { rows: images.rows, cols: images.cols, radius: smoothingRadius(r.augment) } : undefined;
   // otherwise the engine's threads make each chunk's input from the batch's bytes themselves
-  const stage = r.augment ? undefined : { rows: images.rows, cols: images.cols };
+  const stage = r.augment || !grey ? undefined : { rows: images.rows, cols: images.cols };
   return createNetwork(r.network, { backend: options.backend, batch: trainingCapacity(r), threads: options.threads, seed: r.network.seed, distort, stage });
 }
 
@@ -140,8 +143,9 @@ function checkOptions(o: TrainerOptions): { recipe: Recipe; batch: number; evalB
   for (const [d, path] of [[data, 'options.train'], [o.test, 'options.test']] as const) {
     if (d === undefined || d === null) continue;
     checkDataset(d, path);
-    if (maps !== 1 || d.rows > height || d.cols > width) {
-      check.fail(`${path}.rows`, `images that fit the network's ${maps}×${height}×${width} input (one map, at most ${height}×${width})`, `${d.rows}×${d.cols}`);
+    const channels = channelsOf(d);
+    if (maps !== channels || d.rows > height || d.cols > width) {
+      check.fail(`${path}.rows`, `images that fit the network's ${maps}×${height}×${width} input (${maps} channel(s), at most ${height}×${width})`, `${channels}×${d.rows}×${d.cols}`);
     }
     checkLabels(d, path, net.classes);
   }
@@ -254,11 +258,12 @@ export class Trainer {
     this.accumulated = t.batch === 0 ? new Float64Array(net.params.length) : null;
     // distortions: their own stream, seeded from the trainer's at each epoch start (so resumable)
     this.augmenter = recipe.augment ? new Augmenter(data.rows, data.cols, recipe.augment) : null;
-    this.distorted = new Float64Array(data.rows * data.cols);
+    const grey = channelsOf(data) === 1;
+    this.distorted = new Float64Array(channelsOf(data) * data.rows * data.cols);
     // the wasm engine's threads distort their own chunks from draws made here (the same stream as the
-    // float64 path's, so the two give the same distortions up to float32 rounding)
-    this.distorting = this.augmenter && distortsItself(net) ? net : null;
-    this.staging = !this.augmenter && stagesItself(net, data.rows, data.cols) ? net : null;
+    // float64 path's, so the two give the same distortions up to float32 rounding); grey images only
+    this.distorting = this.augmenter && grey && distortsItself(net) ? net : null;
+    this.staging = !this.augmenter && grey && stagesItself(net, data.rows, data.cols) ? net : null;
     this.draws = new Float64Array(this.distorting ? batch * Augmenter.DRAW : 0);
   }
 

@@ -354,7 +354,7 @@ describe('top-level fields', () => {
 
   it('rejects an unknown top-level field', () => {
     expectRejected(broken('bouvrie', (d) => { d.optimizer = 'sgd'; }), 'optimizer',
-      /unknown field; expected one of name, input, seed, init, layers, loss, targets, codes, labelSmoothing, \$comment/);
+      /unknown field; expected one of name, input, seed, init, layers, loss, targets, codes, labelSmoothing, classNames, \$comment/);
   });
 
   it('rejects a non-string network name', () => {
