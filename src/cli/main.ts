@@ -14,7 +14,7 @@ import { runExport } from './export.js';
 import { runGradcheck } from './gradcheck.js';
 import { runTrain } from './train.js';
 import { builtinRecipe, builtinRecipes, recipeToJson } from '../recipes/recipe.js';
-import { nonNegativeInt, positiveInt, positiveNumber } from './options.js';
+import { fraction, nonNegativeInt, positiveInt, positiveNumber } from './options.js';
 
 
 const program = new Command();
@@ -44,9 +44,11 @@ program
   .addOption(backendOption())
   .option('--eval-train <n>', 'training images whose error is measured after each epoch (default: all)', nonNegativeInt)
   .option('--limit <n>', 'train on the first n training images only', positiveInt)
+  .option('--val <fraction>', 'hold this share of the training images out (seeded by --seed) and report their error each epoch', fraction)
+  .option('--keep-best', 'write <model>.best.safetensors whenever the validation error (--val or a val/ folder) improves', false)
   .option('--no-progress', 'no progress bar')
   .option('--download', 'with no --data and no data in the default folder, download MNIST into ~/.cache/convnotes/mnist first (if that fails: the 10,000 shipped digits)', false)
-  .option('--json', 'end stdout with one line of JSON: {recipe, epochs, trainError, testError, seconds, imagesPerSecond, model}', false)
+  .option('--json', 'end stdout with one line of JSON: {recipe, epochs, trainError, testError, valError, seconds, imagesPerSecond, model}', false)
   .action(async (o) => {
     exitCode = await runTrain(o);
   });

@@ -15,6 +15,8 @@ import { createTrainingNetwork, train, type EpochLog, type Progress, type Traini
 import { downloadDataset } from '../data/download.js';
 import { loadRecipe } from '../recipes/load.js';
 import { fitRecipe } from '../recipes/fit.js';
+import { holdOut } from '../data/split.js';
+import { CliError } from './errors.js';
 
 /** Labels are bytes: the most classes a dataset can have. */
 const MAX_CLASSES = 256;
@@ -30,6 +32,10 @@ export interface TrainCommandOptions {
   backend: BackendName;
   evalTrain?: number;
   limit?: number;
+  /** Share of the training set held out for validation. */
+  val?: number;
+  /** Write <model>.best.safetensors at each epoch whose validation error is the lowest yet. */
+  keepBest?: boolean;
   json: boolean;
   progress: boolean;
   /** Fetch MNIST into the cache when no data folder is found (npm start). */
@@ -65,11 +71,12 @@ export async function runTrain(o: TrainCommandOptions): Promise<number> {
     resumeFrom = loadCheckpoint(file);
     recipe = resumeFrom.recipe;
     state = resumeFrom.state;
-    const run = resumeFrom.run as { limit: number | null; evalTrain: number | null } | undefined;
+    const run = resumeFrom.run as { limit: number | null; evalTrain: number | null; val?: number | null } | undefined;
     // the data the run was started on, unless told otherwise now
     if (run) {
       o.limit ??= run.limit ?? undefined;
       o.evalTrain ??= run.evalTrain ?? undefined;
+      o.val ??= run.val ?? undefined;
     }
   } else {
     recipe = loadRecipe(o.recipe);
@@ -78,6 +85,7 @@ export async function runTrain(o: TrainCommandOptions): Promise<number> {
   const seed = state?.seed ?? o.seed;
   const modelFile = o.resume && !o.out ? resolve(o.recipe) : out;
   const logFile = modelFile.replace(/\.safetensors$/, '') + '.log.jsonl';
+  const bestFile = modelFile.replace(/\.safetensors$/, '') + '.best.safetensors';
 
   const downloadNote = o.download ? await downloadIfMissing(o.data, say) : '';
   const outputs = recipe.network.shapes[recipe.network.shapes.length - 1].reduce((a, b) => a * b, 1);
@@ -94,6 +102,13 @@ export async function runTrain(o: TrainCommandOptions): Promise<number> {
   // images that do not fit, named by their file (train() would name its argument)
   const [maps, height, width] = recipe.network.input;
   for (const d of [data.train, data.test]) checkFits(d, maps, height, width);
+  // validation: the data's own val/ folder, or a seeded share of the training set (the same on --resume)
+  let val = data.val ?? null;
+  if (o.val !== undefined) {
+    if (val) throw new CliError(`--val: ${data.origin} has a validation set of its own (val/); leave --val out`);
+    ({ train: data.train, val } = holdOut(data.train, o.val, seed));
+  }
+  if (o.keepBest && !val) throw new CliError('--keep-best: keeps the epoch of the lowest validation error; give --val FRACTION (or data with a val/ folder)');
   if (o.limit !== undefined) data.train = headOf(data.train, o.limit);
   if (data.bundled && o.epochs === undefined && !o.resume) {
     // as many updates as one epoch of the full set would give, or the recipe cannot show what it does
@@ -105,7 +120,7 @@ export async function runTrain(o: TrainCommandOptions): Promise<number> {
   try {
     if (resumeFrom) restoreCheckpoint(net, resumeFrom);
     mkdirSync(dirname(modelFile), { recursive: true });
-    say(`training ${recipe.name} for ${t.epochs} epoch(s)${state ? `, resuming after epoch ${state.epoch}` : ''} on ${data.train.count} images from ${data.origin}`);
+    say(`training ${recipe.name} for ${t.epochs} epoch(s)${state ? `, resuming after epoch ${state.epoch}` : ''} on ${data.train.count} images from ${data.origin}${val ? `, validating on ${val.count}` : ''}`);
     say(`  ${net.backend} backend, ${net.threads} thread(s)${net.notice ? ` (${net.notice})` : ''}; batch ${t.batch === 0 ? 'full' : t.batch}${t.sdlm ? `, SDLM μ = ${t.sdlm.mu} on ${t.sdlm.samples} patterns per epoch` : ''}; model → ${modelFile}`);
 
     const bar = o.progress && process.stderr.isTTY ? new SingleBar({
@@ -128,13 +143,20 @@ export async function runTrain(o: TrainCommandOptions): Promise<number> {
         bar.stop();
         barEpoch = 0;
       }
-      saveCheckpoint(modelFile, net, recipe, s, { limit: o.limit ?? null, evalTrain: o.evalTrain ?? null });
+      const run = { limit: o.limit ?? null, evalTrain: o.evalTrain ?? null, ...(o.val === undefined ? {} : { val: o.val }) };
+      saveCheckpoint(modelFile, net, recipe, s, run);
       appendFileSync(logFile, `${JSON.stringify({ recipe: recipe.name, ...log })}\n`);
-      say(`epoch ${String(log.epoch).padStart(2)}/${t.epochs}  rate ${log.rate}  loss ${log.trainLoss.toFixed(4)}  train error ${percent(log.trainError)}  test error ${percent(log.testError)}  ${Math.round(log.imagesPerSecond)} img/s  ${log.seconds.toFixed(1)} s`);
+      const valPart = log.valError === undefined ? '' : `  val error ${percent(log.valError)}`;
+      say(`epoch ${String(log.epoch).padStart(2)}/${t.epochs}  rate ${log.rate}  loss ${log.trainLoss.toFixed(4)}  train error ${percent(log.trainError)}${valPart}  test error ${percent(log.testError)}  ${Math.round(log.imagesPerSecond)} img/s  ${log.seconds.toFixed(1)} s`);
+      // the lowest validation error of the run so far (a resumed run's earlier epochs included)
+      if (o.keepBest && log.valError !== undefined && s.history.every((h) => h.epoch === log.epoch || h.valError === undefined || log.valError! < h.valError)) {
+        saveCheckpoint(bestFile, net, recipe, s, run);
+        say(`  best validation error so far: saved to ${bestFile}`);
+      }
     };
     const started = performance.now();
     const final = await train({
-      net, recipe, train: data.train, test: data.test, seed, state, evalTrain: o.evalTrain, onProgress, onEpoch,
+      net, recipe, train: data.train, test: data.test, val, seed, state, evalTrain: o.evalTrain, onProgress, onEpoch,
     });
     const seconds = (performance.now() - started) / 1000;
     const last = final.history[final.history.length - 1];
@@ -144,7 +166,7 @@ export async function runTrain(o: TrainCommandOptions): Promise<number> {
     say(`test error ${percent(last?.testError ?? null)} after ${final.epoch} epoch(s); model saved to ${modelFile} (log: ${logFile})`);
     if (o.json) {
       process.stdout.write(`${JSON.stringify({
-        recipe: recipe.name, epochs: final.epoch, trainError: last?.trainError ?? null, testError: last?.testError ?? null,
+        recipe: recipe.name, epochs: final.epoch, trainError: last?.trainError ?? null, testError: last?.testError ?? null, valError: last?.valError ?? null,
         seconds, imagesPerSecond: trainSeconds > 0 ? images / trainSeconds : 0, model: modelFile,
       })}\n`);
     }

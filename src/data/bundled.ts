@@ -26,6 +26,8 @@ export function loadBundledDigits(): { train: Dataset; test: Dataset } {
 export interface LoadedData {
   train: Dataset;
   test: Dataset;
+  /** A validation set the data came with (an image folder's val/), if any. */
+  val?: Dataset | null;
   /** Where it came from, said to the user. */
   origin: string;
   /** The shipped digits rather than a full IDX set. */

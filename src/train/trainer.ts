@@ -30,6 +30,9 @@ export interface EpochLog {
   trainError: number | null;
   testError: number | null;
   testLoss: number | null;
+  /** Error and loss on the validation set, when the trainer has one (`val`). */
+  valError?: number;
+  valLoss?: number;
   /** Wall time of the epoch's updates (curvature estimate included, evaluation excluded). */
   seconds: number;
   imagesPerSecond: number;
@@ -65,6 +68,8 @@ export interface TrainerOptions {
   recipe: Recipe;
   train: Dataset;
   test?: Dataset | null;
+  /** Patterns held out of training, evaluated at each epoch end (valError): what may choose an epoch. */
+  val?: Dataset | null;
   seed: number;
   /** A saved state to continue from (the net must hold the saved parameters and velocities). */
   state?: TrainingState;
@@ -140,7 +145,7 @@ function checkOptions(o: TrainerOptions): { recipe: Recipe; batch: number; evalB
   const data = checkDataset(o.train, 'options.train');
   if (data.count === 0) check.fail('options.train.count', 'at least one training pattern', 0);
   const [maps, height, width] = net.description.input;
-  for (const [d, path] of [[data, 'options.train'], [o.test, 'options.test']] as const) {
+  for (const [d, path] of [[data, 'options.train'], [o.test, 'options.test'], [o.val, 'options.val']] as const) {
     if (d === undefined || d === null) continue;
     checkDataset(d, path);
     const channels = channelsOf(d);
@@ -454,9 +459,11 @@ export class Trainer {
     const evalTrain = Math.min(o.evalTrain ?? data.count, data.count);
     const trainEval = evalTrain > 0 ? evaluate(net, data, range(evalTrain), this.norm, this.evalBatch) : null;
     const testEval = o.test ? evaluate(net, o.test, range(o.test.count), this.norm, this.evalBatch) : null;
+    const valEval = o.val ? evaluate(net, o.val, range(o.val.count), this.norm, this.evalBatch) : null;
     const log: EpochLog = {
       epoch, rate: this.rate, trainLoss,
       trainError: trainEval ? trainEval.error : null, testError: testEval ? testEval.error : null, testLoss: testEval ? testEval.loss : null,
+      ...(valEval ? { valError: valEval.error, valLoss: valEval.loss } : {}),
       seconds, imagesPerSecond: patterns / seconds,
     };
     this.saved.epoch = epoch;
