@@ -6,7 +6,8 @@ import { assertFiniteParams } from '../model/finite.js';
 import { loadModel } from '../model/model-io.js';
 import { resolveRecipe } from '../recipes/recipe.js';
 import { evaluate, range } from '../train/evaluate.js';
-import { LECUN, UNIT } from '../data/dataset.js';
+import { UNIT } from '../data/dataset.js';
+import { normalisation } from '../train/trainer.js';
 import { loadTrainingData } from '../data/bundled.js';
 
 export interface EvalOptions {
@@ -21,13 +22,14 @@ export interface EvalOptions {
 export async function runEval(o: EvalOptions): Promise<number> {
   const m = loadModel(o.model);
   assertFiniteParams(o.model, m.description, m.params);
-  const normalise = m.recipe ? resolveRecipe(m.recipe).normalise : 'unit';
+  // the model's own input normalisation (its recipe's: unit, lecun or standard with its statistics)
+  const norm = m.recipe ? normalisation(resolveRecipe(m.recipe)) : UNIT;
   const classes = classCount(m.description, m.description.shapes[m.description.shapes.length - 1].reduce((a, b) => a * b, 1));
   const data = loadTrainingData(o.data, classes);
   const net = await createNetwork(m.description, { backend: o.backend, batch: 500, threads: o.threads });
   try {
     net.setParams(m.params);
-    const e = evaluate(net, data.test, range(data.test.count), normalise === 'lecun' ? LECUN : UNIT, 500);
+    const e = evaluate(net, data.test, range(data.test.count), norm, 500);
     const say = (s: string) => (o.json ? process.stderr : process.stdout).write(`${s}\n`);
     say(`${o.model} on ${data.test.count} test images from ${data.origin}:`);
     say(`  test error ${(100 * e.error).toFixed(2)} % (${Math.round(e.error * e.count)} wrong), loss ${e.loss.toFixed(5)}`);

@@ -71,6 +71,7 @@ program
   .description('write a model file as a standard ONNX graph (opset 13, symbolic batch), for ONNX Runtime and friends')
   .requiredOption('--model <file>', 'a model file written by convnotes train')
   .requiredOption('--onnx <file>', 'the .onnx file to write')
+  .option('--levels', 'the graph takes image levels 0–255 and applies the model\'s input normalisation itself (default: it takes the network\'s input values)', false)
   .option('--json', 'end stdout with one line of JSON: {onnx, bytes, opset}', false)
   .action((o) => {
     exitCode = runExport(o);

@@ -4,7 +4,8 @@
 // playground's drawing), then placed and normalised by fillBatch exactly as IDX images are.
 
 import { createNetwork, type BackendName } from '../network/backend.js';
-import { LECUN, UNIT, type Dataset } from '../data/dataset.js';
+import { UNIT, type Dataset } from '../data/dataset.js';
+import { normalisation } from '../train/trainer.js';
 import { readIdx } from '../data/files.js';
 import { pngDigitDataset } from '../data/png.js';
 import { assertFiniteParams } from '../model/finite.js';
@@ -31,7 +32,8 @@ export async function runPredict(o: PredictOptions): Promise<number> {
   if (o.png !== undefined && (o.index !== undefined || o.count !== undefined)) throw new CliError('predict: --index and --count go with --input, not --png');
   const m = loadModel(o.model);
   assertFiniteParams(o.model, m.description, m.params);
-  const normalise = m.recipe ? resolveRecipe(m.recipe).normalise : 'unit';
+  // the model's own input normalisation (its recipe's: unit, lecun or standard with its statistics)
+  const norm = m.recipe ? normalisation(resolveRecipe(m.recipe)) : UNIT;
   const d = m.description;
 
   let data: Dataset;
@@ -57,7 +59,7 @@ export async function runPredict(o: PredictOptions): Promise<number> {
     net.setParams(m.params);
     // the library's predict over the images: class scores (the outputs, or −½‖y − code‖² for a network
     // with class codes) and, for cross-entropy, their softmax
-    predictions = predictImages(net, data, indices, normalise === 'lecun' ? LECUN : UNIT);
+    predictions = predictImages(net, data, indices, norm);
   } finally {
     await net.dispose();
   }

@@ -14,7 +14,7 @@ import type { Recipe } from '../recipes/recipe.js';
 import { createTrainingNetwork, train, type EpochLog, type Progress, type TrainingState } from '../train/trainer.js';
 import { downloadDataset } from '../data/download.js';
 import { loadRecipe } from '../recipes/load.js';
-import { fitRecipe } from '../recipes/fit.js';
+import { fitRecipe, withStatistics } from '../recipes/fit.js';
 import { holdOut } from '../data/split.js';
 import { CliError } from './errors.js';
 
@@ -110,6 +110,11 @@ export async function runTrain(o: TrainCommandOptions): Promise<number> {
   }
   if (o.keepBest && !val) throw new CliError('--keep-best: keeps the epoch of the lowest validation error; give --val FRACTION (or data with a val/ folder)');
   if (o.limit !== undefined) data.train = headOf(data.train, o.limit);
+  if (!o.resume) {
+    const measured = withStatistics(recipe, data.train);
+    recipe = measured.recipe;
+    for (const note of measured.notes) say(`${recipe.name}: ${note}`);
+  }
   if (data.bundled && o.epochs === undefined && !o.resume) {
     // as many updates as one epoch of the full set would give, or the recipe cannot show what it does
     recipe.training.epochs = Math.ceil((recipe.training.epochs * 60_000) / data.train.count);

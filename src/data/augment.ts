@@ -4,13 +4,19 @@
 //   elastic: a displacement field of uniform(−1, 1) values per pixel and direction, smoothed by a
 //            Gaussian of width σ and scaled by α (Simard et al.: σ = 4, α = 34 for MNIST);
 //   affine:  rotation by ±rotate degrees, scaling by 1 ± scale, horizontal shear by ±shear degrees and
-//            translation by ±translate pixels, uniform in each range, about the image centre.
+//            translation by ±translate pixels, uniform in each range, about the image centre;
+//   flip:    a left–right mirror, each pattern with probability ½;
+//   crop:    padding by P background pixels and a crop back to the image's size at a random offset,
+//            i.e. a whole-pixel shift in [−P, P] each way.
+// Flip and crop are folded into the affine map and translation the draws carry (a mirror negates the
+// map's first column; a crop adds an integer to the translation), so both paths (this one and the wasm
+// engine's, assembly/augment.ts) distort from the same draws and need nothing else.
 //
 // Every output pixel p reads the source at A(p − c) + c + t + elastic(p) by bilinear interpolation,
 // with the background outside the image. Browser-safe; no allocation per pattern.
 
 import { Rng } from '../util/rng.js';
-import { channelsOf, checkBatchArguments, placePattern, type Dataset, type Normalisation } from './dataset.js';
+import { channelNormalisation, channelsOf, checkBatchArguments, placePattern, type Dataset, type Normalisation } from './dataset.js';
 import { RecipeError, resolveAugment } from '../recipes/recipe.js';
 import * as check from '../util/validate.js';
 
@@ -33,6 +39,10 @@ export interface AffineSpec {
 export interface AugmentSpec {
   elastic: ElasticSpec | null;
   affine: AffineSpec | null;
+  /** Mirror left–right, each pattern with probability ½. */
+  flip?: boolean;
+  /** Random crops with padding P: the image padded with P background pixels on every side and cut back to its size at a random offset (a whole-pixel shift in [−P, P] each way). */
+  crop?: number;
 }
 
 /** Taps each side of the Gaussian that smooths the elastic field: ⌈3σ⌉ (at least 1). */
@@ -140,6 +150,17 @@ export class Augmenter {
         for (let k = 0; k < 4; k++) draw[o + 6 + k] = rng.nextUint32();
       } while (draw[o + 6] === 0 && draw[o + 7] === 0 && draw[o + 8] === 0 && draw[o + 9] === 0);
     }
+    // drawn after the rest, so recipes without them draw what they always drew
+    if (spec.flip && rng.uniform() < 0.5) {
+      // source = A·(−ox, oy): the output column offset mirrored before the affine map
+      draw[o] = -draw[o];
+      draw[o + 2] = -draw[o + 2];
+    }
+    if (spec.crop) {
+      // the crop's offset: the image moves by a whole number of pixels, sampled without interpolation
+      draw[o + 4] += rng.int(2 * spec.crop + 1) - spec.crop;
+      draw[o + 5] += rng.int(2 * spec.crop + 1) - spec.crop;
+    }
   }
 
   /**
@@ -231,6 +252,6 @@ export function fillDistortedBatch(
     if (!(n >= 0 && n < data.count && Number.isInteger(n))) check.fail(`order[${start + b}]`, `a pattern index in [0, ${data.count - 1}]`, n);
     labels[b] = data.labels[n];
     augmenter.distort(data, n, rng, scratch, 0);
-    for (let c = 0; c < channels; c++) placePattern(scratch, c * size, rows, cols, height, width, norm, out, (b * channels + c) * height * width);
+    for (let c = 0; c < channels; c++) placePattern(scratch, c * size, rows, cols, height, width, channelNormalisation(norm, c), out, (b * channels + c) * height * width);
   }
 }

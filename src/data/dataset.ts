@@ -45,12 +45,22 @@ export function datasetFromIdx(images: IdxArray, labels: IdxArray, imageFile: st
   return { images: images.data, labels: labels.data, count, rows, cols, source: imageFile };
 }
 
-/** How grey levels become input values, and how a smaller image sits in a larger input. */
+/** How levels become input values, and how a smaller image sits in a larger input. */
 export interface Normalisation {
-  /** Value of grey level 0 (background). */
+  /** Value of level 0 (background). */
   background: number;
-  /** Value of grey level 255 (foreground). */
+  /** Value of level 255 (foreground). */
   foreground: number;
+  /**
+   * Channel c's own values, where channels differ (a standardisation by the training set's per-channel
+   * mean and deviation); absent: every channel as `background`/`foreground`, which then are channel 0's.
+   */
+  channels?: readonly { background: number; foreground: number }[];
+}
+
+/** Channel c's levels 0 and 255 as input values. */
+export function channelNormalisation(norm: Normalisation, c: number): { background: number; foreground: number } {
+  return norm.channels?.[c] ?? norm;
 }
 
 /** [0, 1]: grey / 255. */
@@ -102,9 +112,17 @@ export function checkLabels(data: Dataset, path: string, classes: number, indice
 
 /** Checks that `v` is a Normalisation of two finite values. */
 export function checkNormalisation(v: unknown, path: string): Normalisation {
-  const n = check.object(v, path, 'a Normalisation {background, foreground} such as UNIT or LECUN');
+  const n = check.object(v, path, 'a Normalisation {background, foreground, channels?} such as UNIT or LECUN');
   check.finite(n.background, `${path}.background`);
   check.finite(n.foreground, `${path}.foreground`);
+  if (n.channels !== undefined) {
+    if (!Array.isArray(n.channels) || n.channels.length === 0) check.fail(`${path}.channels`, 'a list of {background, foreground}, one per channel', n.channels);
+    n.channels.forEach((c, k) => {
+      const o = check.object(c, `${path}.channels[${k}]`, 'an object {background, foreground}');
+      check.finite(o.background, `${path}.channels[${k}].background`);
+      check.finite(o.foreground, `${path}.channels[${k}].foreground`);
+    });
+  }
   return v as Normalisation;
 }
 
@@ -142,6 +160,7 @@ export function checkBatchArguments(
   check.integer(width, 'width', 1);
   checkNormalisation(norm, 'norm');
   const channels = channelsOf(data);
+  if (norm.channels && norm.channels.length !== channels) check.fail('norm.channels', `one {background, foreground} per channel of the data (${channels})`, norm.channels);
   const values = batch * channels * height * width;
   check.floats(out, 'out', values, `a Float32Array or Float64Array of batch × channels × height × width = ${values} values`);
   if (!(labels instanceof Uint8Array) || labels.length < batch) check.fail('labels', `a Uint8Array of ${batch} labels (batch)`, labels);
@@ -165,12 +184,14 @@ export function fillBatch(
     const n = order[start + b];
     if (!(n >= 0 && n < data.count && Number.isInteger(n))) check.fail(`order[${start + b}]`, `a pattern index in [0, ${data.count - 1}]`, n);
     labels[b] = data.labels[n];
-    for (let c = 0; c < channels; c++) placePattern(data.images, (n * channels + c) * rows * cols, rows, cols, height, width, norm, out, (b * channels + c) * size);
+    for (let c = 0; c < channels; c++) {
+      placePattern(data.images, (n * channels + c) * rows * cols, rows, cols, height, width, channelNormalisation(norm, c), out, (b * channels + c) * size);
+    }
   }
 }
 
-/** The input value of each grey level 0–255, into out[256]: placePattern's expression, for the engine's threads (stageBatch). */
-export function levelValues(norm: Normalisation, out: Float32Array | Float64Array): void {
+/** The input value of each grey level 0–255, into out[256]: placePattern's expression, for the engine's threads (stageBatch: one channel). */
+export function levelValues(norm: { background: number; foreground: number }, out: Float32Array | Float64Array): void {
   const scale = (norm.foreground - norm.background) / 255;
   for (let g = 0; g < 256; g++) out[g] = norm.background + scale * g;
 }
@@ -181,7 +202,7 @@ export function levelValues(norm: Normalisation, out: Float32Array | Float64Arra
  */
 export function placePattern(
   grey: ArrayLike<number>, src: number, rows: number, cols: number, height: number, width: number,
-  norm: Normalisation, out: Float64Array | Float32Array, o: number,
+  norm: { background: number; foreground: number }, out: Float64Array | Float32Array, o: number,
 ): void {
   const top = (height - rows) >> 1;
   const left = (width - cols) >> 1;

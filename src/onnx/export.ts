@@ -32,6 +32,7 @@ import type { ActivationName, ResolvedDescription, Shape } from '../network/desc
 import { softmaxRows } from '../layers/combination.js';
 import { paramViews } from '../model/views.js';
 import { VERSION } from '../version.js';
+import { channelNormalisation, type Normalisation } from '../data/dataset.js';
 import {
   AttributeType, DataType, decodeModel, encodeModel, IR_VERSION,
   type AttributeProto, type ModelProto, type NodeProto, type TensorProto, type ValueInfoProto,
@@ -48,6 +49,13 @@ export interface ExportOptions {
   name?: string;
   /** Text for the model's doc_string. */
   doc?: string;
+  /**
+   * The model's input normalisation (its recipe's: `normalisation(recipe)`): given, the graph takes
+   * image levels 0–255 (as floats, [batch][channels][H][W], already placed in the input as fillBatch
+   * places them: a margin at level 0) and normalises each channel itself; absent, it takes the network's
+   * input values.
+   */
+  normalisation?: Normalisation;
 }
 
 /** The exported graph's input and output names. */
@@ -185,6 +193,24 @@ export function exportOnnx(description: ResolvedDescription, params: ArrayLike<n
 
   let x = ONNX_INPUT;
   let shape: Shape = description.input;
+  if (options.normalisation) {
+    // value = background_c + level · (foreground_c − background_c)/255, channel by channel
+    const C = description.input[0];
+    const scale: number[] = [];
+    const offset: number[] = [];
+    for (let c = 0; c < C; c++) {
+      const n = channelNormalisation(options.normalisation, c);
+      scale.push((n.foreground - n.background) / 255);
+      offset.push(n.background);
+    }
+    b.initializers.push(tensor('levels.scale', [1, C, 1, 1], scale), tensor('levels.offset', [1, C, 1, 1], offset));
+    b.nodes.push(
+      { opType: 'Mul', input: [x, 'levels.scale'], output: ['levels.scaled'], name: 'levels.Mul' },
+      { opType: 'Add', input: ['levels.scaled', 'levels.offset'], output: ['levels.normalised'], name: 'levels.Add' },
+    );
+    b.valueInfo.push(valueInfo('levels.scaled', [batch, ...description.input]), valueInfo('levels.normalised', [batch, ...description.input]));
+    x = 'levels.normalised';
+  }
   let flat = false;
   description.layers.forEach((spec, l) => {
     const out = description.shapes[l];
@@ -325,6 +351,11 @@ export function exportOnnx(description: ResolvedDescription, params: ArrayLike<n
     producerVersion: VERSION,
     docString: options.doc ?? `${description.name}: exported by convnotes (Bouvrie's notes on CNNs)`,
     opsetImport: [{ domain: '', version: ONNX_OPSET }],
+    // what an application needs beside the graph: the classes' names, the input's kind
+    metadataProps: [
+      ...(description.classNames ? [{ key: 'classNames', value: JSON.stringify(description.classNames) }] : []),
+      ...(options.normalisation ? [{ key: 'input', value: 'levels 0–255 per channel, normalised in the graph' }] : []),
+    ],
     graph: {
       name: options.name ?? description.name,
       node: b.nodes,

@@ -2,7 +2,9 @@
 // the official onnx.proto (github.com/onnx/onnx, onnx/onnx.proto; proto2, package onnx):
 //
 //   ModelProto          ir_version = 1 (int64), producer_name = 2, producer_version = 3, domain = 4,
-//                       model_version = 5 (int64), doc_string = 6, graph = 7, opset_import = 8
+//                       model_version = 5 (int64), doc_string = 6, graph = 7, opset_import = 8,
+//                       metadata_props = 14
+//   StringStringEntryProto  key = 1, value = 2
 //   OperatorSetIdProto  domain = 1, version = 2 (int64)
 //   GraphProto          node = 1, name = 2, initializer = 5, doc_string = 10, input = 11, output = 12,
 //                       value_info = 13
@@ -39,9 +41,10 @@ export interface GraphProto {
   node?: NodeProto[]; name?: string; initializer?: TensorProto[]; docString?: string;
   input?: ValueInfoProto[]; output?: ValueInfoProto[]; valueInfo?: ValueInfoProto[];
 }
+export interface StringStringEntryProto { key?: string; value?: string }
 export interface ModelProto {
   irVersion?: number; producerName?: string; producerVersion?: string; domain?: string; modelVersion?: number;
-  docString?: string; graph?: GraphProto; opsetImport?: OperatorSetIdProto[];
+  docString?: string; graph?: GraphProto; opsetImport?: OperatorSetIdProto[]; metadataProps?: StringStringEntryProto[];
 }
 
 // ---- writing
@@ -130,6 +133,10 @@ export function encodeModel(m: ModelProto): Uint8Array {
     str(o, 1, op.domain);
     int(o, 2, op.version);
   });
+  each(w, 14, m.metadataProps, (o, e) => {
+    str(o, 1, e.key);
+    str(o, 2, e.value);
+  });
   return w.finish();
 }
 
@@ -207,10 +214,11 @@ function readGraph(b: Uint8Array): GraphProto {
 
 /** A ModelProto's fields in the subset above; throws a ProtoError if the bytes are not a well-formed message. */
 export function decodeModel(bytes: Uint8Array): ModelProto {
-  return read<ModelProto>(bytes, { opsetImport: [] }, {
+  return read<ModelProto>(bytes, { opsetImport: [], metadataProps: [] }, {
     1: (f, m) => (m.irVersion = int64(f)), 2: (f, m) => (m.producerName = utf8(f)), 3: (f, m) => (m.producerVersion = utf8(f)),
     4: (f, m) => (m.domain = utf8(f)), 5: (f, m) => (m.modelVersion = int64(f)), 6: (f, m) => (m.docString = utf8(f)),
     7: (f, m) => (m.graph = readGraph(sub(f))),
     8: (f, m) => m.opsetImport!.push(read<OperatorSetIdProto>(sub(f), {}, { 1: (g, o) => (o.domain = utf8(g)), 2: (g, o) => (o.version = int64(g)) })),
+    14: (f, m) => m.metadataProps!.push(read<StringStringEntryProto>(sub(f), {}, { 1: (g, e) => (e.key = utf8(g)), 2: (g, e) => (e.value = utf8(g)) })),
   });
 }

@@ -15,6 +15,8 @@
 
 import { DescriptionError, resolveDescription, type LayerDescription, type NetworkDescription } from '../network/description.js';
 import { RecipeError, type Recipe } from './recipe.js';
+import { measureStatistics } from '../data/statistics.js';
+import type { Dataset } from '../data/dataset.js';
 
 /** What a recipe is fitted to: the training images' shape and the classes they are labelled with. */
 export interface DataShape {
@@ -75,4 +77,18 @@ export function fitRecipe(recipe: Recipe, data: DataShape): { recipe: Recipe; no
     throw e;
   }
   return { recipe: { ...recipe, network }, notes };
+}
+
+/**
+ * A `standard` recipe with its statistics measured on `train` (the training set, after any validation
+ * split), and a note saying them; any other recipe, or one whose statistics fit the channels, as it is.
+ */
+export function withStatistics(recipe: Recipe, train: Dataset): { recipe: Recipe; notes: string[] } {
+  if (recipe.normalise !== 'standard' || (recipe.statistics && recipe.statistics.mean.length === recipe.network.input[0])) return { recipe, notes: [] };
+  const statistics = measureStatistics(train);
+  const show = (v: number[]) => v.map((x) => x.toFixed(4)).join(', ');
+  return {
+    recipe: { ...recipe, statistics },
+    notes: [`inputs standardised per channel by the training set's mean ${show(statistics.mean)} and deviation ${show(statistics.std)} (of level/255)`],
+  };
 }

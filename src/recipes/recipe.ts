@@ -8,6 +8,7 @@
 // (`training.rate[2].epochs`) and says what was expected.
 
 import type { AugmentSpec } from '../data/augment.js';
+import type { ChannelStatistics } from '../data/statistics.js';
 import { DescriptionError, isResolvedDescription, resolveDescription, type NetworkDescription, type ResolvedDescription } from '../network/description.js';
 import { builtinNetworks } from './builtin.js';
 import { firstUnitNorm } from '../layers/batchnorm.js';
@@ -23,7 +24,7 @@ import * as check from '../util/validate.js';
 
 export const builtinRecipes: Record<string, unknown> = { dlt, bouvrie, lenet5, learned, 'lenet5-distort': lenet5Distort, simard, 'simard-wide': simardWide, 'lenet-bn': lenetBn };
 
-export type NormalisationName = 'unit' | 'lecun';
+export type NormalisationName = 'unit' | 'lecun' | 'standard';
 
 /** One stage of a rate schedule: `rate` for `epochs` epochs (the last stage: for the rest). */
 export interface RateStage {
@@ -132,6 +133,8 @@ export interface Recipe {
   name: string;
   network: ResolvedDescription;
   normalise: NormalisationName;
+  /** `standard`'s per-channel mean and deviation of level/255, measured on the training set (withStatistics). */
+  statistics?: ChannelStatistics;
   /** Distortions of the training images, drawn afresh for every pattern (none: null). */
   augment: AugmentSpec | null;
   training: TrainingSpec;
@@ -170,8 +173,8 @@ const positiveInt = (v: number): boolean => Number.isInteger(v) && v > 0;
  */
 export function resolveAugment(a: unknown, path: string): AugmentSpec | null {
   if (a === undefined || a === null) return null;
-  if (!isObj(a)) throw new RecipeError(path, `expected {elastic?: {sigma, alpha}, affine?: {rotate, scale, shear, translate}}, got ${show(a)}`);
-  checkKeys(a, path, ['elastic', 'affine']);
+  if (!isObj(a)) throw new RecipeError(path, `expected {elastic?: {sigma, alpha}, affine?: {rotate, scale, shear, translate}, flip?, crop?}, got ${show(a)}`);
+  checkKeys(a, path, ['elastic', 'affine', 'flip', 'crop']);
   let elastic: AugmentSpec['elastic'] = null;
   if (a.elastic !== undefined && a.elastic !== null) {
     if (!isObj(a.elastic)) throw new RecipeError(`${path}.elastic`, `expected {sigma, alpha}, got ${show(a.elastic)}`);
@@ -193,7 +196,26 @@ export function resolveAugment(a: unknown, path: string): AugmentSpec | null {
       translate: number(a.affine, 'translate', p, 0, (v) => v >= 0, 'a non-negative number of pixels'),
     };
   }
-  return elastic || affine ? { elastic, affine } : null;
+  if (a.flip !== undefined && typeof a.flip !== 'boolean') throw new RecipeError(`${path}.flip`, `expected true or false (a left–right mirror of half the patterns), got ${show(a.flip)}`);
+  const flip = a.flip === true;
+  const crop = a.crop === undefined ? 0 : number(a, 'crop', path, undefined, (v) => Number.isInteger(v) && v >= 0 && v <= 64, 'a padding in whole pixels, in [0, 64]');
+  if (!elastic && !affine && !flip && !crop) return null;
+  // flip and crop appear only when set, so the specs of recipes without them are what they were
+  return { elastic, affine, ...(flip ? { flip } : {}), ...(crop ? { crop } : {}) };
+}
+
+/** `standard` normalisation's statistics: per channel a mean in [0, 1] and a positive deviation. */
+function resolveStatistics(raw: unknown, path: string): ChannelStatistics {
+  if (!isObj(raw)) throw new RecipeError(path, `expected {mean, std}, one number per channel each, got ${show(raw)}`);
+  checkKeys(raw, path, ['mean', 'std']);
+  const { mean, std } = raw;
+  if (!Array.isArray(mean) || mean.length === 0 || !mean.every((m) => typeof m === 'number' && m >= 0 && m <= 1)) {
+    throw new RecipeError(`${path}.mean`, `expected a list of per-channel means of level/255 in [0, 1], got ${show(mean)}`);
+  }
+  if (!Array.isArray(std) || std.length !== mean.length || !std.every((d) => typeof d === 'number' && Number.isFinite(d) && d > 0)) {
+    throw new RecipeError(`${path}.std`, `expected ${mean.length} positive deviations (one per channel), got ${show(std)}`);
+  }
+  return { mean: [...mean] as number[], std: [...std] as number[] };
 }
 
 /**
@@ -226,9 +248,13 @@ export function resolveRecipe(raw: unknown, networks: Record<string, NetworkDesc
 
   const data = raw.data ?? {};
   if (!isObj(data)) throw new RecipeError('data', `expected an object, got ${show(data)}`);
-  checkKeys(data, 'data', ['normalise', 'augment']);
+  checkKeys(data, 'data', ['normalise', 'statistics', 'augment']);
   const normalise = data.normalise ?? 'unit';
-  if (normalise !== 'unit' && normalise !== 'lecun') throw new RecipeError('data.normalise', `expected "unit" ([0, 1]) or "lecun" (background −0.1, foreground 1.175), got ${show(normalise)}`);
+  if (normalise !== 'unit' && normalise !== 'lecun' && normalise !== 'standard') {
+    throw new RecipeError('data.normalise', `expected "unit" ([0, 1]), "lecun" (background −0.1, foreground 1.175) or "standard" (per channel, by the training set's mean and deviation), got ${show(normalise)}`);
+  }
+  const statistics = data.statistics === undefined ? undefined : resolveStatistics(data.statistics, 'data.statistics');
+  if (statistics && normalise !== 'standard') throw new RecipeError('data.statistics', `expected normalise "standard" with statistics, got normalise ${show(normalise)}`);
   const augment = resolveAugment(data.augment, 'data.augment');
 
   const t = raw.training ?? {};
@@ -287,7 +313,7 @@ export function resolveRecipe(raw: unknown, networks: Record<string, NetworkDesc
   const shuffle = t.shuffle ?? true;
   if (typeof shuffle !== 'boolean') throw new RecipeError('training.shuffle', `expected true or false, got ${show(shuffle)}`);
   checkNormBatches(network, batch);
-  return { name, network, normalise, augment, training: { epochs, batch, schedule, layerRates, momentum, weightDecay, ...(optimizer ? { optimizer } : {}), ...(clip === undefined ? {} : { clip }), ...(warmup ? { warmup } : {}), ...(anneal ? { anneal } : {}), sdlm, shuffle } };
+  return { name, network, normalise, ...(statistics ? { statistics } : {}), augment, training: { epochs, batch, schedule, layerRates, momentum, weightDecay, ...(optimizer ? { optimizer } : {}), ...(clip === undefined ? {} : { clip }), ...(warmup ? { warmup } : {}), ...(anneal ? { anneal } : {}), sdlm, shuffle } };
 }
 
 /**
@@ -311,7 +337,8 @@ export function checkRecipe(v: unknown): Recipe {
       throw e;
     }
   }
-  if (v.normalise !== 'unit' && v.normalise !== 'lecun') throw new RecipeError('normalise', `expected "unit" or "lecun", got ${show(v.normalise)}`);
+  if (v.normalise !== 'unit' && v.normalise !== 'lecun' && v.normalise !== 'standard') throw new RecipeError('normalise', `expected "unit", "lecun" or "standard", got ${show(v.normalise)}`);
+  if (v.statistics !== undefined) resolveStatistics(v.statistics, 'statistics');
   if (v.augment !== null) resolveAugment(v.augment, 'augment');
   number(t, 'epochs', 'training', undefined, positiveInt, 'a positive integer');
   number(t, 'batch', 'training', undefined, (b) => Number.isInteger(b) && b >= 0, 'a positive integer (0: full batch)');
@@ -422,7 +449,7 @@ export function recipeToJson(r: Recipe): unknown {
   return {
     name: r.name,
     network,
-    data: r.augment ? { normalise: r.normalise, augment: r.augment } : { normalise: r.normalise },
+    data: { normalise: r.normalise, ...(r.statistics ? { statistics: r.statistics } : {}), ...(r.augment ? { augment: r.augment } : {}) },
     training: {
       epochs: t.epochs,
       batch: t.batch === 0 ? 'full' : t.batch,

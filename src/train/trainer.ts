@@ -11,6 +11,7 @@
 // run resumed from an epoch-end checkpoint ends with exactly the weights of an uninterrupted run.
 
 import { Augmenter, fillDistortedBatch, smoothingRadius } from '../data/augment.js';
+import { standardisation } from '../data/statistics.js';
 import { channelsOf, checkDataset, checkLabels, checkNormalisation, fillBatch, LECUN, UNIT, type Dataset, type Normalisation } from '../data/dataset.js';
 import { checkTrainable, createNetwork, distortsItself, stagesItself, type BackendName, type DistortingNetwork, type StagingNetwork, type TrainableNetwork } from '../network/backend.js';
 import { Network } from '../network/network.js';
@@ -92,9 +93,20 @@ export class DivergenceError extends Error {
   }
 }
 
+/**
+ * How a recipe's images become input values: the one rule training, eval, predict and the playground
+ * apply. `standard` needs the training set's statistics in the recipe (withStatistics measures them).
+ */
 export function normalisation(recipe: Recipe): Normalisation {
   check.object(recipe, 'recipe', 'a recipe');
-  if (recipe.normalise !== 'unit' && recipe.normalise !== 'lecun') throw new RecipeError('normalise', `expected "unit" or "lecun", got ${check.show(recipe.normalise)}`);
+  if (recipe.normalise === 'standard') {
+    const maps = recipe.network.input[0];
+    if (!recipe.statistics || recipe.statistics.mean.length !== maps) {
+      throw new RecipeError('data.statistics', `expected the training set's mean and deviation of each of the ${maps} input channel(s) with normalise "standard" (withStatistics measures them), got ${check.show(recipe.statistics)}`);
+    }
+    return standardisation(recipe.statistics);
+  }
+  if (recipe.normalise !== 'unit' && recipe.normalise !== 'lecun') throw new RecipeError('normalise', `expected "unit", "lecun" or "standard", got ${check.show(recipe.normalise)}`);
   return recipe.normalise === 'lecun' ? LECUN : UNIT;
 }
 
