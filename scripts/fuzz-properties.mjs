@@ -1,16 +1,19 @@
-// The fuzz properties of the two binary readers (issue 7), shared by test/formats/fuzz.test.ts (a modest count
-// against src/, in CI) and scripts/fuzz.mjs (`npm run fuzz`: a large count against the built dist/).
-// The readers are passed in, so one file serves both.
+// The fuzz properties of the binary readers (issue 7: IDX and model files; issue 16: PNG/JPEG images and
+// CIFAR-10 batches), shared by test/formats/fuzz.test.ts (a modest count against src/, in CI) and
+// scripts/fuzz.mjs (`npm run fuzz`: a large count against the built dist/). The readers are passed in,
+// so one file serves both.
 //
 // For every input, valid or mutated, the only allowed outcomes are a correct result or the reader's
-// documented error (DataError for IDX; ModelFileError for model files, which also wraps the
-// description's DescriptionError). Anything else is unexpected: another exception (TypeError,
+// documented error (DataError for IDX, images and CIFAR-10; ModelFileError for model files, which also
+// wraps the description's DescriptionError). Anything else is unexpected: another exception (TypeError,
 // RangeError, a leaking SyntaxError, …), a case taking over LIMIT_MS, or an allocation driven by a
 // header field of more than LIMIT_BYTES. Allocations are caught two ways: the typed-array, ArrayBuffer
 // and Array constructors are wrapped while a reader runs (a request over the limit throws
 // HugeAllocation before any memory is taken), and process.memoryUsage() is compared before and after.
 
 import fc from 'fast-check';
+import { encode as encodeJpeg } from 'jpeg-js';
+import { PNG } from 'pngjs';
 
 export const LIMIT_MS = 1000;
 export const LIMIT_BYTES = 64 * 2 ** 20;
@@ -386,11 +389,154 @@ function checkModel(r, lib, expected) {
 }
 
 // ---------------------------------------------------------------------------------------------------
+// Images (PNG, JPEG) and CIFAR-10 batches
+
+/** An RGBA image of w×h pixels from `bytes` (cycled): colour type 0 gets grey pixels, 2 opaque ones. */
+function rgbaOf(bytes, width, height, colorType) {
+  const rgba = new Uint8Array(4 * width * height);
+  for (let p = 0; p < width * height; p++) {
+    const v = (k) => (bytes.length ? bytes[(4 * p + k) % bytes.length] : 0);
+    rgba[4 * p] = v(0);
+    rgba[4 * p + 1] = colorType === 0 ? v(0) : v(1);
+    rgba[4 * p + 2] = colorType === 0 ? v(0) : v(2);
+    rgba[4 * p + 3] = colorType === 6 ? v(3) : 255;
+  }
+  return rgba;
+}
+
+function encodePng(rgba, width, height, colorType) {
+  const png = new PNG({ width, height });
+  png.data.set(rgba);
+  return new Uint8Array(PNG.sync.write(png, { colorType }));
+}
+
+const pngImage = fc.record({
+  width: fc.integer({ min: 1, max: 12 }),
+  height: fc.integer({ min: 1, max: 12 }),
+  colorType: fc.constantFrom(0, 2, 6),
+  pixels: fc.uint8Array({ minLength: 0, maxLength: 64 }),
+});
+
+let seedImages = null;
+/** A few small PNGs and JPEGs (jpeg-js encodes slowly: made once, then mutated). */
+function seeds() {
+  if (seedImages) return seedImages;
+  const ramp = Uint8Array.from({ length: 4 * 28 * 28 }, (_, i) => (i * 37) & 0xff);
+  const shapes = [[8, 8, 0], [12, 7, 2], [5, 9, 6], [28, 28, 0]];
+  const jpegs = [[8, 8, 50], [16, 12, 95], [28, 28, 90], [21, 5, 75]].map(([w, h, q]) => new Uint8Array(encodeJpeg({ data: rgbaOf(ramp, w, h, 2), width: w, height: h }, q).data));
+  seedImages = { png: shapes.map(([w, h, t]) => encodePng(rgbaOf(ramp, w, h, t), w, h, t)), jpeg: jpegs };
+  return seedImages;
+}
+
+const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+function crc32(bytes) {
+  let c = 0xffffffff;
+  for (const b of bytes) c = CRC_TABLE[(c ^ b) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+const pngMutation = fc.oneof(
+  { weight: 4, arbitrary: byteMutation },
+  // IHDR's width or height made extreme, its CRC made right again (or not), so the decoder sees the lie
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('ihdr'), field: fc.integer({ min: 0, max: 1 }), value: u32, fixCrc: fc.boolean() }) },
+  // a byte of a chunk's data changed and its CRC made right: the inflate and filter paths
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('chunk-byte'), at: fc.nat(), value: fc.integer({ min: 0, max: 255 }) }) },
+);
+
+function applyPngMutation(b, m) {
+  if (m.op === 'ihdr') {
+    if (b.length < 33) return b;
+    const c = b.slice();
+    new DataView(c.buffer).setUint32(16 + 4 * m.field, m.value, false);
+    if (m.fixCrc) new DataView(c.buffer).setUint32(29, crc32(c.subarray(12, 29)), false);
+    return c;
+  }
+  if (m.op === 'chunk-byte') {
+    // the chunks, walked as far as they hold together
+    const chunks = [];
+    const v = new DataView(b.buffer, b.byteOffset, b.length);
+    for (let pos = 8; pos + 12 <= b.length;) {
+      const length = v.getUint32(pos, false);
+      if (pos + 12 + length > b.length) break;
+      if (length > 0) chunks.push([pos, length]);
+      pos += 12 + length;
+    }
+    if (chunks.length === 0) return b;
+    const [pos, length] = chunks[m.at % chunks.length];
+    const c = b.slice();
+    c[pos + 8 + (Math.floor(m.at / chunks.length) % length)] = m.value;
+    new DataView(c.buffer).setUint32(pos + 8 + length, crc32(c.subarray(pos + 4, pos + 8 + length)), false);
+    return c;
+  }
+  return applyByteMutation(b, m);
+}
+
+const jpegMutation = fc.oneof(
+  { weight: 4, arbitrary: byteMutation },
+  // the frame header's height or width
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('sof'), field: fc.integer({ min: 0, max: 1 }), value: fc.oneof(fc.constantFrom(0, 1, 0xff, 0x100, 0xffff), fc.integer({ min: 0, max: 0xffff })) }) },
+  // a byte before the image data (tables, the frame and scan headers)
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('header-byte'), at: fc.nat(), value: fc.integer({ min: 0, max: 255 }) }) },
+);
+
+function applyJpegMutation(b, m) {
+  if (m.op === 'sof' || m.op === 'header-byte') {
+    const sof = b.findIndex((x, i) => x === 0xff && b[i + 1] === 0xc0);
+    const sos = b.findIndex((x, i) => x === 0xff && b[i + 1] === 0xda);
+    if (sof < 0 || sos < 0 || sof + 9 > b.length) return b;
+    const c = b.slice();
+    if (m.op === 'sof') new DataView(c.buffer).setUint16(sof + 5 + 2 * m.field, m.value, false);
+    else c[2 + (m.at % (sos - 2))] = m.value;
+    return c;
+  }
+  return applyByteMutation(b, m);
+}
+
+/** A decoded image must be whole: width × height × 4 bytes. */
+function checkImage(r, expected) {
+  if (!(r.rgba instanceof Uint8Array) || !Number.isInteger(r.width) || !Number.isInteger(r.height) || r.width < 1 || r.height < 1) return 'not {rgba, width, height}';
+  if (r.rgba.length !== 4 * r.width * r.height) return `${r.rgba.length} bytes for ${r.width}×${r.height} pixels`;
+  if (expected) {
+    if (r.width !== expected.width || r.height !== expected.height) return `${r.width}×${r.height}, expected ${expected.width}×${expected.height}`;
+    if (!equalBytes(r.rgba, expected.rgba)) return 'pixels differ from what was written';
+  }
+  return null;
+}
+
+const cifarFile = fc.array(fc.record({ label: fc.integer({ min: 0, max: 9 }), seed: fc.integer() }), { minLength: 1, maxLength: 4 })
+  .map((records) => {
+    const b = new Uint8Array(records.length * 3073);
+    records.forEach(({ label, seed }, i) => {
+      b[i * 3073] = label;
+      let s = seed | 1;
+      for (let k = 1; k < 3073; k++) {
+        s ^= s << 13; s ^= s >>> 17; s ^= s << 5;
+        b[i * 3073 + k] = s & 0xff;
+      }
+    });
+    return b;
+  });
+
+function checkCifar(bytes, r) {
+  if (r.channels !== 3 || r.rows !== 32 || r.cols !== 32) return `${r.channels} channels of ${r.rows}×${r.cols}`;
+  if (r.count * 3073 !== bytes.length) return `${r.count} records from ${bytes.length} bytes`;
+  for (let i = 0; i < r.count; i++) {
+    if (r.labels[i] !== bytes[i * 3073] || r.labels[i] > 9) return `label ${i} is ${r.labels[i]}`;
+    if (!equalBytes(r.images.subarray(i * 3072, (i + 1) * 3072), bytes.subarray(i * 3073 + 1, (i + 1) * 3073))) return `image ${i} differs`;
+  }
+  return null;
+}
+
+// ---------------------------------------------------------------------------------------------------
 // The properties
 
 /**
  * lib: { parseIdx, DataError, decodeModel, decodeSafetensors, encodeModel, ModelFileError, paramViews,
- * paramCount }; nets: networks ({ description, params, views }) to make model files of.
+ * paramCount, decodeImage, parseCifar10 }; nets: networks ({ description, params, views }) to make model files of.
  * Each property's predicate records its outcome in `stats` and returns false on an unexpected one.
  */
 export function fuzzProperties(lib, nets) {
@@ -430,6 +576,30 @@ export function fuzzProperties(lib, nets) {
       const raw = runCase(() => lib.decodeSafetensors(bytes, 'fuzz.safetensors'), isModel, () => null);
       if (raw.kind === 'unexpected') return { kind: 'unexpected', reason: `decodeSafetensors: ${raw.reason}` };
       return runCase(() => lib.decodeModel(bytes, 'fuzz.safetensors'), isModel, (r) => checkModel(r, lib, null));
+    }),
+    make('png: valid files', pngImage, ({ width, height, colorType, pixels }) => {
+      const rgba = rgbaOf(pixels, width, height, colorType);
+      const bytes = encodePng(rgba, width, height, colorType);
+      const o = runCase(() => lib.decodeImage(bytes, 'fuzz.png'), isData, (r) => checkImage(r, { width, height, rgba }));
+      return o.kind === 'documented' ? { kind: 'unexpected', reason: 'DataError on a valid file' } : o;
+    }),
+    make('png: mutated files', fc.tuple(fc.nat(), fc.array(pngMutation, { minLength: 1, maxLength: 4 })), ([k, mutations]) => {
+      const png = seeds().png;
+      const bytes = mutations.reduce(applyPngMutation, png[k % png.length]);
+      return runCase(() => lib.decodeImage(bytes, 'fuzz.png'), isData, (r) => checkImage(r, null));
+    }),
+    make('jpeg: mutated files', fc.tuple(fc.nat(), fc.array(jpegMutation, { minLength: 1, maxLength: 4 })), ([k, mutations]) => {
+      const jpeg = seeds().jpeg;
+      const bytes = mutations.reduce(applyJpegMutation, jpeg[k % jpeg.length]);
+      return runCase(() => lib.decodeImage(bytes, 'fuzz.jpg'), isData, (r) => checkImage(r, null));
+    }),
+    make('cifar: valid files', cifarFile, (bytes) => {
+      const o = runCase(() => lib.parseCifar10(bytes, 'fuzz.bin'), isData, (r) => checkCifar(bytes, r));
+      return o.kind === 'documented' ? { kind: 'unexpected', reason: 'DataError on a valid file' } : o;
+    }),
+    make('cifar: mutated files', fc.tuple(cifarFile, fc.array(byteMutation, { minLength: 1, maxLength: 3 })), ([file, mutations]) => {
+      const bytes = mutations.reduce(applyByteMutation, file);
+      return runCase(() => lib.parseCifar10(bytes, 'fuzz.bin'), isData, (r) => checkCifar(bytes, r));
     }),
   ];
 }

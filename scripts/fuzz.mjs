@@ -18,6 +18,8 @@ if (!existsSync(join(DIST, 'data', 'idx.js'))) {
   process.exit(2);
 }
 const { parseIdx, DataError } = await import(join(DIST, 'data', 'idx.js'));
+const { decodeImage } = await import(join(DIST, 'data', 'decode.js'));
+const { parseCifar10 } = await import(join(DIST, 'data', 'cifar.js'));
 const { ModelFileError } = await import(join(DIST, 'model', 'errors.js'));
 const { decodeModel, encodeModel } = await import(join(DIST, 'model', 'model-file.js'));
 const { decodeSafetensors } = await import(join(DIST, 'model', 'safetensors.js'));
@@ -32,12 +34,15 @@ const option = (name) => {
 };
 const quick = args.includes('--quick');
 const seed = Number(option('--seed') ?? 1);
-// the mutated files are where the readers can go wrong: they get 4/5 of the inputs
+// the mutated files are where the readers can go wrong: they get most of the inputs
 const total = quick ? 5_000 : 100_000;
-const share = { 'idx: valid files': 0.1, 'idx: mutated files': 0.4, 'model: valid files': 0.1, 'model: mutated files': 0.4 };
+const share = {
+  'idx: valid files': 0.05, 'idx: mutated files': 0.25, 'model: valid files': 0.05, 'model: mutated files': 0.25,
+  'png: valid files': 0.05, 'png: mutated files': 0.15, 'jpeg: mutated files': 0.15, 'cifar: valid files': 0.02, 'cifar: mutated files': 0.03,
+};
 const perProperty = option('--runs');
 
-const lib = { parseIdx, DataError, decodeModel, decodeSafetensors, encodeModel, ModelFileError, paramViews, paramCount };
+const lib = { parseIdx, DataError, decodeModel, decodeSafetensors, encodeModel, ModelFileError, paramViews, paramCount, decodeImage, parseCifar10 };
 const nets = [...SMALL_DESCRIPTIONS, dlt].map((d) => new Network(d));
 
 const started = performance.now();
@@ -49,7 +54,7 @@ for (const p of fuzzProperties(lib, nets)) {
   // counting pass: every input is classified, none stops the run
   fc.check(fc.property(p.arbitrary, (x) => (p.predicate(x), true)), { numRuns: runs, seed });
   const { stats } = p;
-  const line = `${p.name.padEnd(22)} ${String(stats.inputs).padStart(7)} inputs  ${String(stats.ok).padStart(7)} correct  ${String(stats.documented).padStart(7)} documented errors  ${stats.unexpected} unexpected  ${((performance.now() - t0) / 1000).toFixed(1)} s`;
+  const line = `${p.name.padEnd(24)} ${String(stats.inputs).padStart(7)} inputs  ${String(stats.ok).padStart(7)} correct  ${String(stats.documented).padStart(7)} documented errors  ${stats.unexpected} unexpected  ${((performance.now() - t0) / 1000).toFixed(1)} s`;
   console.log(line);
   inputs += stats.inputs;
   unexpected += stats.unexpected;

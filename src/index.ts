@@ -59,6 +59,9 @@ export { ArgumentError } from './util/validate.js';
 export { applyUpdate, type AdamSettings } from './train/update.js';
 export { parseIdx, DataError, type IdxArray } from './data/idx.js';
 export { datasetFromIdx, fillBatch, UNIT, LECUN, IDX_FILES, type Dataset, type Normalisation } from './data/dataset.js';
+// CIFAR-10 batch bytes as a dataset; the one resize rule of image folders (bilinear at pixel centres).
+export { parseCifar10, CIFAR10_CLASSES } from './data/cifar.js';
+export { resizeBilinear } from './data/resize.js';
 // A picture of a digit (a decoded PNG, a canvas) as an MNIST digit: the one preprocessing of `predict --png` and the playground.
 export { mnistDigit, mnistDigitFromRgba, greyFromRgba, DIGIT_SIZE, DIGIT_BOX } from './data/images.js';
 export {

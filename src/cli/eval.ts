@@ -6,7 +6,7 @@ import { assertFiniteParams } from '../model/finite.js';
 import { loadModel } from '../model/model-io.js';
 import { resolveRecipe } from '../recipes/recipe.js';
 import { evaluate, range } from '../train/evaluate.js';
-import { UNIT } from '../data/dataset.js';
+import { checkFits, UNIT } from '../data/dataset.js';
 import { normalisation } from '../train/trainer.js';
 import { loadTrainingData } from '../data/bundled.js';
 
@@ -26,6 +26,8 @@ export async function runEval(o: EvalOptions): Promise<number> {
   const norm = m.recipe ? normalisation(resolveRecipe(m.recipe)) : UNIT;
   const classes = classCount(m.description, m.description.shapes[m.description.shapes.length - 1].reduce((a, b) => a * b, 1));
   const data = loadTrainingData(o.data, classes);
+  // images that do not fit the model, named by their file
+  checkFits(data.test, ...m.description.input);
   const net = await createNetwork(m.description, { backend: o.backend, batch: 500, threads: o.threads });
   try {
     net.setParams(m.params);

@@ -22,6 +22,7 @@ export function formatInspection(r: Inspection): string {
   rows.push(['total', '', '', '', '', String(r.params)]);
   const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
   for (const row of rows) lines.push(`  ${row.map((cell, c) => (c === 5 ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  ').trimEnd()}`);
+  if (r.classNames) lines.push(`  classes: ${r.classNames.map((n, c) => `${c} ${n}`).join(', ')}`);
   const header = (n: number, w: number) => `${' '.repeat(6)}${Array.from({ length: n }, (_, i) => String(i).padStart(w)).join('')}`;
   for (const l of r.layers) {
     if (l.table) {

@@ -8,6 +8,7 @@ import { UNIT, type Dataset } from '../data/dataset.js';
 import { normalisation } from '../train/trainer.js';
 import { readIdx } from '../data/files.js';
 import { pngDigitDataset } from '../data/png.js';
+import { imageFileDataset } from '../data/image-file.js';
 import { assertFiniteParams } from '../model/finite.js';
 import { loadModel } from '../model/model-io.js';
 import { predictImages, type ImagePrediction } from '../network/predict.js';
@@ -20,6 +21,8 @@ export interface PredictOptions {
   index?: number;
   count?: number;
   png?: string;
+  /** A PNG or JPEG picture for the model's input (colour or grey, as the model takes). */
+  image?: string;
   /** Show the k likeliest classes of each image. */
   top?: number;
   backend: BackendName;
@@ -28,8 +31,9 @@ export interface PredictOptions {
 }
 
 export async function runPredict(o: PredictOptions): Promise<number> {
-  if ((o.input === undefined) === (o.png === undefined)) throw new CliError('predict: give either --input FILE.idx[.gz] or --png FILE.png');
-  if (o.png !== undefined && (o.index !== undefined || o.count !== undefined)) throw new CliError('predict: --index and --count go with --input, not --png');
+  const sources = [o.input, o.png, o.image].filter((s) => s !== undefined).length;
+  if (sources !== 1) throw new CliError('predict: give one of --input FILE.idx[.gz], --png FILE.png (a digit) or --image FILE (a PNG or JPEG picture)');
+  if (o.input === undefined && (o.index !== undefined || o.count !== undefined)) throw new CliError('predict: --index and --count go with --input, not --png or --image');
   const m = loadModel(o.model);
   assertFiniteParams(o.model, m.description, m.params);
   // the model's own input normalisation (its recipe's: unit, lecun or standard with its statistics)
@@ -48,6 +52,9 @@ export async function runPredict(o: PredictOptions): Promise<number> {
     }
     data = { images: idx.data, labels: new Uint8Array(n), count: n, rows, cols, source: o.input };
     indices = Array.from({ length: count }, (_, k) => first + k);
+  } else if (o.image !== undefined) {
+    data = imageFileDataset(o.image, ...d.input);
+    indices = [0];
   } else {
     data = pngDigitDataset(o.png!);
     indices = [0];
@@ -67,7 +74,7 @@ export async function runPredict(o: PredictOptions): Promise<number> {
   const say = (s: string) => (o.json ? process.stderr : process.stdout).write(`${s}\n`);
   const names = d.classNames;
   const named = (c: number): string => (names ? `${c} (${names[c]})` : String(c));
-  say(`${o.model} on ${o.input ?? o.png}:`);
+  say(`${o.model} on ${o.input ?? o.png ?? o.image}:`);
   const shown = predictions.map((p) => {
     const values = p.probabilities ?? p.scores;
     const top = o.top === undefined ? undefined : topClasses(values, o.top).map((c) => ({ class: c, ...(names ? { name: names[c] } : {}), value: values[c] }));

@@ -15,11 +15,10 @@ import { createTrainingNetwork, train, type EpochLog, type Progress, type Traini
 import { downloadDataset } from '../data/download.js';
 import { loadRecipe } from '../recipes/load.js';
 import { fitRecipe, withStatistics } from '../recipes/fit.js';
+import { MAX_CLASSES } from '../data/image-folder.js';
 import { holdOut } from '../data/split.js';
 import { CliError } from './errors.js';
 
-/** Labels are bytes: the most classes a dataset can have. */
-const MAX_CLASSES = 256;
 
 export interface TrainCommandOptions {
   recipe: string;
@@ -40,6 +39,10 @@ export interface TrainCommandOptions {
   progress: boolean;
   /** Fetch MNIST into the cache when no data folder is found (npm start). */
   download?: boolean;
+  /** An image folder's undecodable file: skip it (default) or stop. */
+  onBadFile?: 'skip' | 'error';
+  /** Resize an image folder's images of another size (default), or refuse them. */
+  resize?: boolean;
 }
 
 /**
@@ -90,18 +93,18 @@ export async function runTrain(o: TrainCommandOptions): Promise<number> {
   const downloadNote = o.download ? await downloadIfMissing(o.data, say) : '';
   const outputs = recipe.network.shapes[recipe.network.shapes.length - 1].reduce((a, b) => a * b, 1);
   // a resumed run's recipe was fitted to its data when it started; a new one is fitted now
-  const data = loadTrainingData(o.data, o.resume ? classCount(recipe.network, outputs) : MAX_CLASSES, downloadNote);
+  const data = loadTrainingData(o.data, o.resume ? classCount(recipe.network, outputs) : MAX_CLASSES, downloadNote, { onBadFile: o.onBadFile, resize: o.resize, requireTest: false });
   if (!o.resume) {
     const fitted = fitRecipe(recipe, {
       channels: channelsOf(data.train), rows: data.train.rows, cols: data.train.cols,
-      classes: Math.max(classesOf(data.train), classesOf(data.test)), classNames: data.train.classNames, source: data.origin,
+      classes: Math.max(classesOf(data.train), data.test ? classesOf(data.test) : 0), classNames: data.train.classNames, source: data.origin,
     });
     recipe = fitted.recipe;
     for (const note of fitted.notes) say(`${recipe.name} fitted to the data: ${note}`);
   }
   // images that do not fit, named by their file (train() would name its argument)
   const [maps, height, width] = recipe.network.input;
-  for (const d of [data.train, data.test]) checkFits(d, maps, height, width);
+  for (const d of [data.train, data.test]) if (d) checkFits(d, maps, height, width);
   // validation: the data's own val/ folder, or a seeded share of the training set (the same on --resume)
   let val = data.val ?? null;
   if (o.val !== undefined) {
@@ -125,7 +128,7 @@ export async function runTrain(o: TrainCommandOptions): Promise<number> {
   try {
     if (resumeFrom) restoreCheckpoint(net, resumeFrom);
     mkdirSync(dirname(modelFile), { recursive: true });
-    say(`training ${recipe.name} for ${t.epochs} epoch(s)${state ? `, resuming after epoch ${state.epoch}` : ''} on ${data.train.count} images from ${data.origin}${val ? `, validating on ${val.count}` : ''}`);
+    say(`training ${recipe.name} for ${t.epochs} epoch(s)${state ? `, resuming after epoch ${state.epoch}` : ''} on ${data.train.count} images from ${data.origin}${val ? `, validating on ${val.count}` : ''}${data.test ? '' : ' (no test set: the folder has no test/ split)'}`);
     say(`  ${net.backend} backend, ${net.threads} thread(s)${net.notice ? ` (${net.notice})` : ''}; batch ${t.batch === 0 ? 'full' : t.batch}${t.sdlm ? `, SDLM μ = ${t.sdlm.mu} on ${t.sdlm.samples} patterns per epoch` : ''}; model → ${modelFile}`);
 
     const bar = o.progress && process.stderr.isTTY ? new SingleBar({

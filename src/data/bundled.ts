@@ -7,6 +7,10 @@
 import { fileURLToPath } from 'node:url';
 import type { Dataset } from './dataset.js';
 import { defaultDataDir, holdsIdxSet, loadSplit } from './files.js';
+import type { ImageFolderOptions } from './image-folder.js';
+import { loadDataFolder, type DataKind } from './load.js';
+
+export { loadDataFolder, dataKind, type DataKind, type DataFolder, type DataFolderOptions } from './load.js';
 
 /** Where the shipped digits are: src/data/ and dist/data/ both sit two folders below the package root. */
 export const BUNDLED_DIR = fileURLToPath(new URL('../../data/digits', import.meta.url));
@@ -15,8 +19,8 @@ export const BUNDLED_SOURCE = 'the 10,000 MNIST digits shipped with convnotes';
 
 /** The shipped digits as train and test datasets (uint8 grey levels, 28×28, labels 0–9). */
 export function loadBundledDigits(): { train: Dataset; test: Dataset } {
-  const train = loadSplit(BUNDLED_DIR, 'train');
-  const test = loadSplit(BUNDLED_DIR, 'test');
+  const train = loadSplit(BUNDLED_DIR, 'train', 10);
+  const test = loadSplit(BUNDLED_DIR, 'test', 10);
   return {
     train: { ...train, source: `${BUNDLED_SOURCE}, training part` },
     test: { ...test, source: `${BUNDLED_SOURCE}, test part` },
@@ -26,25 +30,38 @@ export function loadBundledDigits(): { train: Dataset; test: Dataset } {
 export interface LoadedData {
   train: Dataset;
   test: Dataset;
-  /** A validation set the data came with (an image folder's val/), if any. */
+  /** An image folder's val/ split (null or absent otherwise). */
   val?: Dataset | null;
+  /** What the folder held: IDX files (the shipped digits too), class folders of images, CIFAR-10 batches. */
+  kind: DataKind;
   /** Where it came from, said to the user. */
   origin: string;
   /** The shipped digits rather than a full IDX set. */
   bundled?: boolean;
 }
 
-/** --data DIR, else the default folder, else (when no folder was named) the shipped digits, saying so. */
-export function loadTrainingData(dir: string | undefined, classes: number, downloadNote = ''): LoadedData {
+/**
+ * --data DIR (any kind: src/data/load.ts), else the default folder, else (when no folder was named) the
+ * shipped digits, saying so. Labels must be below `classes` (the network's). `options` apply to an image
+ * folder, which must have a test split (DIR/train/… and DIR/test/…) unless `requireTest` is false
+ * (training on class folders alone, which then has no test set).
+ */
+export function loadTrainingData(dir: string | undefined, classes: number, downloadNote?: string, options?: ImageFolderOptions & { requireTest?: true }): LoadedData;
+export function loadTrainingData(
+  dir: string | undefined, classes: number, downloadNote: string, options: ImageFolderOptions & { requireTest: false },
+): Omit<LoadedData, 'test'> & { test: Dataset | null };
+export function loadTrainingData(dir: string | undefined, classes: number, downloadNote = '', options: ImageFolderOptions = {}): Omit<LoadedData, 'test'> & { test: Dataset | null } {
   const folder = dir ?? defaultDataDir();
   // the default folder counts only if it holds the whole set
   if (dir === undefined && !holdsIdxSet(folder)) {
     return {
       ...loadBundledDigits(),
+      kind: 'idx',
       bundled: true,
       origin: `${BUNDLED_SOURCE}: no MNIST at ${folder}${downloadNote}. For the full 60k/10k set put the four IDX files there, ` +
         `point CONVNOTES_DATA or --data at a folder holding them, or run \`npx convnotes download mnist\``,
     };
   }
-  return { train: loadSplit(folder, 'train', classes), test: loadSplit(folder, 'test', classes), origin: folder };
+  const data = loadDataFolder(folder, { requireTest: true, ...options, classes });
+  return { train: data.train, test: data.test, val: data.val, kind: data.kind, origin: data.origin };
 }

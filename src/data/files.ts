@@ -1,5 +1,6 @@
 // Reading IDX datasets from disk (Node only): gzipped or not, from a folder holding the four
-// standard file names (MNIST, Fashion-MNIST, KMNIST, or any set named the same way).
+// standard file names (MNIST, Fashion-MNIST, KMNIST, or any set named the same way), of any image size
+// and class count.
 
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -40,19 +41,42 @@ export const IDX_PATHS_HINT =
   'put the four IDX files (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, ' +
   't10k-labels-idx1-ubyte.gz) in a folder and give it with --data DIR or CONVNOTES_DATA, or run `npx convnotes download mnist`';
 
-/** Loads the train or test split from a folder holding the four standard IDX file names. */
-export function loadSplit(dir: string, split: 'train' | 'test', classes = 10): Dataset {
+/** Refuses a data folder that is missing or not a folder (the messages every kind of data folder shares). */
+export function checkDataFolder(dir: string): void {
   if (!existsSync(dir)) throw new DataError(dir, `no such folder; ${IDX_PATHS_HINT}`);
-  if (!statSync(dir).isDirectory()) throw new DataError(dir, 'is not a folder: --data takes the folder holding the IDX files');
+  if (!statSync(dir).isDirectory()) throw new DataError(dir, 'is not a folder: --data takes the folder holding the IDX files (or class folders of images, or CIFAR-10 batches)');
+}
+
+/**
+ * Loads the train or test split from a folder holding the four standard IDX file names. Labels must
+ * be below `classes`; when it is not given, the classes are the data's (its largest label + 1), so
+ * sets of any class count (26 letters, say) load.
+ */
+export function loadSplit(dir: string, split: 'train' | 'test', classes?: number): Dataset {
+  checkDataFolder(dir);
   const [imageName, labelName] = IDX_FILES[split];
   const imageFile = findFile(dir, imageName);
   const labelFile = findFile(dir, labelName);
-  return datasetFromIdx(readIdx(imageFile, 3), readIdx(labelFile, 1), imageFile, labelFile, classes);
+  const images = readIdx(imageFile, 3);
+  const labels = readIdx(labelFile, 1);
+  return datasetFromIdx(images, labels, imageFile, labelFile, classes ?? labelCount(labels.data));
+}
+
+/** Classes the labels imply: the largest + 1 (at least 1). */
+export function labelCount(labels: Uint8Array): number {
+  let max = 0;
+  for (let i = 0; i < labels.length; i++) if (labels[i] > max) max = labels[i];
+  return max + 1;
 }
 
 /** Whether `dir` holds all four standard IDX files (gzipped or not): an empty or partial folder does not count. */
 export function holdsIdxSet(dir: string): boolean {
   return [...IDX_FILES.train, ...IDX_FILES.test].every((f) => existsSync(join(dir, `${f}.gz`)) || existsSync(join(dir, f)));
+}
+
+/** Whether `dir` holds any of the four standard IDX files: an IDX folder, complete or not (loadSplit names what is missing). */
+export function holdsIdxFile(dir: string): boolean {
+  return [...IDX_FILES.train, ...IDX_FILES.test].some((f) => existsSync(join(dir, `${f}.gz`)) || existsSync(join(dir, f)));
 }
 
 /** The per-user cache folder of a dataset: $XDG_CACHE_HOME/convnotes/<name>, else ~/.cache/convnotes/<name>. */

@@ -43,6 +43,8 @@ export interface Inspection {
   source: string;
   layers: LayerFacts[];
   params: number;
+  /** The classes' names, when the model has them. */
+  classNames?: string[];
 }
 
 /** The facts of a description and a flat parameter array laid out as paramViews(d). */
@@ -95,7 +97,7 @@ export function inspectNetwork(d: ResolvedDescription, params: ArrayLike<number>
     }
     return facts;
   });
-  return { name: d.name, source, layers, params: views.reduce((n, v) => n + v.length, 0) };
+  return { name: d.name, source, layers, params: views.reduce((n, v) => n + v.length, 0), ...(d.classNames ? { classNames: d.classNames } : {}) };
 }
 
 /** The facts of the network `d` starts as (its initial parameters from `seed`), as training would start it. */

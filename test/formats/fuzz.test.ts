@@ -1,11 +1,14 @@
-// Property-based fuzzing of the two binary readers (issue 7): parseIdx on valid and mutated IDX files,
-// decodeSafetensors/decodeModel on valid and mutated model files of small random networks. The only
+// Property-based fuzzing of the binary readers (issues 7 and 16): parseIdx on valid and mutated IDX files,
+// decodeSafetensors/decodeModel on valid and mutated model files of small random networks, decodeImage on
+// valid and mutated PNGs and mutated JPEGs, parseCifar10 on valid and mutated CIFAR-10 batches. The only
 // allowed outcomes are a correct result or the documented error (DataError; ModelFileError, which
 // also wraps DescriptionError): never another exception, a case over 1 s, or an allocation over
 // 64 MB driven by a header field. The properties live in scripts/fuzz-properties.mjs, shared with
 // `npm run fuzz` (scripts/fuzz.mjs), which runs them at ≥ 100,000 inputs against dist/.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { parseCifar10 } from '../../src/data/cifar.js';
+import { decodeImage } from '../../src/data/decode.js';
 import { DataError, parseIdx } from '../../src/data/idx.js';
 import { ModelFileError } from '../../src/model/errors.js';
 import { decodeModel, encodeModel } from '../../src/model/model-file.js';
@@ -16,10 +19,10 @@ import { fuzzProperties, HugeAllocation } from '../../scripts/fuzz-properties.mj
 import { lenetTableNetwork, randomNetwork } from '../helpers/random-networks.js';
 
 const RUNS = 2000;
-const lib = { parseIdx, DataError, decodeModel, decodeSafetensors, encodeModel, ModelFileError, paramViews, paramCount };
+const lib = { parseIdx, DataError, decodeModel, decodeSafetensors, encodeModel, ModelFileError, paramViews, paramCount, decodeImage, parseCifar10 };
 const nets = [...Array.from({ length: 12 }, (_, n) => new Network(randomNetwork(n))), new Network(lenetTableNetwork())];
 
-describe('fuzz: the IDX and model-file readers', () => {
+describe('fuzz: the IDX, model-file, image and CIFAR-10 readers', () => {
   for (const p of fuzzProperties(lib, nets)) {
     it(`${p.name}: ${RUNS} cases, each a correct result or the documented error`, () => {
       fc.assert(fc.property(p.arbitrary, p.predicate), { numRuns: RUNS, seed: 7 });

@@ -75,6 +75,57 @@ describe('distortions of the training images', () => {
     }
   });
 
+  it('flip mirrors exactly half the time or so, and crop shifts by whole pixels in [−P, P] with background where the image left', () => {
+    const one = head(data, 1);
+    const image = (x: Float64Array, b: number, r: number, c: number) => x[b * 1024 + r * 32 + c];
+    const n = 200;
+    const out = new Float64Array(n * 32 * 32);
+    const order = new Array<number>(n).fill(0);
+    const plain = new Float64Array(32 * 32);
+    fillBatch(one, [0], 0, 1, 32, 32, UNIT, plain, new Uint8Array(1));
+    // flip alone: each pattern is the image or its exact mirror about the image's centre column
+    fillDistortedBatch(one, order, 0, n, 32, 32, UNIT, out, new Uint8Array(n), new Augmenter(28, 28, { elastic: null, affine: null, flip: true }), new Rng(9), new Float64Array(28 * 28));
+    let mirrored = 0;
+    for (let b = 0; b < n; b++) {
+      let same = true;
+      let mirror = true;
+      for (let r = 2; r < 30; r++) {
+        for (let c = 2; c < 30; c++) {
+          const v = image(out, b, r, c);
+          if (v !== plain[r * 32 + c]) same = false;
+          if (v !== plain[r * 32 + (31 - c)]) mirror = false;
+        }
+      }
+      expect(same || mirror).toBe(true);
+      if (mirror && !same) mirrored++;
+    }
+    expect(mirrored).toBeGreaterThan(70);
+    expect(mirrored).toBeLessThan(130);
+    // crop alone: a whole-pixel shift, every one of the 5 × 5 shifts of P = 2 seen
+    fillDistortedBatch(one, order, 0, n, 32, 32, UNIT, out, new Uint8Array(n), new Augmenter(28, 28, { elastic: null, affine: null, crop: 2 }), new Rng(10), new Float64Array(28 * 28));
+    const shifts = new Set<string>();
+    for (let b = 0; b < n; b++) {
+      let found = '';
+      for (let dy = -2; dy <= 2 && !found; dy++) {
+        for (let dx = -2; dx <= 2 && !found; dx++) {
+          let match = true;
+          for (let r = 2; r < 30 && match; r++) {
+            for (let c = 2; c < 30 && match; c++) {
+              const sr = r - dy;
+              const sc = c - dx;
+              const want = sr >= 2 && sr < 30 && sc >= 2 && sc < 30 ? plain[sr * 32 + sc] : 0;
+              if (image(out, b, r, c) !== want) match = false;
+            }
+          }
+          if (match) found = `${dy},${dx}`;
+        }
+      }
+      expect(found).not.toBe('');
+      shifts.add(found);
+    }
+    expect(shifts.size).toBe(25);
+  });
+
   it('recipes check the augment fields by path', () => {
     const bad = (augment: unknown) => () => resolveRecipe({ name: 'x', network: 'dlt', data: { augment } }, { dlt: realDigitsNet() });
     expect(bad({ elastic: { sigma: 0, alpha: 34 } })).toThrow(RecipeError);
@@ -83,6 +134,10 @@ describe('distortions of the training images', () => {
     expect(bad({ warp: 1 })).toThrow(/data\.augment\.warp: unknown field/);
     const r = resolveRecipe({ name: 'x', network: 'dlt', data: { augment: { affine: { rotate: 10 } } } }, { dlt: realDigitsNet() });
     expect(r.augment).toEqual({ elastic: null, affine: { rotate: 10, scale: 0, shear: 0, translate: 0 } });
+    expect(bad({ flip: 'yes' })).toThrow('data.augment.flip: expected true or false (a left–right mirror of half the patterns), got "yes"');
+    expect(bad({ crop: 1.5 })).toThrow(/data\.augment\.crop: expected a padding in whole pixels, in \[0, 64\]/);
+    const fc = resolveRecipe({ name: 'x', network: 'dlt', data: { augment: { flip: true, crop: 4 } } }, { dlt: realDigitsNet() });
+    expect(fc.augment).toEqual({ elastic: null, affine: null, flip: true, crop: 4 });
   });
 });
 
@@ -120,7 +175,7 @@ describe('distortions made by the wasm engine\'s threads (assembly/augment.ts)',
   }
 
   it('match the float64 distortions of the same draws to float32 rounding, at 1 and 2 threads alike', async () => {
-    for (const s of [spec, { elastic: null, affine: spec.affine }, { elastic: spec.elastic, affine: null }]) {
+    for (const s of [spec, { elastic: null, affine: spec.affine }, { elastic: spec.elastic, affine: null }, { ...spec, flip: true, crop: 3 }, { elastic: null, affine: null, flip: true, crop: 2 }]) {
       const want = new Float64Array(40 * 32 * 32);
       const order = Array.from({ length: 40 }, (_, i) => 39 - i);
       fillDistortedBatch(data, order, 0, 40, 32, 32, LECUN, want, new Uint8Array(40), new Augmenter(28, 28, s), new Rng(5), new Float64Array(28 * 28));

@@ -9,7 +9,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const DIST = join(import.meta.dirname, '..', '..', 'dist');
-const NODE_ONLY = /^(node:|fs$|path$|os$|worker_threads$|pngjs|commander|cli-progress|onnxruntime-node)/;
+const NODE_ONLY = /^(node:|fs$|path$|os$|worker_threads$|pngjs|jpeg-js|commander|cli-progress|onnxruntime-node)/;
 
 function graph(): { files: string[]; staticImports: string[]; dynamicImports: string[] } {
   const seen = new Set<string>();
@@ -43,9 +43,11 @@ describe('dist/index.js in browsers', () => {
     const g = graph();
     expect(g.files).toContain('wasm/engine.js');
     expect(g.files).toContain('train/trainer.js');
+    expect(g.files).toContain('data/cifar.js');
+    expect(g.files).toContain('data/resize.js');
     expect(g.staticImports).toEqual([]);
     // the Node-only modules (convnotes/node's and the CLI's): none of them is reached
-    expect(g.files.filter((f) => /^(cli\/|node\.js|data\/(files|bundled|png|download|augment-grid)\.js|model\/model-io\.js|train\/checkpoint\.js|recipes\/load\.js|util\/atomic\.js)/.test(f))).toEqual([]);
+    expect(g.files.filter((f) => /^(cli\/|node\.js|data\/(files|bundled|png|download|augment-grid|decode|image-folder|image-cache|cifar-files|load)\.js|model\/model-io\.js|train\/checkpoint\.js|recipes\/load\.js|util\/atomic\.js)/.test(f))).toEqual([]);
     expect(g.dynamicImports).toEqual([]);
   });
 });

@@ -80,6 +80,13 @@ const expectations: Record<string, (out: string) => void> = {
     const agree = predicted![1].split(' ').filter((c, i) => c === labels![1].split(' ')[i]).length;
     expect(agree).toBeGreaterThanOrEqual(8);
   },
+  'examples/data-folders.mjs': (out) => {
+    // the class folders in code-point order, the counts and size, every image's pixels as written
+    expect(out).toMatch(/^images 0,1,2,3,4,5,6,7,8,9 300 100 28×28×1$/m);
+    expect(out).toMatch(/^second load from the cache true$/m);
+    expect(out).toMatch(/^resized to 14×14 196 levels$/m);
+    expect(out).toMatch(/^same pixels true$/m);
+  },
 };
 
 describe('README and docs code blocks', () => {

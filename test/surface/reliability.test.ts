@@ -1,8 +1,8 @@
 // docs/RELIABILITY.md's catalogue of bad inputs, one test per row: each runs the built CLI on a bad
 // input and expects exit code 1, a first stderr line `convnotes: …` naming the file or flag and the
 // problem (the row's regex), no stack trace, and nothing written (the numerics rows check instead that
-// the last good checkpoint is kept). Fixtures are small synthetic IDX sets and a real model file
-// trained on one, all in a temporary folder. `npm run reliability` runs this file and reports per row.
+// the last good checkpoint is kept). Fixtures are small synthetic IDX sets, image folders and CIFAR-10
+// batches, and a real model file trained on one IDX set, all in a temporary folder. `npm run reliability` runs this file and reports per row.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,14 +13,17 @@ import { loadModel } from '../../src/model/model-io.js';
 import { decodeSafetensors, encodeSafetensors, type Safetensors } from '../../src/model/safetensors.js';
 import { firstNonFinite } from '../../src/model/finite.js';
 import { builtinRecipes } from '../../src/recipes/recipe.js';
+import { greyRgba, jpegBytes, pngBytes } from '../helpers/images.js';
 
 const CLI = join(import.meta.dirname, '..', '..', 'dist', 'cli', 'main.js');
+const dir = mkdtempSync(join(tmpdir(), 'convnotes-reliability-'));
+/** The commands' user cache ($XDG_CACHE_HOME: the decoded-image cache would go there); it must stay unmade. */
+const CACHE = join(dir, 'user-cache');
 const run = (...args: string[]) => {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, XDG_CACHE_HOME: CACHE } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 };
 
-const dir = mkdtempSync(join(tmpdir(), 'convnotes-reliability-'));
 /** Where every command of a case may write; it must stay empty. */
 const outDir = join(dir, 'out');
 const OUT = join(outDir, 'should-not-exist.safetensors');
@@ -72,6 +75,24 @@ const dataset = (name: string, mutate: (f: Record<string, Buffer>) => void = () 
 };
 const header3 = (): Buffer => idx([60, 28, 28], noise(60 * 784));
 const trainOn = (data: string): string[] => ['train', '--recipe', 'dlt', '--data', data, '--epochs', '1', '--eval-train', '0', '--no-progress', '--out', OUT];
+
+// ---- image folder and CIFAR-10 fixtures ---------------------------------------------------------
+
+/** A grey side×side PNG of seeded noise. */
+const noisePng = (seed: number, side = 28): Uint8Array => pngBytes(greyRgba(noise(side * side, seed), side * side), side, side, 0);
+/** A data folder holding these files (paths relative to it, '/'-separated); none: an empty folder. */
+const folder = (name: string, files: Record<string, Uint8Array | string> = {}): string => {
+  const d = join(dir, name);
+  mkdirSync(d);
+  for (const [f, b] of Object.entries(files)) {
+    mkdirSync(join(d, f, '..'), { recursive: true });
+    writeFileSync(join(d, f), b);
+  }
+  return d;
+};
+/** train/ and test/ of two classes, a and b, one good PNG each; `extra` adds (or replaces) files. */
+const twoClasses = (name: string, extra: Record<string, Uint8Array | string> = {}): string =>
+  folder(name, { 'train/a/1.png': noisePng(1), 'train/b/1.png': noisePng(2), 'test/a/1.png': noisePng(3), 'test/b/1.png': noisePng(4), ...extra });
 
 // ---- model fixtures -----------------------------------------------------------------------------
 
@@ -132,19 +153,33 @@ const cases: Case[] = [
   { id: 'D13', what: 'IDX with a zero dimension', args: () => trainOn(dataset('d13', (f) => { f[IMAGES] = idx([0, 28, 28], []); })), message: /train-images-idx3-ubyte\.gz: dimension 0 is 0/ },
   { id: 'D14', what: 'IDX claiming far more data than the file holds', args: () => trainOn(dataset('d14', (f) => { f[IMAGES].writeUInt32BE(0xffffffff, 4); })), message: /train-images-idx3-ubyte\.gz: truncated: 47056 bytes, the header \(4294967295×28×28\) needs/ },
   { id: 'D15', what: 'image/label count mismatch', args: () => trainOn(dataset('d15', (f) => { f[LABELS] = idx([59], labels(59)); })), message: /train-labels-idx1-ubyte\.gz: holds 59 labels but .*train-images-idx3-ubyte\.gz holds 60 images/ },
-  { id: 'D16', what: 'label out of range', args: () => trainOn(dataset('d16', (f) => { f[TEST_LABELS][8 + 7] = 10; })), message: /t10k-labels-idx1-ubyte\.gz: label 7 is 10, expected a class in 0–9/ },
+  { id: 'D16', what: 'label out of the model\'s classes', args: () => ['eval', '--model', good, '--data', dataset('d16', (f) => { f[TEST_LABELS][8 + 7] = 10; })], message: /t10k-labels-idx1-ubyte\.gz: label 7 is 10, expected a class in 0–9/ },
   { id: 'D17', what: 'a directory in place of an IDX file', args: () => trainOn(dataset('d17', () => {}, { [`${IMAGES}.gz`]: 'dir' })), message: /train-images-idx3-ubyte\.gz: is a directory, expected an IDX file/ },
   { id: 'D18', what: 'corrupt gzip', args: () => trainOn(dataset('d18', () => {}, { [`${TEST_IMAGES}.gz`]: Buffer.concat([gzipSync(header3()).subarray(0, 40), Buffer.alloc(40, 0xab)]) })), message: /t10k-images-idx3-ubyte\.gz: corrupt gzip data/ },
-  { id: 'D19', what: 'images larger than the network input', args: () => {
+  { id: 'D19', what: 'images larger than the model\'s input', args: () => {
     const d = join(dir, 'd19');
     mkdirSync(d);
     for (const [f, b] of Object.entries(goodFiles(32))) writeFileSync(join(d, `${f}.gz`), gzipSync(b));
-    return trainOn(d);
-  }, message: /train-images-idx3-ubyte\.gz: images are 32×32, larger than the network's 28×28 input/ },
+    return ['eval', '--model', good, '--data', d];
+  }, message: /t10k-images-idx3-ubyte\.gz: images are 32×32, larger than the network's 28×28 input/ },
   { id: 'D20', what: 'an IDX file missing from the data folder', args: () => trainOn(dataset('d20', (f) => { delete f[TEST_LABELS]; })), message: /t10k-labels-idx1-ubyte\.gz: no such file \(nor t10k-labels-idx1-ubyte uncompressed\)/ },
   { id: 'D21', what: 'a missing data folder', args: () => trainOn(join(dir, 'nowhere')), message: /nowhere: no such folder; put the four IDX files/ },
   { id: 'D22', what: '--data naming a file, not a folder', args: () => trainOn(file('d21.gz', 'x')), message: /d21\.gz: is not a folder: --data takes the folder holding the IDX files/ },
   { id: 'D23', what: 'predict --input given a label file', args: () => ['predict', '--model', good, '--input', join(goodData, `${LABELS}.gz`)], message: /train-labels-idx1-ubyte\.gz: expected 3 dimensions \(magic 0x00000803\), the header declares 1/ },
+
+  // image folders and CIFAR-10
+  { id: 'I01', what: 'an empty data folder', args: () => trainOn(folder('i01')), message: /i01: no class folders with PNG or JPEG images/ },
+  { id: 'I02', what: 'an image folder of one class only', args: () => trainOn(folder('i02', { 'train/cat/1.png': noisePng(1), 'test/cat/1.png': noisePng(2) })), message: /i02: one class only \("cat"\); a classifier needs at least 2/ },
+  { id: 'I03', what: 'a file that is not an image, with --on-bad-file error', args: () => [...trainOn(twoClasses('i03', { 'train/a/notes.txt': 'some notes' })), '--on-bad-file', 'error'], message: /i03\/train\/a\/notes\.txt: not a PNG or JPEG image \(starts with 73 6f 6d 65\)/ },
+  { id: 'I04', what: 'a truncated PNG, with --on-bad-file error', args: () => [...trainOn(twoClasses('i04', { 'train/b/2.png': noisePng(5).subarray(0, 50) })), '--on-bad-file', 'error'], message: /i04\/train\/b\/2\.png: truncated PNG \(50 bytes; its "IDAT" chunk at byte 33 needs \d+, 17 remain\)/ },
+  { id: 'I05', what: 'a truncated JPEG, with --on-bad-file error', args: () => {
+    const jpg = jpegBytes(greyRgba(noise(784, 6), 784), 28, 28);
+    return [...trainOn(twoClasses('i05', { 'test/a/2.jpg': jpg.subarray(0, jpg.length - 20) })), '--on-bad-file', 'error'];
+  }, message: /i05\/test\/a\/2\.jpg: truncated JPEG \(\d+ bytes; it ends inside the image data, before the end-of-image marker\)/ },
+  { id: 'I06', what: 'images of mixed sizes with --no-resize', args: () => [...trainOn(twoClasses('i06', { 'train/a/2.png': noisePng(7, 20) })), '--no-resize'], message: /i06\/train\/a\/2\.png: 20×20 pixels, expected 28×28 \(the size most images have; resizing is off\)/ },
+  { id: 'I07', what: 'class folders without a test/ split, to evaluate on', args: () => ['eval', '--model', good, '--data', folder('i07', { 'a/1.png': noisePng(1), 'b/1.png': noisePng(2) })], message: /i07: holds class folders but no test\/ split: give a folder with train\/<class>\/… and test\/<class>\/…/ },
+  { id: 'I08', what: 'a test class folder that train/ lacks', args: () => trainOn(twoClasses('i08', { 'test/c/1.png': noisePng(8) })), message: /i08\/test\/c: no class "c" in .*i08\/train \(its class folders: a, b\)/ },
+  { id: 'I09', what: 'a CIFAR-10 batch of the wrong length', args: () => trainOn(folder('i09', { 'data_batch_1.bin': new Uint8Array(2 * 3073 + 1), 'test_batch.bin': new Uint8Array(3073) })), message: /i09\/data_batch_1\.bin: 6147 bytes is not a whole number of 3073-byte CIFAR-10 records/ },
 
   // model files
   { id: 'M01', what: 'model file shorter than the header length', args: () => modelCmd(file('m01.safetensors', Buffer.from([1, 2, 3]))), message: /m01\.safetensors: truncated: 3 bytes, expected at least the 8-byte header length/ },
@@ -188,7 +223,7 @@ const cases: Case[] = [
   { id: 'R12', what: 'recipe: layer rate for a layer that does not exist', args: () => ['train', '--recipe', json('r12.json', { name: 'x', network: 'dlt', training: { layerRates: { C9: 2 } } }), '--out', OUT], message: /r12\.json: training\.layerRates\.C9: no layer of that name; the network's layers are C1, S2, C3, S4, F5/ },
   { id: 'R13', what: 'recipe: unknown training field', args: () => ['train', '--recipe', json('r13.json', { name: 'x', network: 'dlt', training: { epoch: 2 } }), '--out', OUT], message: /r13\.json: training\.epoch: unknown field; expected one of epochs, batch, rate/ },
   { id: 'R14', what: 'recipe: momentum out of range', args: () => ['train', '--recipe', json('r14.json', { name: 'x', network: 'dlt', training: { momentum: 1 } }), '--out', OUT], message: /r14\.json: training\.momentum: expected a number in \[0, 1\), got 1/ },
-  { id: 'R15', what: 'recipe: bad normalisation', args: () => ['train', '--recipe', json('r15.json', { name: 'x', network: 'dlt', data: { normalise: 'z' } }), '--out', OUT], message: /r15\.json: data\.normalise: expected "unit" .* or "lecun"/ },
+  { id: 'R15', what: 'recipe: bad normalisation', args: () => ['train', '--recipe', json('r15.json', { name: 'x', network: 'dlt', data: { normalise: 'z' } }), '--out', OUT], message: /r15\.json: data\.normalise: expected "unit" .*, "lecun" .* or "standard"/ },
   { id: 'R16', what: 'recipe: invalid network inside', args: () => ['train', '--recipe', json('r16.json', { name: 'x', network: { input: [1, 28, 28], loss: 'mse', layers: [{ type: 'full', units: 0, activation: 'tanh' }] } }), '--out', OUT], message: /r16\.json: network\.layers\[0\]\.units: expected a positive integer, got 0/ },
   { id: 'R17', what: 'recipe file not valid JSON', args: () => ['train', '--recipe', file('r17.json', '{"name": "x", '), '--out', OUT], message: /r17\.json: invalid JSON/ },
   { id: 'R18', what: 'recipe is a directory', args: () => { mkdirSync(join(dir, 'r18.json')); return ['train', '--recipe', join(dir, 'r18.json'), '--out', OUT]; }, message: /r18\.json: is a directory, expected a JSON recipe/ },
@@ -197,6 +232,15 @@ const cases: Case[] = [
   { id: 'R21', what: 'description: dropout rate of 1', args: () => ['gradcheck', '--recipe', json('r21.json', { input: [1, 12, 12], loss: 'mse', layers: [{ type: 'dropout', rate: 1 }, { type: 'full', units: 2, activation: 'tanh' }] })], message: /r21\.json: layers\[0\]\.rate: expected a number in \[0, 1\), got 1/ },
   { id: 'R22', what: 'recipe: batch normalisation with full-batch training', args: () => ['train', '--recipe', json('r22.json', { name: 'x', network: { input: [1, 28, 28], loss: 'cross-entropy', layers: [{ type: 'conv', maps: 2, kernel: 5, activation: 'identity' }, { type: 'batchnorm', activation: 'relu' }, { type: 'full', units: 10, activation: 'identity' }] }, training: { batch: 'full' } }), '--out', OUT], message: /r22\.json: training\.batch: expected a batch size with batch normalisation \(layers\[1\] normalises each batch by its own statistics\), got "full"/ },
   { id: 'R23', what: 'recipe: batch normalisation after a full layer, online', args: () => ['train', '--recipe', json('r23.json', { name: 'x', network: { input: [1, 28, 28], loss: 'cross-entropy', layers: [{ type: 'full', units: 8, activation: 'identity' }, { type: 'batchnorm', activation: 'relu' }, { type: 'full', units: 10, activation: 'identity' }] }, training: { batch: 1 } }), '--out', OUT], message: /r23\.json: training\.batch: expected at least 2 with batch normalisation after a fully connected layer \(layers\[1\]: one value a unit has no variance\), got 1/ },
+
+  { id: 'R24', what: 'recipe: class codes on data of other classes', args: () => ['train', '--recipe', 'lenet5', '--data', dataset('r24', (f) => { f[TEST_LABELS][8 + 7] = 11; }), '--out', OUT], message: /lenet5: network\.codes: expected 12 class codes for .*r24's 12 classes: lenet5 trains its output towards 10 fixed codes/ },
+  { id: 'R25', what: 'recipe: a size the network cannot take', args: () => {
+    const d = join(dir, 'r25');
+    mkdirSync(d);
+    for (const [f, b] of Object.entries(goodFiles(30))) writeFileSync(join(d, `${f}.gz`), gzipSync(b));
+    return ['train', '--recipe', 'dlt', '--data', d, '--out', OUT];
+  }, message: /dlt: network\.layers\[3\]\.factor: expected a factor that divides the 9×9 input maps, got 2 \(the network fitted to .*r25's 1×30×30 images\)/ },
+  { id: 'R26', what: '--keep-best without a validation set', args: () => [...trainOn(goodData), '--keep-best'], message: /--keep-best: keeps the epoch of the lowest validation error; give --val FRACTION/ },
 
   // command-line flags
   { id: 'C01', what: 'unknown flag', args: () => ['train', '--bogus', '--out', OUT], message: /unknown option '--bogus'/ },
@@ -270,6 +314,7 @@ describe('docs/RELIABILITY.md catalogue', () => {
       expect(r.stderr).not.toMatch(/^\s+at /m);
       expect(r.stderr).not.toMatch(/internal error/);
       expect(readdirSync(outDir)).toEqual([]);
+      expect(existsSync(CACHE), 'a failed command wrote to the user cache').toBe(false);
       c.after?.(r);
     }, 120_000);
   }
