@@ -207,7 +207,7 @@ describe('API edges', () => {
       ['fast update: momentum 1', () => fast.update(0.1, 1), /^momentum: expected a number in \[0, 1\), got 1$/],
       ['fast setParams: wrong length', () => fast.setParams(new Float32Array(3)), /^params: expected \d+ values, got 3$/],
       ['evaluate: an index out of range', () => evaluate(net, test, [0, 99999], UNIT), /^indices\[1\]: expected a pattern index in \[0, 299\], got 99999$/],
-      ['evaluate: no normalisation', () => evaluate(net, test, range(10), undefined as never), /^norm: expected a Normalisation \{background, foreground\} such as UNIT or LECUN, got undefined$/],
+      ['evaluate: no normalisation', () => evaluate(net, test, range(10), undefined as never), /^norm: expected a Normalisation \{background, foreground, channels\?\} such as UNIT or LECUN, got undefined$/],
       ['evaluate: images shorter than the count', () => evaluate(net, { ...test, images: new Uint8Array(10) }, range(10), UNIT), /^data\.images: expected a Uint8Array of count × channels × rows × cols = 235200 levels, got a Uint8Array of 10$/],
       ['evaluate: not a network', () => evaluate({} as never, test, range(10), UNIT), /^net: expected a network/],
       ['fillBatch: short output', () => fillBatch(test, range(4), 0, 4, 28, 28, UNIT, new Float64Array(10), new Uint8Array(4)), /^out: expected a Float32Array or Float64Array of batch × channels × height × width = 3136 values, got a Float64Array of 10$/],
@@ -227,7 +227,7 @@ describe('API edges', () => {
       ['summary: no network', () => summary(undefined as never), /^net: expected a Network, got undefined$/],
       ['view: no such parameter view', () => net.view('C9.kernel'), /^name: expected the name of a parameter view: one of C1\.kernel, .*, got "C9\.kernel"$/],
       ['Augmenter: a bad field', () => new Augmenter(28, 28, { elastic: { sigma: 0, alpha: 34 }, affine: null }), /^spec\.elastic\.sigma: expected a Gaussian width in pixels, in \(0, 32\], got 0$/],
-      ['Augmenter: an unknown field', () => new Augmenter(28, 28, { warp: 1 } as never), /^spec\.warp: unknown field; expected one of elastic, affine$/],
+      ['Augmenter: an unknown field', () => new Augmenter(28, 28, { warp: 1 } as never), /^spec\.warp: unknown field; expected one of elastic, affine, flip, crop$/],
       ['fillDistortedBatch: another size of augmenter', () => fillDistortedBatch(test, range(2), 0, 2, 28, 28, UNIT, new Float64Array(2 * 784), new Uint8Array(2), new Augmenter(20, 20, { elastic: null, affine: { rotate: 5, scale: 0, shear: 0, translate: 0 } }), new Rng(1), new Float64Array(784)), /^augmenter: expected an Augmenter of the data's 28×28 images, got "20×20"$/],
       ['parseIdx: not bytes', () => parseIdx('t10k-images' as never, 'x.idx'), /^bytes: expected a Uint8Array \(the file's contents\), got "t10k-images"$/],
     ];

@@ -27,7 +27,7 @@ describe('convnotes train', () => {
     const r = run('train', '--recipe', 'dlt', '--limit', '2000', '--epochs', '2', '--eval-train', '500', '--out', out, '--json');
     expect(r.code, r.stderr).toBe(0);
     const summary = lastJson(r.stdout);
-    expect(Object.keys(summary).sort()).toEqual(['epochs', 'imagesPerSecond', 'model', 'recipe', 'seconds', 'testError', 'trainError']);
+    expect(Object.keys(summary).sort()).toEqual(['epochs', 'imagesPerSecond', 'model', 'recipe', 'seconds', 'testError', 'trainError', 'valError']);
     expect(summary).toMatchObject({ recipe: 'dlt', epochs: 2, model: out });
     const log = readFileSync(join(dir, 'dlt.log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(log.map((l) => l.epoch)).toEqual([1, 2]);
@@ -85,7 +85,8 @@ describe('bad input: one line naming the file and the problem, exit 1, nothing w
     ['a truncated IDX file', () => ['train', '--data', dataset('truncated', (f) => { f['train-images-idx3-ubyte'] = f['train-images-idx3-ubyte'].subarray(0, 3000); })], /train-images-idx3-ubyte\.gz: truncated: 3000 bytes/],
     ['a wrong magic number', () => ['train', '--data', dataset('magic', (f) => { f['t10k-labels-idx1-ubyte'].writeUInt32BE(0x0d01, 0); })], /t10k-labels-idx1-ubyte\.gz: bad magic number 0x00000d01/],
     ['an image/label count mismatch', () => ['train', '--data', dataset('count', (f) => { f['train-labels-idx1-ubyte'] = idx([19], new Uint8Array(19)); })], /train-labels-idx1-ubyte\.gz: holds 19 labels but .*train-images-idx3-ubyte\.gz holds 20 images/],
-    ['a label above 9', () => ['train', '--data', dataset('label', (f) => { f['train-labels-idx1-ubyte'][8 + 3] = 12; })], /train-labels-idx1-ubyte\.gz: label 3 is 12, expected a class in 0–9/],
+    // a label above 9 is a 13th class, which a recipe fits by its output layer, but not by class codes
+    ['a label above 9 for a recipe of 10 class codes', () => ['train', '--recipe', 'lenet5', '--data', dataset('label', (f) => { f['train-labels-idx1-ubyte'][8 + 3] = 12; })], /lenet5: network\.codes: expected 13 class codes for .*label's 13 classes/],
     ['a missing data folder', () => ['train', '--data', join(dir, 'nowhere')], /nowhere: no such folder/],
     ['an unknown recipe', () => ['train', '--recipe', 'alexnet'], /--recipe alexnet: not a built-in recipe \(dlt, bouvrie, lenet5, learned, lenet5-distort, simard, simard-wide, lenet-bn\) and no such file/],
     ['a recipe with a bad field', () => {
