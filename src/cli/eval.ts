@@ -7,6 +7,7 @@ import { loadModel } from '../model/model-io.js';
 import { resolveRecipe } from '../recipes/recipe.js';
 import { evaluate, range } from '../train/evaluate.js';
 import { checkFits, UNIT } from '../data/dataset.js';
+import { DataError } from '../data/idx.js';
 import { normalisation } from '../train/trainer.js';
 import { loadTrainingData } from '../data/bundled.js';
 
@@ -28,6 +29,12 @@ export async function runEval(o: EvalOptions): Promise<number> {
   const data = loadTrainingData(o.data, classes);
   // images that do not fit the model, named by their file
   checkFits(data.test, ...m.description.input);
+  // labels are indices into the data's classes: they must be the model's, in the model's order
+  const theirs = data.test.classNames;
+  const ours = m.description.classNames;
+  if (theirs && ours && theirs.join('\n') !== ours.join('\n')) {
+    throw new DataError(o.data ?? data.origin, `its classes (${theirs.join(', ')}) are not the model's (${ours.join(', ')})`);
+  }
   const net = await createNetwork(m.description, { backend: o.backend, batch: 500, threads: o.threads });
   try {
     net.setParams(m.params);

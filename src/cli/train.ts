@@ -17,6 +17,7 @@ import { loadRecipe } from '../recipes/load.js';
 import { fitRecipe, withStatistics } from '../recipes/fit.js';
 import { MAX_CLASSES } from '../data/image-folder.js';
 import { holdOut } from '../data/split.js';
+import { DataError } from '../data/idx.js';
 import { CliError } from './errors.js';
 
 
@@ -94,6 +95,9 @@ export async function runTrain(o: TrainCommandOptions): Promise<number> {
   const outputs = recipe.network.shapes[recipe.network.shapes.length - 1].reduce((a, b) => a * b, 1);
   // a resumed run's recipe was fitted to its data when it started; a new one is fitted now
   const data = loadTrainingData(o.data, o.resume ? classCount(recipe.network, outputs) : MAX_CLASSES, downloadNote, { onBadFile: o.onBadFile, resize: o.resize, requireTest: false });
+  if (o.resume && recipe.network.classNames && data.train.classNames && recipe.network.classNames.join('\n') !== data.train.classNames.join('\n')) {
+    throw new DataError(o.data ?? data.origin, `its classes (${data.train.classNames.join(', ')}) are not those the run started with (${recipe.network.classNames.join(', ')})`);
+  }
   if (!o.resume) {
     const fitted = fitRecipe(recipe, {
       channels: channelsOf(data.train), rows: data.train.rows, cols: data.train.cols,

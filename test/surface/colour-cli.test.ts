@@ -86,6 +86,19 @@ describe('a colour image folder through the command line', () => {
     expect(i.stdout).toContain(`classes: ${SORTED.map((n, c) => `${c} ${n}`).join(', ')}`);
   });
 
+  it('eval on a folder whose classes are not the model\'s: one line naming the folder and both lists, exit 1', () => {
+    const other = join(dir, 'other');
+    for (const split of ['train', 'test']) {
+      for (const name of ['apple', 'pear']) {
+        mkdirSync(join(other, split, name), { recursive: true });
+        writeFileSync(join(other, split, name, '0.png'), pngBytes(rgbaOf(test, 0), SIDE, SIDE, 2));
+      }
+    }
+    const r = run('eval', '--model', model, '--data', other);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toBe(`convnotes: ${other}: its classes (apple, pear) are not the model's (${SORTED.join(', ')})`);
+  });
+
   it('predict --image --top names the likeliest classes of a picture', () => {
     const n = 7;
     const picture = join(dir, 'picture.png');

@@ -3,13 +3,14 @@
 // resumed run validates on the same patterns. The test set chooses nothing. Runs the built CLI on the
 // shipped digits.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { holdOut } from '../../src/data/split.js';
 import { loadCheckpoint } from '../../src/train/checkpoint.js';
 import { realDigits } from '../helpers/mnist.js';
+import { greyRgba, pngBytes } from '../helpers/images.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const CLI = join(ROOT, 'dist', 'cli', 'main.js');
@@ -71,6 +72,29 @@ describe('convnotes train --val, --keep-best', () => {
     expect(Buffer.from(b.params.buffer).equals(Buffer.from(a.params.buffer))).toBe(true);
     expect(b.state.history.map((h) => h.valError)).toEqual(log.map((l) => l.valError));
   }, 240_000);
+
+  it('an image folder\'s own val/ split is the validation set; --val beside it is refused', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'convnotes-val-'));
+    const data = join(dir, 'digits');
+    const { train, test } = realDigits();
+    for (const [split, d, from, n] of [['train', train, 0, 300], ['val', train, 300, 60], ['test', test, 0, 60]] as const) {
+      for (let i = from; i < from + n; i++) {
+        const folder = join(data, split, String(d.labels[i]));
+        mkdirSync(folder, { recursive: true });
+        writeFileSync(join(folder, `${i}.png`), pngBytes(greyRgba(d.images.subarray(i * 784, (i + 1) * 784), 784), 28, 28, 0));
+      }
+    }
+    const env = { ...process.env, XDG_CACHE_HOME: join(dir, 'cache') };
+    const args = ['train', '--recipe', 'dlt', '--data', data, '--epochs', '1', '--eval-train', '0', '--no-progress', '--threads', '1', '--out', join(dir, 'm.safetensors')];
+    const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('on 300 images from');
+    expect(r.stdout).toContain('validating on 60');
+    expect(r.stdout).toMatch(/epoch {2}1\/1 .* val error \d+\.\d\d % /);
+    const both = spawnSync(process.execPath, [CLI, ...args, '--val', '0.1'], { encoding: 'utf8', env });
+    expect(both.status).toBe(1);
+    expect(both.stderr.trim()).toMatch(/^convnotes: --val: .* has a validation set of its own \(val\/\); leave --val out$/);
+  });
 
   it('--keep-best without a validation set, and --val on data with its own: one line, exit 1, nothing written', () => {
     const dir = mkdtempSync(join(tmpdir(), 'convnotes-val-'));
