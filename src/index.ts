@@ -48,6 +48,9 @@ export {
   type EpochLog, type TrainingState, type Progress, type TrainerOptions,
 } from './train/trainer.js';
 export { evaluate, argmax, range, type Evaluable, type Evaluation } from './train/evaluate.js';
+// A recipe fitted to the data it trains on (its channels, size, classes and names; each change noted), and
+// per-channel standardisation measured on the training set: what `convnotes train` and the playground do.
+export { fitRecipe, withStatistics, type DataShape } from './recipes/fit.js';
 // What a network says about patterns, as `convnotes predict` prints it and the ONNX graph outputs it:
 // classes, scores, and a cross-entropy network's probabilities (forward gives its logits).
 export { predict, probabilities, type Predictions } from './network/predict.js';
@@ -58,10 +61,22 @@ export { ArgumentError } from './util/validate.js';
 // removed: a backend's trainStep, or update() with its `rates` set per layer, does what they did.)
 export { applyUpdate, type AdamSettings } from './train/update.js';
 export { parseIdx, DataError, type IdxArray } from './data/idx.js';
-export { datasetFromIdx, fillBatch, UNIT, LECUN, IDX_FILES, type Dataset, type Normalisation } from './data/dataset.js';
+export { datasetFromIdx, fillBatch, UNIT, LECUN, IDX_FILES, channelsOf, classesOf, headOf, type Dataset, type Normalisation } from './data/dataset.js';
 // CIFAR-10 batch bytes as a dataset; the one resize rule of image folders (bilinear at pixel centres).
 export { parseCifar10, CIFAR10_CLASSES } from './data/cifar.js';
 export { resizeBilinear } from './data/resize.js';
+// Class folders of images as datasets, the rules on decoded pixels (docs/DATA.md, "Image folders"): the layout of a
+// folder tree or a list of paths, grey or colour, one size, a picture for a model's input; and a PNG's or JPEG's
+// structure walked before any decoder runs. What `convnotes/node`'s image-folder reader and the playground share.
+export {
+  imageSetLayout, pathLister, imageSetRoot, rgbaIsGrey, rgbaToPlanes, imagePlanes, commonSize, packImageSet, imageSetDatasets,
+  imageSetFromRgba, pictureDataset, byCodePoint, SPLITS, MAX_CLASSES,
+  type SplitName, type FolderEntry, type FolderLister, type LayoutFile, type ImageSetLayout, type ImagePlanes, type ImageSetOptions,
+  type SetImage, type PackedImageSet, type RgbaSetImage,
+} from './data/image-set.js';
+export { imageHeader, MAX_PIXELS, type ImageHeader } from './data/image-header.js';
+// A zip archive's entries (stored and deflate; the playground reads a dropped .zip of class folders with it).
+export { readZip, crc32, MAX_ENTRY_BYTES, type ZipEntry } from './data/zip.js';
 // A picture of a digit (a decoded PNG, a canvas) as an MNIST digit: the one preprocessing of `predict --png` and the playground.
 export { mnistDigit, mnistDigitFromRgba, greyFromRgba, DIGIT_SIZE, DIGIT_BOX } from './data/images.js';
 export {

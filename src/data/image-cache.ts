@@ -19,12 +19,12 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic.js';
+import { SPLITS, type SplitName } from './image-set.js';
+
+export { SPLITS, type SplitName } from './image-set.js';
 
 export const IMAGE_CACHE_VERSION = 1;
 const MAGIC = 'CNIMAGE1';
-
-export type SplitName = 'train' | 'test' | 'val';
-export const SPLITS: readonly SplitName[] = ['train', 'test', 'val'];
 
 /** What a cache file holds: the decoded splits and what the decoding said. */
 export interface CachedImages {

@@ -1,14 +1,15 @@
 // One picture (PNG or JPEG) as a one-image dataset for a model's input: what `convnotes predict --image`
 // classifies. Decoded and made into the model's channels by the image-folder reader's rules
-// (src/data/decode.ts: alpha dropped, grey as the luma); a picture that fits the input is centred as it is,
+// (src/data/image-set.ts: alpha dropped, grey as the luma); a picture that fits the input is centred as it is,
 // as training placed its images (fillBatch), and a larger one is resized to the input's size by the
-// readers' bilinear rule (src/data/resize.ts). Node.
+// readers' bilinear rule (src/data/resize.ts): image-set.ts's pictureDataset, which the playground's
+// picture runs too. Node.
 
 import { readFileSync, statSync } from 'node:fs';
 import type { Dataset } from './dataset.js';
-import { decodeImage, rgbaToPlanes } from './decode.js';
+import { decodeImage } from './decode.js';
 import { DataError } from './idx.js';
-import { resizeBilinear } from './resize.js';
+import { pictureDataset } from './image-set.js';
 
 /** The picture in `file` as a dataset of one image (label 0) of `channels` (1 or 3) for a height×width input. */
 export function imageFileDataset(file: string, channels: number, height: number, width: number): Dataset {
@@ -23,11 +24,5 @@ export function imageFileDataset(file: string, channels: number, height: number,
     throw new DataError(file, code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? (e as Error).message})`);
   }
   const { rgba, width: w, height: h } = decodeImage(bytes, file);
-  let planes = rgbaToPlanes(rgba, w * h, channels);
-  let [rows, cols] = [h, w];
-  if (h > height || w > width) {
-    planes = resizeBilinear(planes, h, w, height, width, channels);
-    [rows, cols] = [height, width];
-  }
-  return { images: planes, labels: new Uint8Array(1), count: 1, channels, rows, cols, source: file };
+  return pictureDataset(rgba, w, h, channels, height, width, file);
 }

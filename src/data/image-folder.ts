@@ -17,15 +17,14 @@
 import { readdirSync, readFileSync, statSync, type Dirent } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Dataset } from './dataset.js';
-import { decodeImage, rgbaIsGrey, rgbaToPlanes } from './decode.js';
+import { decodeImage } from './decode.js';
 import { cacheDir as userCacheDir } from './files.js';
 import { DataError } from './idx.js';
-import { imageCacheFile, readImageCache, SPLITS, writeImageCache, type CachedImages, type ListedFile, type SplitName } from './image-cache.js';
-import { resizeBilinear } from './resize.js';
+import { imageCacheFile, readImageCache, writeImageCache, type CachedImages, type ListedFile, type SplitName } from './image-cache.js';
+import { imagePlanes, imageSetDatasets, imageSetLayout, packImageSet, type FolderEntry, type ImageSetLayout, type SetImage } from './image-set.js';
 import * as check from '../util/validate.js';
 
-/** The most classes a folder may have (labels are bytes). */
-export const MAX_CLASSES = 255;
+export { MAX_CLASSES } from './image-set.js';
 
 export interface ImageFolderOptions {
   /** [rows, cols] every image is brought to; default the size most images have. */
@@ -59,32 +58,6 @@ export interface ImageFolderData {
   skipped: number;
 }
 
-/**
- * File names in code-point order. String's < compares UTF-16 units, which differs only where one name
- * has a surrogate (half of a code point above U+FFFF, which sorts after every other) and the other not.
- */
-function byCodePoint(a: string, b: string): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const x = a.charCodeAt(i);
-    const y = b.charCodeAt(i);
-    if (x === y) continue;
-    const xs = x >= 0xd800 && x <= 0xdfff;
-    const ys = y >= 0xd800 && y <= 0xdfff;
-    return xs === ys ? x - y : xs ? 1 : -1;
-  }
-  return a.length - b.length;
-}
-
-function entries(dir: string): Dirent[] {
-  try {
-    return readdirSync(dir, { withFileTypes: true }).filter((e) => !e.name.startsWith('.')).sort((a, b) => byCodePoint(a.name, b.name));
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new DataError(dir, code === 'ENOENT' ? 'no such folder' : code === 'ENOTDIR' ? 'is not a folder' : `cannot read (${code ?? (e as Error).message})`);
-  }
-}
-
 /** Whether an entry is a folder, following a symbolic link. */
 function isFolder(dir: string, e: Dirent): boolean {
   if (e.isDirectory()) return true;
@@ -104,66 +77,39 @@ interface Listed extends ListedFile {
 interface Listing {
   classNames: string[];
   /** Which splits the folder has: train always. */
-  has: Record<SplitName, boolean>;
+  has: ImageSetLayout['has'];
   files: Listed[];
 }
 
-/** Which splits an image folder has (train always): test/ and val/ beside train/. */
-function splitsOf(dir: string, top: Dirent[]): Record<SplitName, boolean> {
-  const folders = top.filter((e) => isFolder(dir, e)).map((e) => e.name);
-  const splitLayout = folders.includes('train') && (folders.includes('test') || folders.includes('val'));
-  return { train: true, test: splitLayout && folders.includes('test'), val: splitLayout && folders.includes('val') };
-}
+/** A path of the folder from one relative to it ('' is the folder itself, as given). */
+const pathIn = (dir: string) => (rel: string): string => (rel === '' ? dir : join(dir, ...rel.split('/')));
 
-/** The folder's layout, classes and image files (stat'ed, not opened). */
+/** The folder's layout, classes and image files (stat'ed, not opened): image-set.ts's rule on the folder's entries. */
 function listFolder(dir: string): Listing {
-  const top = entries(dir);
-  const folders = top.filter((e) => isFolder(dir, e)).map((e) => e.name);
-  const has = splitsOf(dir, top);
-  const splitLayout = has.test || has.val;
-  if (splitLayout) {
-    const other = folders.find((f) => !(SPLITS as readonly string[]).includes(f));
-    if (other !== undefined) throw new DataError(join(dir, other), 'a folder beside train/ and test/: expected only train/, test/ and val/ here, each holding class folders');
-  }
-  const splitDir = (s: SplitName): string => (splitLayout ? join(dir, s) : dir);
-  const classFolders = (s: SplitName): string[] => {
-    const d = splitDir(s);
-    return (splitLayout ? entries(d) : top).filter((e) => isFolder(d, e)).map((e) => e.name);
-  };
-  const classNames = classFolders('train');
-  if (classNames.length > MAX_CLASSES) throw new DataError(splitDir('train'), `${classNames.length} class folders; at most ${MAX_CLASSES} classes`);
-  const files: Listed[] = [];
-  for (const split of SPLITS) {
-    if (!has[split]) continue;
-    for (const name of classFolders(split)) {
-      const label = classNames.indexOf(name);
-      if (label < 0) throw new DataError(join(splitDir(split), name), `no class "${name}" in ${splitDir('train')} (its class folders: ${classNames.join(', ')})`);
-      const folder = join(splitDir(split), name);
-      for (const e of entries(folder)) {
-        const rel = [splitLayout ? split : '', name, e.name].filter((p) => p !== '').join('/');
-        let size = -1;
-        let mtimeMs = -1;
-        try {
-          const s = statSync(join(folder, e.name));
-          size = s.isDirectory() ? -2 : s.size;
-          mtimeMs = s.mtimeMs;
-        } catch {
-          // reading it will say what is wrong
-        }
-        files.push({ rel, size, mtimeMs, split, label });
-      }
+  const where = pathIn(dir);
+  const list = (rel: string): FolderEntry[] => {
+    const d = where(rel);
+    try {
+      return readdirSync(d, { withFileTypes: true }).map((e) => ({ name: e.name, folder: isFolder(d, e) }));
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new DataError(d, code === 'ENOENT' ? 'no such folder' : code === 'ENOTDIR' ? 'is not a folder' : `cannot read (${code ?? (e as Error).message})`);
     }
-  }
-  if (files.length === 0) throw new DataError(dir, 'no class folders with PNG or JPEG images');
-  if (classNames.length === 1) throw new DataError(dir, `one class only (${JSON.stringify(classNames[0])}); a classifier needs at least 2`);
-  return { classNames, has, files };
-}
-
-interface Decoded {
-  /** 1 plane (grey, or forced to 1 channel) or 3 (R, G, B). */
-  planes: Uint8Array;
-  rows: number;
-  cols: number;
+  };
+  const layout = imageSetLayout(list, where);
+  const files = layout.files.map(({ rel, split, label }): Listed => {
+    let size = -1;
+    let mtimeMs = -1;
+    try {
+      const s = statSync(where(rel));
+      size = s.isDirectory() ? -2 : s.size;
+      mtimeMs = s.mtimeMs;
+    } catch {
+      // reading it will say what is wrong
+    }
+    return { rel, size, mtimeMs, split, label };
+  });
+  return { classNames: layout.classNames, has: layout.has, files };
 }
 
 function checkOptions(o: ImageFolderOptions): void {
@@ -181,19 +127,6 @@ function checkOptions(o: ImageFolderOptions): void {
   if (o.cacheDir !== undefined && typeof o.cacheDir !== 'string') check.fail('options.cacheDir', 'a folder path', o.cacheDir);
   if (o.requireTest !== undefined && typeof o.requireTest !== 'boolean') check.fail('options.requireTest', 'a boolean', o.requireTest);
   if (o.classes !== undefined) check.integer(o.classes, 'options.classes', 1);
-}
-
-/** The size most images have; ties: the more pixels, then the fewer rows. */
-function commonSize(images: readonly Decoded[]): [number, number] {
-  const counts = new Map<string, { rows: number; cols: number; n: number }>();
-  for (const d of images) {
-    const k = `${d.rows}×${d.cols}`;
-    const c = counts.get(k);
-    if (c) c.n++;
-    else counts.set(k, { rows: d.rows, cols: d.cols, n: 1 });
-  }
-  const best = [...counts.values()].sort((a, b) => b.n - a.n || b.rows * b.cols - a.rows * a.cols || a.rows - b.rows)[0];
-  return [best.rows, best.cols];
 }
 
 /**
@@ -231,26 +164,19 @@ export function loadImageFolder(dir: string, options: ImageFolderOptions = {}): 
     if (failed) warn(`could not write the decoded-image cache ${cache.file} (${failed}); the next load decodes the images again`);
   }
 
-  const dataset = (s: SplitName): Dataset | null => {
-    const split = data.splits[s];
-    if (!split) return null;
-    return {
-      images: split.images, labels: split.labels, count: split.count, channels: data.channels, rows: data.rows, cols: data.cols,
-      classNames: [...data.classNames], source: listing.has.test || listing.has.val ? join(dir, s) : dir,
-    };
-  };
-  return { train: dataset('train')!, test: dataset('test'), val: dataset('val'), fromCache, files: data.files, skipped: data.skipped.length };
+  const sets = imageSetDatasets(data, data.classNames, (s) => (listing.has.test || listing.has.val ? join(dir, s) : dir));
+  return { train: sets.train!, test: sets.test, val: sets.val, fromCache, files: data.files, skipped: data.skipped.length };
 }
 
-/** Decodes every listed file, applies the size and channel rules, and packs each split. */
+/** Decodes every listed file, then applies the channel and size rules (image-set.ts) and packs each split. */
 function decodeFolder(
   dir: string, listing: Listing, o: ImageFolderOptions, onBadFile: 'skip' | 'error', resize: boolean, skip: (rel: string, problem: string) => void,
 ): CachedImages {
+  const where = pathIn(dir);
   const skipped: [string, string][] = [];
-  const good: { file: Listed; image: Decoded }[] = [];
-  let colour = false;
+  const good: SetImage[] = [];
   for (const f of listing.files) {
-    const file = join(dir, ...f.rel.split('/'));
+    const file = where(f.rel);
     try {
       if (f.size === -2) throw new DataError(file, 'is a folder, expected a PNG or JPEG file');
       let bytes: Uint8Array;
@@ -260,10 +186,8 @@ function decodeFolder(
         throw new DataError(file, `cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
       }
       const { rgba, width, height } = decodeImage(bytes, file);
-      const grey = rgbaIsGrey(rgba, width * height);
-      colour ||= !grey;
-      const planes = rgbaToPlanes(rgba, width * height, grey || o.channels === 1 ? 1 : 3);
-      good.push({ file: f, image: { planes, rows: height, cols: width } });
+      // planes at once (1 or 3 bytes a pixel), not RGBA kept until the set's channels are known
+      good.push({ split: f.split, label: f.label, name: file, image: imagePlanes(rgba, width, height, o.channels) });
     } catch (e) {
       if (!(e instanceof DataError) || onBadFile === 'error') throw e;
       const problem = e.message.slice(e.file.length + 2);
@@ -271,37 +195,6 @@ function decodeFolder(
       skip(f.rel, problem);
     }
   }
-  for (const s of SPLITS) {
-    if (listing.has[s] && !good.some((g) => g.file.split === s)) {
-      throw new DataError(s === 'train' ? dir : join(dir, s), `no class folders with PNG or JPEG images${skipped.length ? ` (${skipped.length} files skipped)` : ''}`);
-    }
-  }
-  const channels = o.channels ?? (colour ? 3 : 1);
-  const [rows, cols] = o.size ?? commonSize(good.map((g) => g.image));
-  const why = o.size ? 'the size asked for' : 'the size most images have';
-  const size = channels * rows * cols;
-  const splits = { train: null, test: null, val: null } as CachedImages['splits'];
-  for (const s of SPLITS) {
-    if (!listing.has[s]) continue;
-    const mine = good.filter((g) => g.file.split === s);
-    const images = new Uint8Array(mine.length * size);
-    const labels = new Uint8Array(mine.length);
-    mine.forEach(({ file, image }, i) => {
-      labels[i] = file.label;
-      let { planes } = image;
-      const have = planes.length / (image.rows * image.cols);
-      // channels first, at the image's own size; then its size
-      if (have !== channels) {
-        const grey = planes;
-        planes = new Uint8Array(channels * image.rows * image.cols);
-        for (let c = 0; c < channels; c++) planes.set(grey, c * grey.length);
-      }
-      if (image.rows === rows && image.cols === cols) images.set(planes, i * size);
-      else if (!resize) {
-        throw new DataError(join(dir, ...file.rel.split('/')), `${image.rows}×${image.cols} pixels, expected ${rows}×${cols} (${why}; resizing is off)`);
-      } else resizeBilinear(planes, image.rows, image.cols, rows, cols, channels, images.subarray(i * size, (i + 1) * size));
-    });
-    splits[s] = { images, labels, count: mine.length };
-  }
-  return { rows, cols, channels, classNames: listing.classNames, splits, skipped, files: listing.files.length };
+  const packed = packImageSet(good, listing.has, { size: o.size, channels: o.channels, resize }, where, skipped.length);
+  return { ...packed, classNames: listing.classNames, skipped, files: listing.files.length };
 }

@@ -45,6 +45,8 @@ describe('dist/index.js in browsers', () => {
     expect(g.files).toContain('train/trainer.js');
     expect(g.files).toContain('data/cifar.js');
     expect(g.files).toContain('data/resize.js');
+    // the image-set rules, the image header walk and the zip reader the playground shares with convnotes/node
+    for (const f of ['data/image-set.js', 'data/image-header.js', 'data/zip.js', 'recipes/fit.js']) expect(g.files).toContain(f);
     expect(g.staticImports).toEqual([]);
     // the Node-only modules (convnotes/node's and the CLI's): none of them is reached
     expect(g.files.filter((f) => /^(cli\/|node\.js|data\/(files|bundled|png|download|augment-grid|decode|image-folder|image-cache|cifar-files|load)\.js|model\/model-io\.js|train\/checkpoint\.js|recipes\/load\.js|util\/atomic\.js)/.test(f))).toEqual([]);

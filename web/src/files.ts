@@ -1,7 +1,8 @@
 // The page's files: the four MNIST IDX files (gzipped or not), told apart by name (train/t10k,
-// images/labels) or else by header and size, as datasets cut to the page's limits; model files.
+// images/labels) or else by header and size, as datasets (cut to the page's limits by `cut`); model
+// files. Class folders of pictures and zips: images.ts.
 import {
-  builtinNetworks, datasetFromIdx, decodeModel, encodeModel, parseIdx, recipeToJson, resolveRecipe,
+  builtinNetworks, datasetFromIdx, decodeModel, encodeModel, headOf, MAX_CLASSES, parseIdx, recipeToJson, resolveRecipe,
   type Dataset, type ParamArray, type Recipe, type TrainableNetwork,
 } from 'convnotes';
 import type { FileBytes } from './protocol.js';
@@ -16,13 +17,12 @@ function readFile(f: FileBytes): Promise<Uint8Array> {
 }
 
 /** The first `n` patterns of `d` (all of them when n ≤ 0): what `convnotes train --limit n` trains on. */
-function cut(d: Dataset, n: number): Dataset {
-  if (!(n > 0) || n >= d.count) return d;
-  const size = d.rows * d.cols;
-  return { ...d, count: n, images: d.images.subarray(0, n * size), labels: d.labels.subarray(0, n) };
+export function cut(d: Dataset, n: number): Dataset {
+  return n > 0 && n < d.count ? headOf(d, n) : d;
 }
 
-export async function readMnist(files: FileBytes[], limit: number, testLimit: number): Promise<{ train: Dataset; test: Dataset | null }> {
+/** The MNIST-style IDX files among `files` as a training set and, when given, a test set (labels of up to MAX_CLASSES classes, as the CLI reads them). */
+export async function readMnist(files: FileBytes[]): Promise<{ train: Dataset; test: Dataset | null }> {
   const parsed = await Promise.all(files.map(async (f) => ({ name: f.name, idx: parseIdx(await readFile(f), f.name) })));
   const images = parsed.filter((p) => p.idx.dims.length === 3);
   const labels = parsed.filter((p) => p.idx.dims.length === 1);
@@ -43,8 +43,8 @@ export async function readMnist(files: FileBytes[], limit: number, testLimit: nu
   if (!trI || !trL) throw new Error(`expected MNIST IDX files: training images and labels (train-images-idx3-ubyte, train-labels-idx1-ubyte, gzipped or not), and optionally t10k-images/t10k-labels; got ${files.map((f) => f.name).join(', ') || 'none'}`);
   if ((teI === undefined) !== (teL === undefined)) throw new Error(`test set: got ${(teI ?? teL)!.name} without its ${teI ? 'labels' : 'images'}`);
   return {
-    train: cut(datasetFromIdx(trI.idx, trL.idx, trI.name, trL.name), limit),
-    test: teI && teL ? cut(datasetFromIdx(teI.idx, teL.idx, teI.name, teL.name), testLimit) : null,
+    train: datasetFromIdx(trI.idx, trL.idx, trI.name, trL.name, MAX_CLASSES),
+    test: teI && teL ? datasetFromIdx(teI.idx, teL.idx, teI.name, teL.name, MAX_CLASSES) : null,
   };
 }
 

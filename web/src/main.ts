@@ -1,8 +1,8 @@
 // The playground page: recipe editor, data loading, training controls and the live views. The
 // network itself lives in a Web Worker (worker.ts), so the page stays responsive while it trains.
 import { builtinNetworks, builtinRecipes, DescriptionError, mnistDigitFromRgba, RecipeError, resolveRecipe } from 'convnotes';
-import { drawGrey, drawHeatmap, drawMaps, heat } from './draw.js';
-import type { FileBytes, FromWorker, Inspection, Point, ToWorker } from './protocol.js';
+import { drawGrey, drawHeatmap, drawMaps, drawRgb, drawRgbSet, heat, rangeOf } from './draw.js';
+import type { DataFile, DataInfo, FromWorker, Inspection, Point, ToWorker } from './protocol.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
   const e = document.getElementById(id);
@@ -77,7 +77,34 @@ const state = {
   loaded: null as string | null,
   /** Whether the recipe's distortions are on (the worker trains as the CLI does). */
   distortions: false,
+  /** The loaded data: kind, counts, channels, size, classes and their names, files skipped. */
+  dataset: null as DataInfo | null,
+  /** The page's log (reading data, skipped files, the recipe fitted to the data), oldest first. */
+  log: [] as string[],
+  /** The last picture classified: its class scores and the class chosen. */
+  pictureScores: null as number[] | null,
+  picturePrediction: null as null | { classIndex: number; className: string },
 };
+
+const MAX_LOG = 300;
+function logLines(lines: string[]): void {
+  state.log.push(...lines);
+  if (state.log.length > MAX_LOG) state.log.splice(0, state.log.length - MAX_LOG);
+  const box = $('log');
+  for (const line of lines) {
+    const div = document.createElement('div');
+    div.textContent = line;
+    box.append(div);
+  }
+  while (box.childElementCount > MAX_LOG) box.firstElementChild!.remove();
+  box.scrollTop = box.scrollHeight;
+}
+
+/** Class k's name: the network's (fitted to the data's class folders), else the data's, else k. */
+function className(k: number): string {
+  return state.engine?.classNames?.[k] ?? state.dataset?.classNames?.[k] ?? String(k);
+}
+const namedClasses = (): boolean => Boolean(state.engine?.classNames ?? state.dataset?.classNames);
 
 function receive(m: FromWorker): void {
   switch (m.type) {
@@ -95,20 +122,28 @@ function receive(m: FromWorker): void {
       clearErrors('model');
       drawCurves();
       updateStatus();
-      if (drawn) predictDrawing();
+      showInputKind(m.input);
+      if (drawn && m.input[0] === 1) predictDrawing();
       break;
     case 'loaded':
       ($('recipe-json') as HTMLTextAreaElement).value = m.recipe;
       state.loaded = m.name;
       break;
-    case 'data':
+    case 'data': {
       clearErrors('data');
       state.trainCount = m.train;
       state.testCount = m.test;
-      $('data-info').textContent = `${m.train.toLocaleString()} training and ${m.test.toLocaleString()} test images (${m.source})`;
+      const { type: _, ...info } = m;
+      state.dataset = info;
+      const names = m.classNames ? `: ${m.classNames.slice(0, 12).join(', ')}${m.classNames.length > 12 ? ', …' : ''}` : '';
+      $('data-info').textContent = `${m.train.toLocaleString()} training and ${m.test.toLocaleString()} test images (${m.source}) · ${m.rows}×${m.cols} ${m.channels === 3 ? 'colour' : 'grey'} · ${m.classes} classes${names}${m.skipped ? ` · ${m.skipped} of ${m.files} files skipped (see the log)` : ''}`;
       ($('image-index') as HTMLInputElement).max = String(Math.max(0, (m.test || m.train) - 1));
       state.points = [];
       drawCurves();
+      break;
+    }
+    case 'log':
+      logLines(m.lines);
       break;
     case 'state':
       state.done = m.done;
@@ -135,7 +170,8 @@ function receive(m: FromWorker): void {
       break;
     }
     case 'prediction':
-      renderScores(m.scores, m.classIndex);
+      if (m.picture) renderPicture(m.picture, m.scores, m.classIndex);
+      else renderScores(m.scores, m.classIndex);
       break;
   }
   if ('id' in m && m.type !== 'error' && m.id !== undefined) {
@@ -223,27 +259,64 @@ $('apply').onclick = configure;
 
 // ---------------------------------------------------------------- data
 
-async function sendFiles(files: FileBytes[]): Promise<void> {
+function sendFiles(files: DataFile[]): void {
   const limit = Number(($('limit') as HTMLInputElement).value) || 0;
   const testLimit = Number(($('test-limit') as HTMLInputElement).value) || 0;
-  $('data-info').textContent = `reading ${files.map((f) => f.name).join(', ')}…`;
-  send({ type: 'data', files, limit, testLimit }, files.map((f) => f.bytes));
+  const tops = [...new Set(files.map((f) => f.path.split('/')[0]))];
+  $('data-info').textContent = `reading ${tops.slice(0, 6).join(', ')}${tops.length > 6 ? ', …' : ''} (${files.length.toLocaleString()} files)…`;
+  send({ type: 'data', files, limit, testLimit });
 }
 
-async function readLocal(list: FileList | File[]): Promise<void> {
-  const all = Array.from(list);
-  // a model file dropped onto the page opens as a model; the rest are data
-  const model = all.find((f) => f.name.endsWith('.safetensors'));
-  if (model) await openModel(model);
-  const files = await Promise.all(all.filter((f) => f !== model).map(async (f) => ({ name: f.name, bytes: await f.arrayBuffer() })));
-  if (files.length === 0) return;
-  await sendFiles(files);
+/** Files picked or dropped, by their path in what was given; a model file among them opens as a model. */
+async function readLocal(files: DataFile[]): Promise<void> {
+  const model = files.find((f) => !f.path.includes('/') && f.path.endsWith('.safetensors'));
+  if (model) await openModel(model.blob as File);
+  const data = files.filter((f) => f !== model);
+  if (data.length) sendFiles(data);
 }
 
-($('files') as HTMLInputElement).addEventListener('change', (e) => {
-  const input = e.target as HTMLInputElement;
-  if (input.files) readLocal(input.files).catch((err: Error) => showError('data', err.message));
-});
+/** Picked files: their path in a picked folder (webkitRelativePath: "bars/train/red-h/0.png"), else their name. */
+const picked = (list: FileList): DataFile[] => Array.from(list, (f) => ({ path: f.webkitRelativePath || f.name, blob: f }));
+
+/** Everything under a dropped folder, each file with its path from the folder's own name. */
+async function walk(entry: FileSystemEntry, out: DataFile[]): Promise<void> {
+  const path = entry.fullPath.replace(/^\/+/, '');
+  if (entry.isFile) {
+    const file = await new Promise<File>((resolve, reject) => (entry as FileSystemFileEntry).file(resolve, reject));
+    out.push({ path, blob: file });
+    return;
+  }
+  const reader = (entry as FileSystemDirectoryEntry).createReader();
+  // readEntries gives a folder's entries a batch at a time (100 in Chromium), then an empty one
+  for (;;) {
+    const batch = await new Promise<FileSystemEntry[]>((resolve, reject) => reader.readEntries(resolve, reject));
+    if (batch.length === 0) break;
+    for (const e of batch) await walk(e, out);
+  }
+  // an empty folder is still a folder (an empty class folder counts, as on disk)
+  if (!out.some((f) => f.path.startsWith(`${path}/`))) out.push({ path: `${path}/`, blob: new Blob() });
+}
+
+/** A drop's files: dropped folders walked (webkitGetAsEntry, taken during the event), else its files. */
+function dropped(dt: DataTransfer): Promise<DataFile[]> {
+  const entries = Array.from(dt.items ?? [], (item) => (item.kind === 'file' ? item.webkitGetAsEntry?.() ?? null : null));
+  const files = Array.from(dt.files);
+  if (entries.length === 0 || entries.some((e) => e === null)) return Promise.resolve(files.map((f) => ({ path: f.webkitRelativePath || f.name, blob: f })));
+  return (async () => {
+    const out: DataFile[] = [];
+    for (const e of entries) await walk(e!, out);
+    return out;
+  })();
+}
+
+for (const id of ['files', 'folder']) {
+  ($(id) as HTMLInputElement).addEventListener('change', (e) => {
+    const input = e.target as HTMLInputElement;
+    if (input.files?.length) readLocal(picked(input.files)).catch((err: Error) => showError('data', err.message)).finally(() => {
+      input.value = '';
+    });
+  });
+}
 const drop = $('drop');
 drop.addEventListener('dragover', (e) => {
   e.preventDefault();
@@ -254,7 +327,7 @@ document.addEventListener('dragover', (e) => e.preventDefault());
 document.addEventListener('drop', (e) => {
   e.preventDefault();
   drop.classList.remove('over');
-  if (e.dataTransfer?.files.length) readLocal(e.dataTransfer.files).catch((err: Error) => showError('data', err.message));
+  if (e.dataTransfer?.files.length) dropped(e.dataTransfer).then(readLocal).catch((err: Error) => showError('data', err.message));
 });
 
 let served: string[] = [];
@@ -278,9 +351,9 @@ async function loadServed(): Promise<void> {
   const files = await Promise.all(served.map(async (name) => {
     const r = await fetch(`data/${encodeURIComponent(name)}`);
     if (!r.ok) throw new Error(`data/${name}: HTTP ${r.status}`);
-    return { name, bytes: await r.arrayBuffer() };
+    return { path: name, blob: await r.blob() };
   }));
-  await sendFiles(files);
+  sendFiles(files);
 }
 $('served').onclick = () => loadServed().catch((err: Error) => showError('data', err.message));
 
@@ -374,9 +447,16 @@ const MAX_KERNELS_SHOWN = 96;
 
 function renderInspection(ins: Inspection): void {
   const kernels = $('kernels');
+  const rgb = ins.rgbKernels;
   kernels.replaceChildren(...ins.kernels.map((k) => {
     const div = document.createElement('div');
     div.className = 'layer';
+    if (rgb && k.layer === rgb.layer) {
+      // a colour input's first kernels: each output map's three input-map slices as one RGB image
+      div.innerHTML = `<div class="name">${k.layer}: ${k.count} kernels ${k.size}×${k.size}, as ${rgb.count} colour kernel${rgb.count > 1 ? 's' : ''} (input maps R, G, B; one scale for the set)</div>`;
+      div.append(drawRgbSet(rgb.values, rgb.count, rgb.size, rgb.size, 6));
+      return div;
+    }
     // a layer of thousands of kernels (LeNet-5's C5 has 1,920) would bury the rest: show the first 96
     const shown = Math.min(k.count, MAX_KERNELS_SHOWN);
     div.innerHTML = `<div class="name">${k.layer}: ${k.count} kernels ${k.size}×${k.size}${shown < k.count ? ` (the first ${shown})` : ''}</div>`;
@@ -386,18 +466,26 @@ function renderInspection(ins: Inspection): void {
   const maps = $('maps');
   const blocks: HTMLElement[] = [];
   if (ins.image) {
-    $('image-label').textContent = `label ${ins.image.label}${ins.scores ? `, predicted ${ins.scores.indexOf(Math.max(...ins.scores))}` : ''}`;
+    $('image-label').textContent = `label ${className(ins.image.label)}${ins.scores ? `, predicted ${className(ins.scores.indexOf(Math.max(...ins.scores)))}` : ''}`;
     const div = document.createElement('div');
     div.className = 'layer';
-    div.innerHTML = '<div class="name">input</div>';
-    div.append(drawGrey(Float32Array.from(ins.image.pixels, (v) => v / 255), ins.image.cols, ins.image.rows, 3, false));
+    const { channels, rows, cols, pixels } = ins.image;
+    div.innerHTML = `<div class="name">input${channels === 3 ? ' (colour)' : ''}</div>`;
+    const zoom = Math.max(3, Math.floor(84 / Math.max(rows, cols)));
+    div.append(channels === 3 ? drawRgb(pixels, cols, rows, zoom, 0, 255) : drawGrey(Float32Array.from(pixels, (v) => v / 255), cols, rows, zoom, false));
     blocks.push(div);
   } else $('image-label').textContent = 'load data to see an image';
   for (const m of ins.maps) {
     const div = document.createElement('div');
     div.className = 'layer';
-    div.innerHTML = `<div class="name">${m.layer}: ${m.maps}@${m.rows}×${m.cols}</div>`;
-    div.append(drawMaps(m.values, m.maps, m.rows, m.cols, m.rows <= 1 ? 12 : Math.max(2, Math.floor(48 / m.rows)), true));
+    div.innerHTML = `<div class="name">${m.layer}: ${m.maps}@${m.rows}×${m.cols}${m.rgb ? ' as one colour image' : ''}</div>`;
+    if (m.rgb) {
+      const [lo, hi] = rangeOf(m.values);
+      const grid = document.createElement('div');
+      grid.className = 'grid';
+      grid.append(drawRgb(m.values, m.cols, m.rows, Math.max(2, Math.floor(84 / m.rows)), lo, hi));
+      div.append(grid);
+    } else div.append(drawMaps(m.values, m.maps, m.rows, m.cols, m.rows <= 1 ? 12 : Math.max(2, Math.floor(48 / m.rows)), true));
     blocks.push(div);
   }
   maps.replaceChildren(...blocks);
@@ -447,7 +535,8 @@ function renderConfusion(c: NonNullable<Inspection['confusion']>): void {
   }
   let right = 0;
   for (let t = 0; t < n; t++) right += c.counts[t * n + t];
-  $('confusion-info').textContent = `rows: true class, columns: predicted; the first ${c.count} test images (${(100 * (1 - right / c.count)).toFixed(2)} % error)`;
+  const legend = namedClasses() ? `; classes ${Array.from({ length: n }, (_, k) => `${k} ${className(k)}`).join(' · ')}` : '';
+  $('confusion-info').textContent = `rows: true class, columns: predicted; the first ${c.count} test images (${(100 * (1 - right / c.count)).toFixed(2)} % error)${legend}`;
 }
 
 ($('image-index') as HTMLInputElement).addEventListener('input', (e) => {
@@ -538,10 +627,65 @@ function renderScores(scores: number[], best: number): void {
     const bar = document.createElement('span');
     bar.className = 'b';
     bar.style.width = `${Math.round((100 * (s - min)) / (max - min))}px`;
-    row.append(`${k} `, bar, ` ${s.toFixed(3)}`);
+    row.append(`${className(k)} `, bar, ` ${s.toFixed(3)}`);
     return row;
   }));
 }
+
+// ---------------------------------------------------------------- a picture to classify
+
+/** The drawing pad for a network of one input map (grey digits); a picture for any. */
+function showInputKind(input: [number, number, number]): void {
+  const grey = input[0] === 1;
+  $('draw-row').hidden = !grey;
+  $('draw-note').textContent = grey ? '' : `this network's input is ${input.join('×')} (colour): the drawing pad is for grey digit models; classify a picture instead`;
+  $('draw-title').textContent = grey ? 'Draw a digit, or classify a picture' : 'Classify a picture';
+}
+
+function classifyPicture(f: File): void {
+  if (!state.ready) return showError('data', 'no network yet');
+  request<Extract<FromWorker, { type: 'prediction' }>>((id) => ({ type: 'picture', id, name: f.name, blob: f })).catch(() => {});
+}
+
+function renderPicture(p: NonNullable<Extract<FromWorker, { type: 'prediction' }>['picture']>, scores: number[], best: number): void {
+  state.pictureScores = scores;
+  state.picturePrediction = { classIndex: best, className: className(best) };
+  const zoom = Math.max(2, Math.floor(96 / Math.max(p.rows, p.cols)));
+  const canvas = p.channels === 3 ? drawRgb(p.levels, p.cols, p.rows, zoom, 0, 255) : drawGrey(Float32Array.from(p.levels, (v) => v / 255), p.cols, p.rows, zoom, false);
+  $('picture-view').replaceChildren(canvas, Object.assign(document.createElement('div'), { className: 'muted', textContent: `${p.name}: ${p.rows}×${p.cols} → predicted ${className(best)}` }));
+  const min = Math.min(0, ...scores);
+  const max = Math.max(1e-9, ...scores);
+  $('picture-scores').replaceChildren(...scores.map((s, k) => {
+    const row = document.createElement('div');
+    row.className = `bar${k === best ? ' best' : ''}`;
+    const bar = document.createElement('span');
+    bar.className = 'b';
+    bar.style.width = `${Math.round((100 * (s - min)) / (max - min))}px`;
+    row.append(`${className(k)} `, bar, ` ${s.toFixed(3)}`);
+    return row;
+  }));
+}
+
+($('picture') as HTMLInputElement).addEventListener('change', (e) => {
+  const input = e.target as HTMLInputElement;
+  const f = input.files?.[0];
+  if (f) classifyPicture(f);
+  input.value = '';
+});
+const pictureDrop = $('picture-drop');
+pictureDrop.addEventListener('dragover', (e) => {
+  e.preventDefault();
+  pictureDrop.classList.add('over');
+});
+pictureDrop.addEventListener('dragleave', () => pictureDrop.classList.remove('over'));
+pictureDrop.addEventListener('drop', (e) => {
+  // the picture is classified, not loaded as data
+  e.preventDefault();
+  e.stopPropagation();
+  pictureDrop.classList.remove('over');
+  const f = e.dataTransfer?.files[0];
+  if (f) classifyPicture(f);
+});
 
 // ---------------------------------------------------------------- start
 
@@ -551,6 +695,11 @@ function renderScores(scores: number[], best: number): void {
   saveModel,
   predictTest: async (count: number) => (await request<Extract<FromWorker, { type: 'testPredictions' }>>((id) => ({ type: 'predictTest', id, count }))).classes,
   loadServed,
+  /** Levels [count][channels][rows][cols] of a loaded split's images from `start`, as the page decoded them, and their labels. */
+  images: async (split: 'train' | 'test', start: number, count: number) => {
+    const m = await request<Extract<FromWorker, { type: 'images' }>>((id) => ({ type: 'images', id, split, start, count }));
+    return { channels: m.channels, rows: m.rows, cols: m.cols, levels: Array.from(m.levels), labels: m.labels };
+  },
 };
 
 startWorker();
