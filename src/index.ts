@@ -61,7 +61,7 @@ export { ArgumentError } from './util/validate.js';
 // removed: a backend's trainStep, or update() with its `rates` set per layer, does what they did.)
 export { applyUpdate, type AdamSettings } from './train/update.js';
 export { parseIdx, DataError, type IdxArray } from './data/idx.js';
-export { datasetFromIdx, fillBatch, UNIT, LECUN, IDX_FILES, channelsOf, classesOf, headOf, type Dataset, type Normalisation } from './data/dataset.js';
+export { datasetFromIdx, fillBatch, UNIT, LECUN, IDX_FILES, channelsOf, classesOf, headOf, limitOf, type Dataset, type Normalisation } from './data/dataset.js';
 // CIFAR-10 batch bytes as a dataset; the one resize rule of image folders (bilinear at pixel centres).
 export { parseCifar10, CIFAR10_CLASSES } from './data/cifar.js';
 export { resizeBilinear } from './data/resize.js';

@@ -45,7 +45,7 @@ program
   .option('--resume', 'continue the model file at --out (or the file given to --recipe) from its last epoch end', false)
   .addOption(backendOption())
   .option('--eval-train <n>', 'training images whose error is measured after each epoch (default: all)', nonNegativeInt)
-  .option('--limit <n>', 'train on the first n training images only', positiveInt)
+  .option('--limit <n>', 'train on n training images only: the first n, or of a set ordered by class (an image folder) the first of every class in turn', positiveInt)
   .option('--val <fraction>', 'hold this share of the training images out (seeded by --seed) and report their error each epoch', fraction)
   .option('--keep-best', 'write <model>.best.safetensors whenever the validation error (--val or a val/ folder) improves', false)
   .option('--no-progress', 'no progress bar')

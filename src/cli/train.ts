@@ -5,7 +5,7 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import type { BackendName, TrainableNetwork } from '../network/backend.js';
-import { channelsOf, checkFits, classesOf, headOf, type Dataset } from '../data/dataset.js';
+import { channelsOf, checkFits, classesOf, limitOf, type Dataset } from '../data/dataset.js';
 import { loadTrainingData } from '../data/bundled.js';
 import { cacheDir, defaultDataDir, holdsIdxSet } from '../data/files.js';
 import { classCount } from '../network/loss.js';
@@ -116,7 +116,7 @@ export async function runTrain(o: TrainCommandOptions): Promise<number> {
     ({ train: data.train, val } = holdOut(data.train, o.val, seed));
   }
   if (o.keepBest && !val) throw new CliError('--keep-best: keeps the epoch of the lowest validation error; give --val FRACTION (or data with a val/ folder)');
-  if (o.limit !== undefined) data.train = headOf(data.train, o.limit);
+  if (o.limit !== undefined) data.train = limitOf(data.train, o.limit);
   if (!o.resume) {
     const measured = withStatistics(recipe, data.train);
     recipe = measured.recipe;

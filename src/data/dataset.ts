@@ -94,6 +94,43 @@ export function classesOf(data: Dataset): number {
   return top + 1;
 }
 
+/**
+ * At most n patterns of a dataset, what `--limit n` and the playground's limits train on: the first n
+ * (a view: no copy), unless the set is ordered by class (labels never decreasing: an image folder's
+ * order), where the first n would hold only the first classes; then the first images of every class
+ * in turn (one of each class, then a second of each, …), kept in the set's order (a copy).
+ */
+export function limitOf(data: Dataset, n: number): Dataset {
+  if (n >= data.count) return data;
+  let sorted = true;
+  for (let i = 1; i < data.count && sorted; i++) sorted = data.labels[i] >= data.labels[i - 1];
+  if (!sorted) return headOf(data, n);
+  // each class's first index (classes are runs), then take round by round
+  const starts: number[] = [];
+  for (let i = 0; i < data.count; i++) if (i === 0 || data.labels[i] !== data.labels[i - 1]) starts.push(i);
+  const ends = [...starts.slice(1), data.count];
+  const keep = new Uint8Array(data.count);
+  let taken = 0;
+  for (let round = 0; taken < n; round++) {
+    for (let c = 0; c < starts.length && taken < n; c++) {
+      if (starts[c] + round < ends[c]) {
+        keep[starts[c] + round] = 1;
+        taken++;
+      }
+    }
+  }
+  const size = channelsOf(data) * data.rows * data.cols;
+  const images = new Uint8Array(n * size);
+  const labels = new Uint8Array(n);
+  let j = 0;
+  for (let i = 0; i < data.count; i++) {
+    if (!keep[i]) continue;
+    images.set(data.images.subarray(i * size, (i + 1) * size), j * size);
+    labels[j++] = data.labels[i];
+  }
+  return { ...data, images, labels, count: n };
+}
+
 /** The first n patterns of a dataset (a view: no copy). */
 export function headOf(data: Dataset, n: number): Dataset {
   const count = Math.min(n, data.count);

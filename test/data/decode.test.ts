@@ -6,18 +6,9 @@ import { decodeImage, MAX_PIXELS, rgbaIsGrey, rgbaToPlanes } from '../../src/dat
 import { DataError } from '../../src/data/idx.js';
 import { resizeBilinear } from '../../src/data/resize.js';
 import { realDigits } from '../helpers/mnist.js';
-import { bilinearReference, greyRgba, jpegBytes, pngBytes, tintedRgba } from '../helpers/images.js';
+import { bilinearReference, greyRgba, jpegBytes, pngBytes, tintedRgba, dataErrorMessage } from '../helpers/images.js';
 
 const digit = (i: number): Uint8Array => Uint8Array.from(realDigits().train.images.subarray(i * 784, (i + 1) * 784));
-const message = (f: () => unknown): string => {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(DataError);
-    return (e as Error).message;
-  }
-  throw new Error('expected a DataError');
-};
 
 describe('decodeImage', () => {
   it('decodes PNGs of every colour type it writes exactly, grey and tinted', () => {
@@ -91,11 +82,11 @@ describe('decodeImage', () => {
       [jpg.subarray(0, 10), 'e.png: truncated JPEG (10 bytes; its segment ff e0 at byte 2 needs 18, 8 remain)'],
       [jpg.subarray(0, jpg.length - 20), `e.png: truncated JPEG (${jpg.length - 20} bytes; it ends inside the image data, before the end-of-image marker)`],
     ];
-    for (const [bytes, expected] of cases) expect(message(() => decodeImage(bytes, 'e.png'))).toBe(expected);
+    for (const [bytes, expected] of cases) expect(dataErrorMessage(() => decodeImage(bytes, 'e.png'))).toBe(expected);
     // a corrupt chunk (its CRC no longer matches): pngjs's reason, wrapped
     const flipped = png.slice();
     flipped[50] ^= 0x10;
-    expect(message(() => decodeImage(flipped, 'c.png'))).toMatch(/^c\.png: cannot decode PNG \(.+\)$/);
+    expect(dataErrorMessage(() => decodeImage(flipped, 'c.png'))).toMatch(/^c\.png: cannot decode PNG \(.+\)$/);
   });
 
   it('refuses a header that claims more pixels than the file can hold, before allocating them', () => {
@@ -103,15 +94,15 @@ describe('decodeImage', () => {
     const v = new DataView(png.buffer, png.byteOffset);
     v.setUint32(16, 100_000);
     v.setUint32(20, 100_000); // CRC now wrong too, but the size is checked first
-    expect(message(() => decodeImage(png, 'big.png'))).toBe(`big.png: 100000×100000 pixels, more than the ${MAX_PIXELS} an image may have`);
+    expect(dataErrorMessage(() => decodeImage(png, 'big.png'))).toBe(`big.png: 100000×100000 pixels, more than the ${MAX_PIXELS} an image may have`);
     v.setUint32(16, 4000);
     v.setUint32(20, 4000);
-    expect(message(() => decodeImage(png, 'big.png'))).toMatch(/^big\.png: corrupt PNG \(4000×4000 pixels cannot come from \d+ bytes of image data\)$/);
+    expect(dataErrorMessage(() => decodeImage(png, 'big.png'))).toMatch(/^big\.png: corrupt PNG \(4000×4000 pixels cannot come from \d+ bytes of image data\)$/);
     const jpg = jpegBytes(greyRgba(digit(2), 784), 28, 28).slice();
     const sof = jpg.findIndex((b, i) => b === 0xff && jpg[i + 1] === 0xc0);
     jpg[sof + 5] = 0x0f; // height 28 → 0x0f1c = 3868
     jpg[sof + 7] = 0x0f;
-    expect(message(() => decodeImage(jpg, 'big.jpg'))).toBe(`big.jpg: corrupt JPEG (3868×3868 pixels cannot come from a ${jpg.length}-byte file)`);
+    expect(dataErrorMessage(() => decodeImage(jpg, 'big.jpg'))).toBe(`big.jpg: corrupt JPEG (3868×3868 pixels cannot come from a ${jpg.length}-byte file)`);
   });
 });
 
@@ -169,10 +160,10 @@ describe('parseCifar10', () => {
   });
 
   it('refuses a length that is not whole records, and a label above 9', () => {
-    expect(message(() => parseCifar10(new Uint8Array(3073 * 2 + 1), 'b.bin'))).toBe('b.bin: 6147 bytes is not a whole number of 3073-byte CIFAR-10 records');
-    expect(message(() => parseCifar10(new Uint8Array(0), 'b.bin'))).toBe('b.bin: 0 bytes, expected at least one 3073-byte CIFAR-10 record');
+    expect(dataErrorMessage(() => parseCifar10(new Uint8Array(3073 * 2 + 1), 'b.bin'))).toBe('b.bin: 6147 bytes is not a whole number of 3073-byte CIFAR-10 records');
+    expect(dataErrorMessage(() => parseCifar10(new Uint8Array(0), 'b.bin'))).toBe('b.bin: 0 bytes, expected at least one 3073-byte CIFAR-10 record');
     const bytes = new Uint8Array(2 * 3073);
     bytes[3073] = 10;
-    expect(message(() => parseCifar10(bytes, 'b.bin'))).toBe('b.bin: record 1 (byte 3073) has label 10, expected a class in 0–9');
+    expect(dataErrorMessage(() => parseCifar10(bytes, 'b.bin'))).toBe('b.bin: record 1 (byte 3073) has label 10, expected a class in 0–9');
   });
 });

@@ -15,7 +15,7 @@ import { loadImageFolder, type ImageFolderOptions } from '../../src/data/image-f
 import { dataKind, loadDataFolder } from '../../src/data/load.js';
 import { resizeBilinear } from '../../src/data/resize.js';
 import { realDigits } from '../helpers/mnist.js';
-import { bilinearReference, crop, greyRgba, jpegBytes, pad, pngBytes, tint, tintedRgba } from '../helpers/images.js';
+import { bilinearReference, crop, greyRgba, jpegBytes, pad, pngBytes, tint, tintedRgba, dataErrorMessage } from '../helpers/images.js';
 
 const root = mkdtempSync(join(tmpdir(), 'convnotes-image-folders-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -33,15 +33,6 @@ const write = (file: string, bytes: Uint8Array | string): string => {
 };
 const greyPng = (levels: Uint8Array, rows = 28, cols = 28): Uint8Array => pngBytes(greyRgba(levels, rows * cols), cols, rows, 0);
 const image = (d: Dataset, i: number): Uint8Array => d.images.subarray(i * (d.channels ?? 1) * d.rows * d.cols, (i + 1) * (d.channels ?? 1) * d.rows * d.cols);
-const caught = (f: () => unknown): string => {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(DataError);
-    return (e as Error).message;
-  }
-  throw new Error('expected a DataError');
-};
 /** loadImageFolder with the warn lines collected and a cache folder of the test's own. */
 const load = (dir: string, o: ImageFolderOptions = {}, cacheDir = join(root, 'cache')) => {
   const lines: string[] = [];
@@ -106,7 +97,7 @@ describe('an image folder with train/, test/ and val/ splits', () => {
   });
 
   it('with onBadFile "error", refuses the first of them', () => {
-    expect(caught(() => load(greyDir, { cache: false, onBadFile: 'error' }))).toBe(badLines[0].slice('skipped '.length));
+    expect(dataErrorMessage(() => load(greyDir, { cache: false, onBadFile: 'error' }))).toBe(badLines[0].slice('skipped '.length));
   });
 
   it('forced to 3 channels, gives each grey level to R, G and B', () => {
@@ -249,8 +240,8 @@ describe('a folder of class folders, mixed formats, colours and sizes', () => {
   });
 
   it('with resize: false, refuses the first image of another size, naming it and both sizes', () => {
-    expect(caught(() => load(dir, { cache: false, resize: false }))).toBe(`${join(dir, 'a', '03.png')}: 32×32 pixels, expected 28×28 (the size most images have; resizing is off)`);
-    expect(caught(() => load(dir, { cache: false, resize: false, size: [32, 32] }))).toBe(`${join(dir, 'a', '00.png')}: 28×28 pixels, expected 32×32 (the size asked for; resizing is off)`);
+    expect(dataErrorMessage(() => load(dir, { cache: false, resize: false }))).toBe(`${join(dir, 'a', '03.png')}: 32×32 pixels, expected 28×28 (the size most images have; resizing is off)`);
+    expect(dataErrorMessage(() => load(dir, { cache: false, resize: false, size: [32, 32] }))).toBe(`${join(dir, 'a', '00.png')}: 28×28 pixels, expected 32×32 (the size asked for; resizing is off)`);
   });
 
   it('takes a size and a channel count when asked', () => {
@@ -286,35 +277,35 @@ describe('folders an image reader refuses', () => {
   it('one line naming the folder and the problem', () => {
     const empty = join(root, 'empty');
     mkdirSync(empty);
-    expect(caught(() => load(empty))).toBe(`${empty}: no class folders with PNG or JPEG images`);
+    expect(dataErrorMessage(() => load(empty))).toBe(`${empty}: no class folders with PNG or JPEG images`);
     const hollow = join(root, 'hollow');
     mkdirSync(join(hollow, 'a'), { recursive: true });
     mkdirSync(join(hollow, 'b'));
-    expect(caught(() => load(hollow))).toBe(`${hollow}: no class folders with PNG or JPEG images`);
+    expect(dataErrorMessage(() => load(hollow))).toBe(`${hollow}: no class folders with PNG or JPEG images`);
     const unreadable = join(root, 'unreadable');
     write(join(unreadable, 'a', 'x.txt'), 'a');
     write(join(unreadable, 'b', 'y.txt'), 'b');
     const lines: string[] = [];
-    expect(caught(() => loadImageFolder(unreadable, { cache: false, warn: (l) => lines.push(l) }))).toBe(`${unreadable}: no class folders with PNG or JPEG images (2 files skipped)`);
+    expect(dataErrorMessage(() => loadImageFolder(unreadable, { cache: false, warn: (l) => lines.push(l) }))).toBe(`${unreadable}: no class folders with PNG or JPEG images (2 files skipped)`);
     expect(lines).toHaveLength(2);
     const one = join(root, 'one-class');
     write(join(one, 'train', 'cat', '1.png'), png);
     write(join(one, 'test', 'cat', '1.png'), png);
-    expect(caught(() => load(one))).toBe(`${one}: one class only ("cat"); a classifier needs at least 2`);
+    expect(dataErrorMessage(() => load(one))).toBe(`${one}: one class only ("cat"); a classifier needs at least 2`);
     const many = join(root, 'many');
     for (let c = 0; c < 256; c++) mkdirSync(join(many, `c${c}`), { recursive: true });
-    expect(caught(() => load(many))).toBe(`${many}: 256 class folders; at most 255 classes`);
+    expect(dataErrorMessage(() => load(many))).toBe(`${many}: 256 class folders; at most 255 classes`);
     const stray = join(root, 'stray-class');
     write(join(stray, 'train', 'a', '1.png'), png);
     write(join(stray, 'train', 'b', '1.png'), png);
     write(join(stray, 'test', 'c', '1.png'), png);
-    expect(caught(() => load(stray))).toBe(`${join(stray, 'test', 'c')}: no class "c" in ${join(stray, 'train')} (its class folders: a, b)`);
+    expect(dataErrorMessage(() => load(stray))).toBe(`${join(stray, 'test', 'c')}: no class "c" in ${join(stray, 'train')} (its class folders: a, b)`);
     const extra = join(root, 'extra-split');
     write(join(extra, 'train', 'a', '1.png'), png);
     write(join(extra, 'test', 'a', '1.png'), png);
     write(join(extra, 'validation', 'a', '1.png'), png);
-    expect(caught(() => load(extra))).toMatch(/extra-split\/validation: a folder beside train\/ and test\/: expected only train\/, test\/ and val\/ here/);
-    expect(caught(() => load(join(root, 'nowhere')))).toBe(`${join(root, 'nowhere')}: no such folder`);
+    expect(dataErrorMessage(() => load(extra))).toMatch(/extra-split\/validation: a folder beside train\/ and test\/: expected only train\/, test\/ and val\/ here/);
+    expect(dataErrorMessage(() => load(join(root, 'nowhere')))).toBe(`${join(root, 'nowhere')}: no such folder`);
   });
 
   it('names a wrong option', () => {
@@ -347,8 +338,8 @@ describe('loadDataFolder', () => {
     expect(Uint8Array.from(d.train.images)).toEqual(Uint8Array.from(pixels(52)));
     expect(loadSplit(dir, 'test').count).toBe(26);
     // a network of 10 outputs: the labels must be below 10
-    expect(caught(() => loadDataFolder(dir, { classes: 10 }))).toBe(`${join(dir, 'train-labels-idx1-ubyte.gz')}: label 10 is 10, expected a class in 0–9`);
-    expect(caught(() => loadTrainingData(dir, 10))).toMatch(/label 10 is 10, expected a class in 0–9/);
+    expect(dataErrorMessage(() => loadDataFolder(dir, { classes: 10 }))).toBe(`${join(dir, 'train-labels-idx1-ubyte.gz')}: label 10 is 10, expected a class in 0–9`);
+    expect(dataErrorMessage(() => loadTrainingData(dir, 10))).toMatch(/label 10 is 10, expected a class in 0–9/);
     expect(loadTrainingData(dir, 26).kind).toBe('idx');
   });
 
@@ -373,12 +364,12 @@ describe('loadDataFolder', () => {
     write(join(dir, 'batches.meta.txt'), 'a\nb\n\nc\nd\ne\nf\ng\nh\ni\nj\n\n');
     expect(loadCifar10(dir).test.classNames).toEqual(['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j']);
     write(join(dir, 'data_batch_3.bin'), batch([9, 8], 3).subarray(1));
-    expect(caught(() => loadDataFolder(dir))).toBe(`${join(dir, 'data_batch_3.bin')}: 6145 bytes is not a whole number of 3073-byte CIFAR-10 records`);
+    expect(dataErrorMessage(() => loadDataFolder(dir))).toBe(`${join(dir, 'data_batch_3.bin')}: 6145 bytes is not a whole number of 3073-byte CIFAR-10 records`);
     rmSync(join(dir, 'test_batch.bin'));
     write(join(dir, 'data_batch_3.bin'), batch([9, 8], 3));
-    expect(caught(() => loadDataFolder(dir))).toBe(`${join(dir, 'test_batch.bin')}: no such file`);
+    expect(dataErrorMessage(() => loadDataFolder(dir))).toBe(`${join(dir, 'test_batch.bin')}: no such file`);
     write(join(dir, 'test_batch.bin'), batch([5, 6], 7));
-    expect(caught(() => loadDataFolder(dir, { classes: 2 }))).toBe(`${dir}: 10 CIFAR-10 classes, more than the 2 classes the network tells apart`);
+    expect(dataErrorMessage(() => loadDataFolder(dir, { classes: 2 }))).toBe(`${dir}: 10 CIFAR-10 classes, more than the 2 classes the network tells apart`);
   });
 
   it('reads an image folder, and loadTrainingData takes one with a test split', () => {
@@ -390,8 +381,8 @@ describe('loadDataFolder', () => {
     const t = loadTrainingData(greyDir, 3, '', { cacheDir, warn: () => {} });
     expect([t.kind, t.train.count, t.test.count, t.val!.count]).toEqual(['images', 36, 12, 9]);
     expect(t.origin).toMatch(/decoded earlier \(cache\)\)$/);
-    expect(caught(() => loadTrainingData(greyDir, 2, '', { cacheDir, warn: () => {} }))).toBe(`${greyDir}: 3 class folders, more than the 2 classes the network tells apart`);
+    expect(dataErrorMessage(() => loadTrainingData(greyDir, 2, '', { cacheDir, warn: () => {} }))).toBe(`${greyDir}: 3 class folders, more than the 2 classes the network tells apart`);
     const flat = join(root, 'mixed');
-    expect(caught(() => loadTrainingData(flat, 10, '', { cache: false }))).toMatch(/mixed: holds class folders but no test\/ split: give a folder with train\/<class>\/… and test\/<class>\/…/);
+    expect(dataErrorMessage(() => loadTrainingData(flat, 10, '', { cache: false }))).toMatch(/mixed: holds class folders but no test\/ split: give a folder with train\/<class>\/… and test\/<class>\/…/);
   });
 });

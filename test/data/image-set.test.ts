@@ -15,7 +15,7 @@ import {
 import { resizeBilinear } from '../../src/data/resize.js';
 import { readZip } from '../../src/data/zip.js';
 import { colourBars, NAMES } from '../helpers/colour.js';
-import { greyRgba, pngBytes } from '../helpers/images.js';
+import { greyRgba, pngBytes, dataErrorMessage } from '../helpers/images.js';
 import { zipBytes } from '../helpers/zip.js';
 
 const root = mkdtempSync(join(tmpdir(), 'convnotes-image-set-'));
@@ -33,15 +33,6 @@ const rgbaOf = (planes: Uint8Array, pixels: number): Uint8Array => {
   const rgba = new Uint8Array(4 * pixels);
   for (let p = 0; p < pixels; p++) rgba.set([planes[p], planes[pixels + p], planes[2 * pixels + p], 255], 4 * p);
   return rgba;
-};
-const caught = (f: () => unknown): string => {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(DataError);
-    return (e as Error).message;
-  }
-  throw new Error('expected a DataError');
 };
 
 describe('image sets from a list of paths', () => {
@@ -89,8 +80,8 @@ describe('image sets from a list of paths', () => {
     write(join(one, 'cat', '1.png'), 'x');
     for (const d of [stray, extra, one]) {
       const where = (rel: string) => (rel === '' ? d : join(d, ...rel.split('/')));
-      const node = caught(() => loadImageFolder(d, { cache: false }));
-      expect(caught(() => imageSetLayout(pathLister(pathsUnder(d)), where))).toBe(node);
+      const node = dataErrorMessage(() => loadImageFolder(d, { cache: false }));
+      expect(dataErrorMessage(() => imageSetLayout(pathLister(pathsUnder(d)), where))).toBe(node);
     }
   });
 
@@ -119,7 +110,7 @@ describe('a picture for a model\'s input', () => {
     expect(large.images).toEqual(resizeBilinear(bars.images, 16, 16, 8, 12, 3));
     const grey = pictureDataset(rgba, 16, 16, 1, 28, 28, 'p.png');
     expect(grey.images[0]).toBe(Math.round(0.299 * rgba[0] + 0.587 * rgba[1] + 0.114 * rgba[2]));
-    expect(caught(() => pictureDataset(rgba, 16, 16, 2, 28, 28, 'p.png'))).toBe('p.png: the model takes 2 input maps; a picture gives 1 (grey) or 3 (RGB)');
+    expect(dataErrorMessage(() => pictureDataset(rgba, 16, 16, 2, 28, 28, 'p.png'))).toBe('p.png: the model takes 2 input maps; a picture gives 1 (grey) or 3 (RGB)');
   });
 });
 
@@ -143,14 +134,14 @@ describe('the zip reader', () => {
 
   it('refuses what it does not read, naming the archive and the entry', async () => {
     const one = (o: Partial<Parameters<typeof zipBytes>[0][number]>) => zipBytes([{ name: 'a.png', data: png, ...o }]);
-    expect(caught(() => readZip(new TextEncoder().encode('not a zip at all, just text'), 'x.zip'))).toBe('x.zip: not a zip archive (no end-of-central-directory record; starts with 6e 6f 74 20)');
+    expect(dataErrorMessage(() => readZip(new TextEncoder().encode('not a zip at all, just text'), 'x.zip'))).toBe('x.zip: not a zip archive (no end-of-central-directory record; starts with 6e 6f 74 20)');
     const good = one({});
-    expect(caught(() => readZip(good.subarray(0, good.length - 30), 'cut.zip'))).toBe(`cut.zip: truncated zip (${good.length - 30} bytes; no end-of-central-directory record)`);
-    expect(caught(() => readZip(one({ flags: 1 }), 'locked.zip'))).toBe('locked.zip: a.png: encrypted; this reader reads unencrypted zips only (zip the folder again without a password)');
-    expect(caught(() => readZip(one({ method: 12 }), 'b.zip'))).toMatch(/^b\.zip: a\.png: compressed by method 12 \(bzip2\); this reader reads stored \(0\) and deflate \(8\) entries only/);
+    expect(dataErrorMessage(() => readZip(good.subarray(0, good.length - 30), 'cut.zip'))).toBe(`cut.zip: truncated zip (${good.length - 30} bytes; no end-of-central-directory record)`);
+    expect(dataErrorMessage(() => readZip(one({ flags: 1 }), 'locked.zip'))).toBe('locked.zip: a.png: encrypted; this reader reads unencrypted zips only (zip the folder again without a password)');
+    expect(dataErrorMessage(() => readZip(one({ method: 12 }), 'b.zip'))).toMatch(/^b\.zip: a\.png: compressed by method 12 \(bzip2\); this reader reads stored \(0\) and deflate \(8\) entries only/);
     const zip64 = Buffer.from(good);
     zip64.writeUInt16LE(0xffff, zip64.length - 12);
-    expect(caught(() => readZip(zip64, 'big.zip'))).toMatch(/^big\.zip: a zip64 archive \(over 4 GB or 65,535 entries\)/);
+    expect(dataErrorMessage(() => readZip(zip64, 'big.zip'))).toMatch(/^big\.zip: a zip64 archive \(over 4 GB or 65,535 entries\)/);
     // a byte of the deflated data changed: the entry lists, and refuses when read
     const bad = Buffer.from(good);
     bad[30 + 'a.png'.length + 20] ^= 0xff;

@@ -2,6 +2,8 @@
 // of grey or tinted pictures, padded or cropped to other sizes.
 import { encode as encodeJpeg } from 'jpeg-js';
 import { PNG } from 'pngjs';
+import { expect } from 'vitest';
+import { DataError } from '../../src/data/idx.js';
 
 /** A grey image (levels, rows × cols) as RGBA, each pixel's level in R, G and B, alpha 255. */
 export function greyRgba(levels: ArrayLike<number>, pixels: number): Uint8Array {
@@ -78,4 +80,15 @@ export function bilinearReference(src: ArrayLike<number>, H: number, W: number, 
     }
   }
   return out;
+}
+
+/** The message of the DataError `f` throws (the test fails if it throws nothing or something else). */
+export function dataErrorMessage(f: () => unknown): string {
+  try {
+    f();
+  } catch (e) {
+    expect(e).toBeInstanceOf(DataError);
+    return (e as Error).message;
+  }
+  throw new Error('expected a DataError');
 }

@@ -4,7 +4,8 @@
 // a fitted recipe learns a colour task that grey levels cannot solve, on both backends' training paths.
 import { describe, expect, it } from 'vitest';
 import { Augmenter, fillDistortedBatch } from '../../src/data/augment.js';
-import { channelsOf, checkFits, classesOf, fillBatch, headOf, LECUN, type Dataset } from '../../src/data/dataset.js';
+import { channelsOf, checkFits, classesOf, fillBatch, headOf, LECUN, limitOf, type Dataset } from '../../src/data/dataset.js';
+import { range } from '../../src/train/evaluate.js';
 import { DataError } from '../../src/data/idx.js';
 import { resolveDescription } from '../../src/network/description.js';
 import { summary } from '../../src/network/summary.js';
@@ -80,6 +81,25 @@ describe('colour datasets', () => {
     expect(h.count).toBe(4);
     expect(h.images.length).toBe(4 * 3 * SIDE * SIDE);
     expect(Array.from(h.images)).toEqual(Array.from(data.images.subarray(0, 4 * 3 * SIDE * SIDE)));
+  });
+
+  it('limitOf: the first n of a shuffled set; of a set ordered by class, every class in turn, in the set\'s order', () => {
+    const data = colourBars(60, 4);
+    expect(limitOf(data, 10).images).toEqual(headOf(data, 10).images);
+    // the same images ordered by class, as an image folder holds them
+    const order = Array.from(range(60)).sort((a, b) => data.labels[a] - data.labels[b] || a - b);
+    const size = 3 * SIDE * SIDE;
+    const images = new Uint8Array(60 * size);
+    order.forEach((n, k) => images.set(data.images.subarray(n * size, (n + 1) * size), k * size));
+    const folder: Dataset = { ...data, images, labels: Uint8Array.from(order, (n) => data.labels[n]) };
+    const l = limitOf(folder, 14);
+    expect(l.count).toBe(14);
+    // 14 of 6 classes: 3 of the first two classes, 2 of the others, each class's first images
+    expect(Array.from(l.labels)).toEqual([0, 0, 0, 1, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5]);
+    const starts = [0, 1, 2, 3, 4, 5].map((c) => folder.labels.indexOf(c));
+    const picked = [0, 0, 0, 1, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5].map((c, k) => starts[c] + (k - [0, 3, 6, 8, 10, 12][c]));
+    picked.forEach((i, k) => expect(l.images.subarray(k * size, (k + 1) * size)).toEqual(folder.images.subarray(i * size, (i + 1) * size)));
+    expect(limitOf(folder, 100)).toBe(folder);
   });
 });
 

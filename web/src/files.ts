@@ -2,7 +2,7 @@
 // images/labels) or else by header and size, as datasets (cut to the page's limits by `cut`); model
 // files. Class folders of pictures and zips: images.ts.
 import {
-  builtinNetworks, datasetFromIdx, decodeModel, encodeModel, headOf, MAX_CLASSES, parseIdx, recipeToJson, resolveRecipe,
+  builtinNetworks, datasetFromIdx, decodeModel, encodeModel, limitOf, MAX_CLASSES, parseIdx, recipeToJson, resolveRecipe,
   type Dataset, type ParamArray, type Recipe, type TrainableNetwork,
 } from 'convnotes';
 import type { FileBytes } from './protocol.js';
@@ -16,9 +16,9 @@ function readFile(f: FileBytes): Promise<Uint8Array> {
   });
 }
 
-/** The first `n` patterns of `d` (all of them when n ≤ 0): what `convnotes train --limit n` trains on. */
+/** At most `n` patterns of `d` (all of them when n ≤ 0) by limitOf: what `convnotes train --limit n` trains on. */
 export function cut(d: Dataset, n: number): Dataset {
-  return n > 0 && n < d.count ? headOf(d, n) : d;
+  return n > 0 && n < d.count ? limitOf(d, n) : d;
 }
 
 /** The MNIST-style IDX files among `files` as a training set and, when given, a test set (labels of up to MAX_CLASSES classes, as the CLI reads them). */

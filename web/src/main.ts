@@ -617,11 +617,11 @@ function predictDrawing(): void {
   if (state.ready) send({ type: 'predict', id: 0, grey }, []);
 }
 
-function renderScores(scores: number[], best: number): void {
-  state.drawnScores = scores;
+/** One bar per class, named, scaled between the scores' range (0 included), the best marked. */
+function scoreBars(scores: number[], best: number): HTMLElement[] {
   const min = Math.min(0, ...scores);
   const max = Math.max(1e-9, ...scores);
-  $('scores').replaceChildren(...scores.map((s, k) => {
+  return scores.map((s, k) => {
     const row = document.createElement('div');
     row.className = `bar${k === best ? ' best' : ''}`;
     const bar = document.createElement('span');
@@ -629,7 +629,12 @@ function renderScores(scores: number[], best: number): void {
     bar.style.width = `${Math.round((100 * (s - min)) / (max - min))}px`;
     row.append(`${className(k)} `, bar, ` ${s.toFixed(3)}`);
     return row;
-  }));
+  });
+}
+
+function renderScores(scores: number[], best: number): void {
+  state.drawnScores = scores;
+  $('scores').replaceChildren(...scoreBars(scores, best));
 }
 
 // ---------------------------------------------------------------- a picture to classify
@@ -653,17 +658,7 @@ function renderPicture(p: NonNullable<Extract<FromWorker, { type: 'prediction' }
   const zoom = Math.max(2, Math.floor(96 / Math.max(p.rows, p.cols)));
   const canvas = p.channels === 3 ? drawRgb(p.levels, p.cols, p.rows, zoom, 0, 255) : drawGrey(Float32Array.from(p.levels, (v) => v / 255), p.cols, p.rows, zoom, false);
   $('picture-view').replaceChildren(canvas, Object.assign(document.createElement('div'), { className: 'muted', textContent: `${p.name}: ${p.rows}×${p.cols} → predicted ${className(best)}` }));
-  const min = Math.min(0, ...scores);
-  const max = Math.max(1e-9, ...scores);
-  $('picture-scores').replaceChildren(...scores.map((s, k) => {
-    const row = document.createElement('div');
-    row.className = `bar${k === best ? ' best' : ''}`;
-    const bar = document.createElement('span');
-    bar.className = 'b';
-    bar.style.width = `${Math.round((100 * (s - min)) / (max - min))}px`;
-    row.append(`${className(k)} `, bar, ` ${s.toFixed(3)}`);
-    return row;
-  }));
+  $('picture-scores').replaceChildren(...scoreBars(scores, best));
 }
 
 ($('picture') as HTMLInputElement).addEventListener('change', (e) => {
