@@ -17,25 +17,7 @@ import { addf, axpyf, copyf, dotf, fillf, mm_nn, mm_nt, sum } from './gemm';
 // Tap t = p'·K + q' of the stored (true-convolution) kernel meets x[u + K−1−p'][v + K−1−q'].
 // Zero padding P and stride s (docs/SPEC.md, "Beyond the notes: padding and stride"): the tap meets
 // x̃[s·u + K−1−p'][s·v + K−1−q'] of x padded with P zeros. The kernels copy x into x̃ (padMaps), so that
-// no im2col or col2im row needs bounds: im2col/col2im at stride 1, im2colStrided/col2imStrided else.
-
-// cols[(i·K² + t)·S + u·Wo + v] = x_i[u + K−1−p'][v + K−1−q'] for one pattern (x at its first map).
-function im2col(x: usize, I: i32, H: i32, W: i32, K: i32, cols: usize): void {
-  const Ho = H - K + 1;
-  const Wo = W - K + 1;
-  const S = Ho * Wo;
-  let row = cols;
-  for (let i = 0; i < I; i++) {
-    const xi = x + (<usize>(i * H * W) << 2);
-    for (let pp = 0; pp < K; pp++) {
-      for (let qq = 0; qq < K; qq++) {
-        const src = xi + (<usize>((K - 1 - pp) * W + (K - 1 - qq)) << 2);
-        for (let u = 0; u < Ho; u++) copyf(src + (<usize>(u * W) << 2), row + (<usize>(u * Wo) << 2), Wo);
-        row += <usize>S << 2;
-      }
-    }
-  }
-}
+// no im2col or col2im row needs bounds: im2col at any stride; col2im at stride 1, col2imStrided else.
 
 // dx_i[u + K−1−p'][v + K−1−q'] += dcols[(i·K² + t)·S + u·Wo + v]. Taps of one column q' run on
 // different rows one after another, so no store waits on an overlapping one.
@@ -58,9 +40,11 @@ function col2im(dcols: usize, I: i32, H: i32, W: i32, K: i32, dx: usize): void {
   }
 }
 
-// im2col at stride s over maps that need no bounds (x̃, already padded; Ho = ⌊(H − K)/s⌋ + 1):
-// cols[(i·K² + t)·S + u·Wo + v] = x_i[s·u + K−1−p'][s·v + K−1−q']. Stride 2 gathers four at a time.
-function im2colStrided(x: usize, I: i32, H: i32, W: i32, K: i32, s: i32, Ho: i32, Wo: i32, cols: usize): void {
+// im2col of one pattern at stride s over maps that need no bounds (x, or x̃ already padded; Ho =
+// ⌊(H − K)/s⌋ + 1): cols[(i·K² + t)·S + u·Wo + v] = x_i[s·u + K−1−p'][s·v + K−1−q']. Stride 1 copies
+// rows, stride 2 gathers four at a time; the choice is made per tap, outside the loop over rows
+// (inside it, it cost a 3×3 stride-2 convolution 7 % of its forward pass).
+function im2col(x: usize, I: i32, H: i32, W: i32, K: i32, s: i32, Ho: i32, Wo: i32, cols: usize): void {
   const S = Ho * Wo;
   let row = cols;
   for (let i = 0; i < I; i++) {
@@ -68,7 +52,9 @@ function im2colStrided(x: usize, I: i32, H: i32, W: i32, K: i32, s: i32, Ho: i32
     for (let pp = 0; pp < K; pp++) {
       for (let qq = 0; qq < K; qq++) {
         const src = xi + (<usize>((K - 1 - pp) * W + (K - 1 - qq)) << 2);
-        if (s == 2) {
+        if (s == 1) {
+          for (let u = 0; u < Ho; u++) copyf(src + (<usize>(u * W) << 2), row + (<usize>(u * Wo) << 2), Wo);
+        } else if (s == 2) {
           for (let u = 0; u < Ho; u++) gather2(src + (<usize>(2 * u * W) << 2), row + (<usize>(u * Wo) << 2), Wo);
         } else {
           for (let u = 0; u < Ho; u++) gather(src + (<usize>(s * u * W) << 2), row + (<usize>(u * Wo) << 2), Wo, s);
@@ -210,8 +196,7 @@ function cropMaps(xp: usize, I: i32, H: i32, W: i32, P: i32, dx: usize): void {
     padMaps(x, I, H, W, pad, dcols);
     from = dcols;
   }
-  if (stride == 1) im2col(from, I, H + 2 * pad, W + 2 * pad, K, cols);
-  else im2colStrided(from, I, H + 2 * pad, W + 2 * pad, K, stride, Ho, Wo, cols);
+  im2col(from, I, H + 2 * pad, W + 2 * pad, K, stride, Ho, Wo, cols);
 }
 
 // §3.1  u_j = Σ_i x_i * k_ij + b_j,  x_j = f(u_j), for patterns [b0, b1). kmat: [J][I·K²].
