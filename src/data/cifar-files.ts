@@ -2,10 +2,11 @@
 // (cifar-10-batches-bin/), holding data_batch_1.bin … data_batch_5.bin, test_batch.bin and
 // batches.meta.txt. Parsing one batch is src/data/cifar.ts's job.
 
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Dataset } from './dataset.js';
 import { CIFAR10_CLASSES, CIFAR_RECORD, parseCifar10 } from './cifar.js';
+import { readDataFile } from './files.js';
 import { DataError } from './idx.js';
 
 export const CIFAR10_TRAIN_FILES = [1, 2, 3, 4, 5].map((i) => `data_batch_${i}.bin`);
@@ -16,16 +17,7 @@ export function holdsCifar10(dir: string): boolean {
   return [...CIFAR10_TRAIN_FILES, CIFAR10_TEST_FILE].some((f) => existsSync(join(dir, f)));
 }
 
-function readBytes(file: string): Uint8Array {
-  try {
-    if (statSync(file).isDirectory()) throw new DataError(file, 'is a directory, expected a CIFAR-10 batch file');
-    return readFileSync(file);
-  } catch (e) {
-    if (e instanceof DataError) throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new DataError(file, code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? (e as Error).message})`);
-  }
-}
+const readBytes = (file: string): Uint8Array => readDataFile(file, 'a CIFAR-10 batch file');
 
 /**
  * The training batches present (data_batch_1.bin … data_batch_5.bin, at least one), concatenated in

@@ -9,17 +9,21 @@ import { gunzipSync } from 'node:zlib';
 import { datasetFromIdx, IDX_FILES, type Dataset } from './dataset.js';
 import { DataError, parseIdx, type IdxArray } from './idx.js';
 
-/** Reads an IDX file from disk, un-gzipping it when it starts with gzip's magic bytes. */
-export function readIdx(file: string, expectedDims?: number): IdxArray {
-  let raw: Uint8Array;
+/** A data file's bytes; a DataError naming it when it is missing, a folder (`expected`: what it should be) or unreadable. */
+export function readDataFile(file: string, expected: string): Uint8Array {
   try {
-    if (statSync(file).isDirectory()) throw new DataError(file, 'is a directory, expected an IDX file');
-    raw = readFileSync(file);
+    if (statSync(file).isDirectory()) throw new DataError(file, `is a directory, expected ${expected}`);
+    return readFileSync(file);
   } catch (e) {
     if (e instanceof DataError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     throw new DataError(file, code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? (e as Error).message})`);
   }
+}
+
+/** Reads an IDX file from disk, un-gzipping it when it starts with gzip's magic bytes. */
+export function readIdx(file: string, expectedDims?: number): IdxArray {
+  let raw = readDataFile(file, 'an IDX file');
   if (raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b) {
     try {
       raw = gunzipSync(raw);
