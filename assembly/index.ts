@@ -4,6 +4,7 @@
 // sides agree on (codes, modes, the distortion arena's layout) are in src/wasm/abi-constants.ts.
 // These are the module's exports; the helpers the files share (gemm.ts, vmath.ts) are not.
 export { conv_forward, conv_backward } from './conv';
+export { winograd_forward, winograd_backward, winograd_kernels, winograd_kernel_gradient } from './winograd';
 export { subsample_forward, subsample_backward } from './subsample';
 export { full_forward, full_backward } from './full';
 export {

@@ -17,9 +17,9 @@ const fixed = (x: number, digits: number) => (Object.is(Math.round(x * 10 ** dig
 /** The inspection as text a person reads. */
 export function formatInspection(r: Inspection): string {
   const lines: string[] = [`${r.name} (${r.source})`];
-  const rows = [['layer', 'type', 'in', 'out', 'activation', 'parameters']];
-  for (const l of r.layers) rows.push([l.name, typeText(l), l.inShape.join('×'), l.outShape.join('×'), l.activation, String(l.params)]);
-  rows.push(['total', '', '', '', '', String(r.params)]);
+  const rows = [['layer', 'type', 'in', 'out', 'activation', 'parameters', 'wasm algorithm']];
+  for (const l of r.layers) rows.push([l.name, typeText(l), l.inShape.join('×'), l.outShape.join('×'), l.activation, String(l.params), l.algorithm ?? '']);
+  rows.push(['total', '', '', '', '', String(r.params), '']);
   const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
   for (const row of rows) lines.push(`  ${row.map((cell, c) => (c === 5 ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  ').trimEnd()}`);
   if (r.classNames) lines.push(`  classes: ${r.classNames.map((n, c) => `${c} ${n}`).join(', ')}`);

@@ -144,6 +144,7 @@ export function checkBackendOptions(v: unknown, path = 'options'): void {
     check.integer(stage.rows, `${path}.stage.rows`, 1);
     check.integer(stage.cols, `${path}.stage.cols`, 1);
   }
+  if (options.convAlgorithm !== undefined && typeof options.convAlgorithm !== 'function') check.fail(`${path}.convAlgorithm`, 'a function (shape, layer) => algorithm', options.convAlgorithm);
 }
 
 /** True where this engine runs 128-bit WebAssembly SIMD. */

@@ -8,6 +8,7 @@ import { compileConnections } from './connections.js';
 import type { ResolvedDescription, Shape } from './description.js';
 import { softmaxRows } from '../layers/combination.js';
 import { paramViews } from '../model/views.js';
+import { algorithmName, chooseConvAlgorithm } from '../wasm/conv-algorithm.js';
 
 export interface LayerFacts {
   name: string;
@@ -33,6 +34,8 @@ export interface LayerFacts {
   /** conv, combination: zero padding and stride (only when not the notes' valid convolution). */
   pad?: number;
   stride?: number;
+  /** conv, combination: the algorithm the fast path runs it with (src/wasm/conv-algorithm.ts). */
+  algorithm?: string;
   /** subsample: which down(); dropout: the rate. */
   down?: string;
   rate?: number;
@@ -45,6 +48,11 @@ export interface Inspection {
   params: number;
   /** The classes' names, when the model has them. */
   classNames?: string[];
+}
+
+/** The fast path's algorithm for a convolution over inShape: "im2col" or "winograd F(m×m, K×K)". */
+function convAlgorithmOf(inShape: Shape, layer: { maps: number; kernel: number; pad: number; stride: number }): string {
+  return algorithmName(chooseConvAlgorithm({ I: inShape[0], H: inShape[1], W: inShape[2], J: layer.maps, K: layer.kernel, pad: layer.pad, stride: layer.stride }), layer.kernel);
 }
 
 /** The facts of a description and a flat parameter array laid out as paramViews(d). */
@@ -67,6 +75,7 @@ export function inspectNetwork(d: ResolvedDescription, params: ArrayLike<number>
     switch (layer.type) {
       case 'conv': {
         if (layer.pad !== 0 || layer.stride !== 1) Object.assign(facts, { pad: layer.pad, stride: layer.stride });
+        facts.algorithm = convAlgorithmOf(inShape, layer);
         const t = compileConnections(layer.connections, I, layer.maps).table; // t[i][j]
         facts.table = Array.from({ length: layer.maps }, (_, j) => Array.from({ length: I }, (_, i) => (t[i][j] ? 1 : 0)));
         break;
@@ -74,6 +83,7 @@ export function inspectNetwork(d: ResolvedDescription, params: ArrayLike<number>
       case 'combination': {
         const J = layer.maps;
         if (layer.pad !== 0 || layer.stride !== 1) Object.assign(facts, { pad: layer.pad, stride: layer.stride });
+        facts.algorithm = convAlgorithmOf(inShape, layer);
         const c = Float64Array.from(values('c') ?? []);
         const alpha = new Float64Array(J * I);
         softmaxRows(c, J, I, alpha); // row j: output map j over the input maps

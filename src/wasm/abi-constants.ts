@@ -61,3 +61,27 @@ export const PATTERN_TY = 5;
 export const PATTERN_ALPHA = 6;
 export const PATTERN_STATE = 8;
 export const PATTERN_WORDS = 16;
+
+// A Winograd convolution's descriptor (assembly/winograd.ts; laid out by src/wasm/plan.ts), i32 words:
+// the tile's m and α = m + K − 1, the most tiles in a strip (a multiple of 8: the products' row length),
+// the patterns zero-bordered at once, the byte addresses of the kernels' transform G [α][K] (f32; Bᵀ and
+// Aᵀ are compiled in: assembly/generated/winograd-transforms.ts) and of the transformed kernels U
+// [α²][J][I], then byte offsets within the caller's scratch of V [α²][I][tiles], the products M
+// [α²][J][tiles], the transforms' work area (3·α² v128, then the strip's tile table: 4·tiles i32), x̃ and
+// ∂x̃ [group][I][Hp][Wp]. WINO_BYTES: the words and, after them, float64 work for the kernels' transforms.
+export const WINO_M = 0;
+export const WINO_ALPHA = 1;
+export const WINO_TILES = 2;
+export const WINO_GROUP = 3;
+export const WINO_MATS = 4;
+export const WINO_U = 5;
+export const WINO_V = 6;
+export const WINO_PRODUCT = 7;
+export const WINO_WORK = 8;
+export const WINO_XP = 9;
+export const WINO_DXP = 10;
+export const WINO_WORDS = 16;
+export const WINO_BYTES = 640;
+// Floats after each point ξ's plane of V and M ([I or J][tiles]): planes a multiple of 4 KiB apart would
+// all fall in the same sets of the L1 cache, and a tile's transform touches every plane.
+export const WINO_PLANE_PAD = 16;

@@ -17,6 +17,17 @@ export interface WasmExports {
     b0: number, b1: number, x: Address, I: number, H: number, W: number, J: number, K: number, pad: number, stride: number,
     kmat: Address, act: number, y: Address, dy: Address, dK: Address, dBias: Address, dx: Address, cols: Address, dcols: Address, dyHolds: number,
   ): void;
+  /** conv_forward by Winograd tiles (stride 1; assembly/winograd.ts): desc the plan's WINO_* words (U made by winograd_kernels), scratch this caller's. */
+  winograd_forward(b0: number, b1: number, x: Address, I: number, H: number, W: number, J: number, K: number, pad: number, bias: Address, act: number, y: Address, desc: Address, scratch: Address): void;
+  /** conv_backward by Winograd tiles: the kernel gradient accumulated into dU [α²][J][I], the tiles' domain. */
+  winograd_backward(
+    b0: number, b1: number, x: Address, I: number, H: number, W: number, J: number, K: number, pad: number,
+    act: number, y: Address, dy: Address, dU: Address, dBias: Address, dx: Address, desc: Address, scratch: Address, dyHolds: number,
+  ): void;
+  /** U = G g Gᵀ of the kernels kmat [J][I·K²] into the descriptor's U: after every change of the kernels. */
+  winograd_kernels(kmat: Address, I: number, J: number, K: number, desc: Address): void;
+  /** ∂E/∂k [J][I·K²] (written) from the batch's ∂U [α²][J][I]. */
+  winograd_kernel_gradient(dU: Address, I: number, J: number, K: number, desc: Address, dK: Address): void;
   subsample_forward(b0: number, b1: number, x: Address, J: number, H: number, W: number, n: number, mode: number, beta: Address, bias: Address, act: number, downed: Address, y: Address): void;
   /** x: the layer's input (DOWN_MAX finds each block's argmax in it again). */
   subsample_backward(
@@ -59,7 +70,7 @@ export interface WasmExports {
 
 /** The export names, as the module must have them (test/math/wasm-abi.test.ts checks it does). */
 export const WASM_EXPORTS: readonly (keyof WasmExports)[] = [
-  'conv_forward', 'conv_backward', 'subsample_forward', 'subsample_backward', 'full_forward', 'full_backward',
+  'conv_forward', 'conv_backward', 'winograd_forward', 'winograd_backward', 'winograd_kernels', 'winograd_kernel_gradient', 'subsample_forward', 'subsample_backward', 'full_forward', 'full_backward',
   'batchnorm_partials', 'batchnorm_combine', 'batchnorm_forward', 'batchnorm_backward_partials', 'batchnorm_sum_partials',
   'batchnorm_backward_input', 'dropout_forward', 'dropout_backward',
   'loss_forward_backward', 'reduce_chunks', 'sgd_update', 'adam_update', 'distort_patterns', 'place_patterns', 'activate', 'activation_backward', 'matmul',

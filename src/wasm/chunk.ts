@@ -55,6 +55,10 @@ export function forwardLayer(wasm: WasmExports, plan: Plan, l: number, c: number
       break;
     }
     case 'conv':
+      if (layer.winograd) {
+        wasm.winograd_forward(b0, b1, x, I, H, W, J, layer.kernelSize, layer.pad, layer.biasesAt, layer.act, y, layer.winograd.desc, plan.scratch + c * plan.scratchStride);
+        break;
+      }
       wasm.conv_forward(b0, b1, x, I, H, W, J, layer.kernelSize, layer.pad, layer.stride, layer.weightsAt, layer.biasesAt, layer.act, y, plan.scratch + c * plan.scratchStride, plan.scratch + c * plan.scratchStride + plan.scratchStride / 2);
       break;
     case 'subsample':
@@ -83,6 +87,11 @@ export function backwardLayer(wasm: WasmExports, plan: Plan, l: number, c: numbe
   switch (layer.type) {
     case 'conv': {
       const cols = plan.scratch + c * plan.scratchStride;
+      if (layer.winograd) {
+        // the kernel gradient in the tiles' domain (∂U), which the host sums and transforms (engine.ts)
+        wasm.winograd_backward(b0, b1, plan.acts[l], I, H, W, J, layer.kernelSize, layer.pad, layer.act, plan.acts[l + 1], plan.dActs[l + 1], g + layer.winograd.gradAt, biasGrad, dxAt, layer.winograd.desc, cols, dyHolds);
+        return DY_GRADIENT;
+      }
       wasm.conv_backward(b0, b1, plan.acts[l], I, H, W, J, layer.kernelSize, layer.pad, layer.stride, layer.weightsAt, layer.act, plan.acts[l + 1], plan.dActs[l + 1], weightGrad, biasGrad, dxAt, cols, cols + plan.scratchStride / 2, dyHolds);
       return DY_GRADIENT;
     }

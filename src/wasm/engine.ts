@@ -11,7 +11,7 @@ import { Network } from '../network/network.js';
 import { createMemory, instantiate, loadKernelsModule, sharedMemorySupported, type WasmExports, type WasmKernelsModule } from './module.js';
 import { nodeBuiltin } from './abi.js';
 import workerSource from '../../wasm/worker-web.js';
-import { checkPlanFits, DISTORT_PARAM_BYTES, initialiseMemory, makePlan, type DistortShape, type Plan } from './plan.js';
+import { checkPlanFits, DISTORT_PARAM_BYTES, initialiseMemory, makePlan, type AlgorithmChoice, type DistortShape, type Plan, type PlannedLayer } from './plan.js';
 import { backwardLayer, chunkCount, chunkViews, forwardLayer, INFER_CHUNK, JOB, MAX_CHUNKS, runShare, trainPhases, type ChunkViews } from './chunk.js';
 import { CTRL } from './threads.js';
 import { paramOf } from '../model/views.js';
@@ -41,6 +41,11 @@ export interface FastNetworkOptions {
   distort?: DistortShape;
   /** Lay out room for the threads to make their own patterns' input from rows×cols bytes (stageBatch). */
   stage?: { rows: number; cols: number };
+  /**
+   * Each convolution's algorithm, im2col or Winograd tiles (default: chooseConvAlgorithm's cost model;
+   * conv-algorithm.ts). The tests force each one; a stride other than 1 always runs im2col.
+   */
+  convAlgorithm?: AlgorithmChoice;
 }
 
 interface CombinationState {
@@ -124,6 +129,8 @@ export class FastNetwork implements DistortingNetwork, StagingNetwork {
   private readonly wasm: WasmExports;
   private readonly combinations: CombinationState[];
   private readonly sparse: SparseState[];
+  /** Winograd convolutions: their layer, and where the batch's ∂U is summed and its ∂E/∂k goes. */
+  private readonly winograds: { layer: PlannedLayer; dU: number; dK: number }[];
   private readonly segments: Segment[];
   private readonly norms: NormState[];
   /** The update whose dropout masks the training passes draw (the trainer sets it before each step). */
@@ -238,6 +245,18 @@ export class FastNetwork implements DistortingNetwork, StagingNetwork {
       if (layer.weightGradAt >= 0) this.segments.push({ from: layer.weightGradAt, count: layer.weightCount, to: plan.grads + 4 * param(l, weightKind).offset });
       if (layer.biasGradAt >= 0) this.segments.push({ from: layer.biasGradAt, count: layer.biasCount, to: plan.grads + 4 * param(l, biasKind).offset });
     });
+    // a Winograd convolution's chunks leave ∂U (the tiles' domain), not ∂E/∂k: the chunks' ∂U are
+    // summed, then transformed once into where ∂E/∂k would have been summed
+    this.winograds = [];
+    for (const layer of plan.layers) {
+      const w = layer.winograd;
+      if (!w) continue;
+      const segment = this.segments.find((g) => g.from === layer.weightGradAt)!;
+      this.winograds.push({ layer, dU: plan.reduced + w.gradAt, dK: segment.to });
+      segment.from = w.gradAt;
+      segment.count = w.transformedFloats;
+      segment.to = plan.reduced + w.gradAt;
+    }
   }
 
   /** Builds the fast network of a description: memory laid out, parameters initialised, threads started. */
@@ -245,7 +264,7 @@ export class FastNetwork implements DistortingNetwork, StagingNetwork {
     const d = isResolvedDescription(description) ? description : resolveDescription(description);
     checkBackendOptions(options);
     const reference = new Network(d, options.seed === undefined ? {} : { seed: options.seed });
-    const plan = makePlan(d, options.batch, reference.views, options.distort ?? null, options.stage ?? null);
+    const plan = makePlan(d, options.batch, reference.views, options.distort ?? null, options.stage ?? null, d.seed, options.convAlgorithm);
     checkPlanFits(plan, d.name);
 
     const wanted = options.threads ?? (await defaultThreads());
@@ -509,6 +528,10 @@ export class FastNetwork implements DistortingNetwork, StagingNetwork {
     for (let c = 0; c < n; c++) loss += this.chunkMemory.losses[c];
     loss /= batch;
     for (const s of this.segments) this.wasm.reduce_chunks(0, s.count, this.plan.chunks + s.from, n, this.plan.chunkStride / 4, s.to);
+    for (const w of this.winograds) {
+      const { layer } = w;
+      this.wasm.winograd_kernel_gradient(w.dU, layer.inShape[0], layer.outShape[0], layer.kernelSize, layer.winograd!.desc, w.dK);
+    }
     for (const cs of this.combinations) loss += this.combinationGradients(cs);
     for (const sp of this.sparse) {
       const g = sp.gDense;
@@ -606,6 +629,12 @@ export class FastNetwork implements DistortingNetwork, StagingNetwork {
   // through the reference's one softmaxRows: J·I values once per update (e.g. 16·6), nothing a
   // thread or a kernel would win back; the products with the kernels are J·I·K² more.
   private refreshEffectiveKernels(): void {
+    this.refreshDenseKernels();
+    // U = G g Gᵀ of the kernels, once for every chunk (assembly/winograd.ts)
+    for (const { layer } of this.winograds) this.wasm.winograd_kernels(layer.weightsAt, layer.inShape[0], layer.outShape[0], layer.kernelSize, layer.winograd!.desc);
+  }
+
+  private refreshDenseKernels(): void {
     for (const sp of this.sparse) {
       const dense = sp.dense;
       const k = this.params;

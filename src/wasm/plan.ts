@@ -15,9 +15,10 @@ import { compileConnections } from '../network/connections.js';
 import { shapeSize } from '../network/description.js';
 import { unitRatesOf, type ParamKind, type ParamView } from '../layers/layer.js';
 import { paramOf } from '../model/views.js';
-import { ACT_IDENTITY, DOWN_DECIMATE, DOWN_MAX, DOWN_SUM, LOSS_CROSS_ENTROPY, LOSS_MSE, PATTERN_WORDS } from './abi-constants.js';
+import { ACT_IDENTITY, DOWN_DECIMATE, DOWN_MAX, DOWN_SUM, LOSS_CROSS_ENTROPY, LOSS_MSE, PATTERN_WORDS, WINO_BYTES, WINO_MATS, WINO_U } from './abi-constants.js';
 import { convScratchFloats, HEAP_BASE } from './abi.js';
-import { MAX_CHUNKS } from './chunk.js';
+import { chunkCount, MAX_CHUNKS } from './chunk.js';
+import { chooseConvAlgorithm, winogradLayout, type ConvAlgorithm, type ConvShape } from './conv-algorithm.js';
 import { dropoutThreshold } from '../layers/dropout.js';
 
 /** One layer as the wasm kernels see it: what it reads, where its gradients go (chunk-relative). */
@@ -61,7 +62,30 @@ export interface PlannedLayer {
   norm: PlannedNorm | null;
   /** Dropout: draws below `threshold` (of 2^24) are dropped, kept values scaled by `keep`; or null. */
   dropout: { threshold: number; keep: number } | null;
+  /** Convolutions: the algorithm they run (conv-algorithm.ts). */
+  algorithm: ConvAlgorithm | null;
+  /** A Winograd convolution's descriptor, or null. */
+  winograd: PlannedWinograd | null;
 }
+
+/**
+ * A Winograd convolution (WINO_* in abi-constants.ts): its descriptor (with float64 work after the
+ * words), G and the transformed kernels U; within a chunk's gradients, where its ∂U [α²][J][I] is summed
+ * (in place of ∂E/∂k, which the host makes from the batch's ∂U); what initialiseMemory writes.
+ */
+export interface PlannedWinograd {
+  m: number;
+  desc: number;
+  mats: number;
+  U: number;
+  gradAt: number;
+  transformedFloats: number;
+  words: number[];
+  transforms: number[];
+}
+
+/** Picks each convolution's algorithm (chooseConvAlgorithm by default; the tests force each one). */
+export type AlgorithmChoice = (shape: ConvShape, layer: number) => ConvAlgorithm;
 
 /**
  * Where a batch normalisation keeps its numbers (float64 [C][k] arrays): the batch's statistics
@@ -187,7 +211,7 @@ export function checkPlanFits(plan: Plan, name: string): void {
 /** Lays out every tensor of `d`, whose parameters are `views` (paramViews), for batches of up to `batch` patterns. */
 export function makePlan(
   d: ResolvedDescription, batch: number, views: readonly ParamView[], distortShape: DistortShape | null = null,
-  stageShape: { rows: number; cols: number } | null = null, seed: number = d.seed,
+  stageShape: { rows: number; cols: number } | null = null, seed: number = d.seed, choose: AlgorithmChoice = chooseConvAlgorithm,
 ): Plan {
   let top = HEAP_BASE;
   const take = (bytes: number): number => {
@@ -228,7 +252,7 @@ export function makePlan(
     const base = {
       act: ACT_IDENTITY as number, inShape, outShape, kernelSize: 0, pad: 0, stride: 1, factor: 0, mode: DOWN_SUM as number,
       weightsAt: 0, biasesAt: 0, weightGradAt: -1, biasGradAt: -1, weightCount: 0, biasCount: 0, downed: 0,
-      combination: false, denseCopy: false, denseIndex: null, norm: null, dropout: null,
+      combination: false, denseCopy: false, denseIndex: null, norm: null, dropout: null, algorithm: null, winograd: null,
     };
     switch (spec.type) {
       case 'conv':
@@ -244,12 +268,25 @@ export function makePlan(
           for (let j = 0; j < spec.maps; j++) for (let c = conn.start[j]; c < conn.start[j + 1]; c++) denseIndex[c] = j * I + conn.input[c];
         }
         const weightCount = spec.maps * I * KK;
+        const shape: ConvShape = { I, H: inShape[1], W: inShape[2], J: spec.maps, K: spec.kernel, pad: spec.pad, stride: spec.stride };
+        const algorithm = choose(shape, l);
+        let winograd: PlannedWinograd | null = null;
+        if (algorithm.kind === 'winograd') {
+          const layout = winogradLayout(shape, algorithm.m, Math.ceil(batch / chunkCount(batch)));
+          winograd = {
+            m: algorithm.m, desc: take(WINO_BYTES), mats: take(4 * layout.transforms.length), U: take(4 * layout.transformedFloats),
+            gradAt: grad(layout.transformedFloats), transformedFloats: layout.transformedFloats, words: layout.words, transforms: layout.transforms,
+          };
+          scratchFloats = Math.max(scratchFloats, layout.scratchFloats);
+        } else {
+          scratchFloats = Math.max(scratchFloats, 2 * convScratchFloats(I, inShape[1], inShape[2], spec.kernel, spec.pad, spec.stride));
+        }
         layers.push({
           ...base, type: 'conv', combination, act: activationCode(spec.activation), kernelSize: spec.kernel, pad: spec.pad, stride: spec.stride,
           weightsAt: all ? at(l, 'kernel') : take(4 * weightCount), biasesAt: at(l, 'convBias'),
           weightGradAt: grad(weightCount), biasGradAt: grad(spec.maps), weightCount, biasCount: spec.maps, denseCopy: !all, denseIndex,
+          algorithm, winograd,
         });
-        scratchFloats = Math.max(scratchFloats, 2 * convScratchFloats(I, inShape[1], inShape[2], spec.kernel, spec.pad, spec.stride));
         break;
       }
       case 'subsample': {
@@ -346,4 +383,13 @@ export function initialiseMemory(plan: Plan, memory: WebAssembly.Memory, views: 
   unitRatesOf(views, new Float32Array(memory.buffer, plan.rates, plan.paramCount));
   unitRatesOf(views, new Float32Array(memory.buffer, plan.unitRates, plan.paramCount));
   for (const { at, value, count } of plan.constants) new Float32Array(memory.buffer, at, count).fill(value);
+  for (const layer of plan.layers) {
+    const w = layer.winograd;
+    if (!w) continue;
+    const words = new Int32Array(memory.buffer, w.desc, w.words.length);
+    words.set(w.words);
+    words[WINO_MATS] = w.mats;
+    words[WINO_U] = w.U;
+    new Float32Array(memory.buffer, w.mats, w.transforms.length).set(w.transforms);
+  }
 }

@@ -1,0 +1,396 @@
+// §3.1 convolution, §3.1.1 kernel gradient and §3.2.1 input gradient by Winograd's minimal filtering
+// F(m×m, K×K) (beyond the notes: docs/SPEC.md, "Beyond the notes: fast convolution"), for stride-1
+// convolutions the plan gives it (src/wasm/plan.ts's convAlgorithm). The same arguments and results as
+// conv.ts's conv_forward/conv_backward; the transforms and their derivation: src/kernels/winograd.ts.
+//
+// An α×α tile (α = m + K − 1) of the zero-bordered input x̃ gives m×m outputs. Per tile t and point ξ of
+// the tile, over the maps (U = G g Gᵀ of each kernel, V = Bᵀ d B of each input tile):
+//   forward         M[ξ][j][t]  = Σ_i U[ξ][j][i] V[ξ][i][t];   y = Aᵀ M A (+ b_j, then f)
+//   kernel grad     ∂U[ξ][j][i] += Σ_t dM[ξ][j][t] V[ξ][i][t], dM = A δ Aᵀ;   ∂g = Gᵀ ∂U G
+//   input grad      ∂V[ξ][i][t] = Σ_j U[ξ][j][i] dM[ξ][j][t];  ∂x̃ tile += B ∂V Bᵀ
+// each a matrix product per ξ (gemm.ts). Tiles are taken a strip of at most `tiles` at a time (the plan's
+// WINO_TILES), over a group of `group` patterns zero-bordered at once: memory per thread is bounded by the
+// strip, not by the image (im2col's is K² times the image). The transforms run on four tiles at once, one
+// per SIMD lane, skipping the transform matrices' zeros.
+//
+// The kernels' transforms U = G g Gᵀ are made once per update (winograd_kernels, run by the host), and the
+// kernel gradient is summed over the chunks in the tiles' domain and transformed once per batch
+// (winograd_kernel_gradient): per chunk, either would cost as much as a small layer's products.
+//
+// The plan's descriptor (words WINO_* of src/wasm/abi-constants.ts, laid out by src/wasm/plan.ts) says
+// m, α, the strip and the group, where G and U are, and where in the caller's scratch each buffer is;
+// after its words, 8·α² bytes of float64 work for the two host-run transforms.
+
+import {
+  DY_GRADIENT, WINO_ALPHA, WINO_DXP, WINO_GROUP, WINO_M, WINO_MATS, WINO_PLANE_PAD, WINO_PRODUCT, WINO_TILES, WINO_U, WINO_V, WINO_WORDS, WINO_WORK, WINO_XP,
+} from '../src/wasm/abi-constants';
+import { act_backward, act_forward } from './activation';
+import { copyf, mm_nn, mm_nt, sum } from './gemm';
+import { deltaTile, inputGradientTile, inputTile, outputTile } from './generated/winograd-transforms';
+
+// @ts-ignore: decorator
+@inline function word(desc: usize, w: i32): i32 {
+  return load<i32>(desc + (<usize>w << 2));
+}
+
+// The geometry every pass shares, from the layer's shape and the descriptor: module globals, which
+// are each instance's own (every thread has its instance; linear memory is shared, globals are not).
+let gM: i32 = 0;
+let gAlpha: i32 = 0;
+let gHo: i32 = 0;
+let gWo: i32 = 0;
+let gTilesW: i32 = 0;
+let gPerPattern: i32 = 0;
+let gHp: i32 = 0;
+let gWp: i32 = 0;
+
+function tiling(desc: usize, H: i32, W: i32, K: i32, pad: i32): void {
+  const m = word(desc, WINO_M);
+  gM = m;
+  gAlpha = word(desc, WINO_ALPHA);
+  gHo = H + 2 * pad - K + 1;
+  gWo = W + 2 * pad - K + 1;
+  const tilesH = (gHo + m - 1) / m;
+  gTilesW = (gWo + m - 1) / m;
+  gPerPattern = tilesH * gTilesW;
+  // x̃: the input with P zeros before, and zeros after up to the last tile's reach
+  gHp = tilesH * m + K - 1;
+  gWp = gTilesW * m + K - 1;
+}
+
+// x̃ of patterns [b0, b1): I maps of Hp×Wp each, x_i at (P, P), zeros elsewhere.
+function padGroup(x: usize, b0: i32, b1: i32, I: i32, H: i32, W: i32, pad: i32, Hp: i32, Wp: i32, xp: usize): void {
+  memory.fill(xp, 0, <usize>((b1 - b0) * I * Hp * Wp) << 2);
+  for (let b = b0; b < b1; b++) {
+    for (let i = 0; i < I; i++) {
+      const src = x + (<usize>((b * I + i) * H * W) << 2);
+      const dst = xp + (<usize>((((b - b0) * I + i) * Hp + pad) * Wp + pad) << 2);
+      for (let r = 0; r < H; r++) copyf(src + (<usize>(r * W) << 2), dst + (<usize>(r * Wp) << 2), W);
+    }
+  }
+}
+
+// dx of patterns [b0, b1) = the interior of ∂x̃ (what the tiles gave the input's own positions).
+function cropGroup(dxp: usize, b0: i32, b1: i32, I: i32, H: i32, W: i32, pad: i32, Hp: i32, Wp: i32, dx: usize): void {
+  for (let b = b0; b < b1; b++) {
+    for (let i = 0; i < I; i++) {
+      const src = dxp + (<usize>((((b - b0) * I + i) * Hp + pad) * Wp + pad) << 2);
+      const dst = dx + (<usize>((b * I + i) * H * W) << 2);
+      for (let r = 0; r < H; r++) copyf(src + (<usize>(r * Wp) << 2), dst + (<usize>(r * W) << 2), W);
+    }
+  }
+}
+
+// The strip's tile table (four i32 arrays of `ld` in the work area, after the three tiles of v128):
+// per tile, the byte offset of its top-left corner in the group's x̃ (map 0) and of its first output in
+// the group's output (map 0), and how many of its m rows and columns lie inside the Ho×Wo map (0 for the
+// lanes past n, which the input transform fills with the last tile's values). Made once a strip, so that
+// no transform divides.
+function tileTable(t0: i32, n: i32, nPad: i32, I: i32, J: i32, table: usize, ld: i32): void {
+  const ldBytes = <usize>ld << 2;
+  for (let q = 0; q < nPad; q++) {
+    const t = t0 + min(q, n - 1);
+    const b = t / gPerPattern;
+    const rest = t - b * gPerPattern;
+    const tr = rest / gTilesW;
+    const tc = rest - tr * gTilesW;
+    const at = table + (<usize>q << 2);
+    store<i32>(at, ((b * I * gHp + tr * gM) * gWp + tc * gM) << 2);
+    store<i32>(at + ldBytes, ((b * J * gHo + tr * gM) * gWo + tc * gM) << 2);
+    store<i32>(at + 2 * ldBytes, q < n ? min(gM, gHo - tr * gM) : 0);
+    store<i32>(at + 3 * ldBytes, q < n ? min(gM, gWo - tc * gM) : 0);
+  }
+}
+
+// V[ξ][i][t] = (Bᵀ d B)[ξ] for the strip's nPad tiles, four at a time (the lanes past n repeat the last
+// tile; nobody reads their products). V: [α²][I][ld].
+function inputTransform(xp: usize, I: i32, nPad: i32, V: usize, ld: i32, work: usize, table: usize): void {
+  const alpha = gAlpha;
+  const AA = alpha * alpha;
+  const X = work;
+  const tmp = work + (<usize>AA << 4);
+  const mapBytes = <usize>(gHp * gWp) << 2;
+  const rowBytes = <usize>gWp << 2;
+  const planeBytes = <usize>(I * ld + WINO_PLANE_PAD) << 2;
+  for (let q = 0; q < nPad; q += 4) {
+    const o = table + (<usize>q << 2);
+    const o0 = xp + <usize>load<i32>(o);
+    const o1 = xp + <usize>load<i32>(o, 4);
+    const o2 = xp + <usize>load<i32>(o, 8);
+    const o3 = xp + <usize>load<i32>(o, 12);
+    for (let i = 0; i < I; i++) {
+      const ch = <usize>i * mapBytes;
+      for (let a = 0; a < alpha; a++) {
+        const row = ch + <usize>a * rowBytes;
+        for (let b = 0; b < alpha; b++) {
+          const e = row + (<usize>b << 2);
+          let v = v128.load32_zero(o0 + e);
+          v = f32x4.replace_lane(v, 1, load<f32>(o1 + e));
+          v = f32x4.replace_lane(v, 2, load<f32>(o2 + e));
+          v = f32x4.replace_lane(v, 3, load<f32>(o3 + e));
+          v128.store(X + (<usize>(a * alpha + b) << 4), v);
+        }
+      }
+      inputTile(alpha, X, <usize>alpha << 4, 16, tmp, V + (<usize>(i * ld + q) << 2), <usize>alpha * planeBytes, planeBytes);
+    }
+  }
+}
+
+// y[j] of the strip's tiles = (Aᵀ M A) + b_j, the parts inside the map. M: [α²][J][ld]; y: the group's output.
+function outputTransform(Mb: usize, J: i32, nPad: i32, bias: usize, y: usize, ld: i32, work: usize, table: usize): void {
+  const alpha = gAlpha;
+  const m = gM;
+  const AA = alpha * alpha;
+  const tmp = work + (<usize>AA << 4);
+  const out = tmp + (<usize>AA << 4);
+  const planeBytes = <usize>(J * ld + WINO_PLANE_PAD) << 2;
+  const mapBytes = <usize>(gHo * gWo) << 2;
+  const rowBytes = <usize>gWo << 2;
+  const tableBytes = <usize>ld << 2;
+  for (let q = 0; q < nPad; q += 4) {
+    for (let j = 0; j < J; j++) {
+      outputTile(m, alpha, Mb + (<usize>(j * ld + q) << 2), <usize>alpha * planeBytes, planeBytes, tmp, out, <usize>m << 4, 16);
+      const bj = load<f32>(bias + (<usize>j << 2));
+      const yj = y + <usize>j * mapBytes;
+      for (let lane = 0; lane < 4; lane++) {
+        const entry = table + (<usize>(q + lane) << 2);
+        const rows = load<i32>(entry + 2 * tableBytes);
+        const cols = load<i32>(entry + 3 * tableBytes);
+        const base = yj + <usize>load<i32>(entry + tableBytes);
+        const from = out + (<usize>lane << 2);
+        for (let u = 0; u < rows; u++) {
+          for (let v = 0; v < cols; v++) {
+            store<f32>(base + <usize>u * rowBytes + (<usize>v << 2), bj + load<f32>(from + (<usize>(u * m + v) << 4)));
+          }
+        }
+      }
+    }
+  }
+}
+
+// dM[ξ][j][t] = (A δ Aᵀ)[ξ] for the strip's tiles (δ past the map, and the lanes past n: zeros). dM: [α²][J][ld].
+function deltaTransform(dy: usize, J: i32, nPad: i32, dM: usize, ld: i32, work: usize, table: usize): void {
+  const alpha = gAlpha;
+  const m = gM;
+  const AA = alpha * alpha;
+  const X = work;
+  const tmp = work + (<usize>AA << 4);
+  const planeBytes = <usize>(J * ld + WINO_PLANE_PAD) << 2;
+  const mapBytes = <usize>(gHo * gWo) << 2;
+  const rowBytes = <usize>gWo << 2;
+  const tableBytes = <usize>ld << 2;
+  for (let q = 0; q < nPad; q += 4) {
+    const entry = table + (<usize>q << 2);
+    // a tile cut by the map's edge (or a lane past n) leaves zeros in X where it has no δ
+    let full = true;
+    for (let lane = 0; lane < 4; lane++) {
+      const e = entry + (<usize>lane << 2);
+      full = full && load<i32>(e + 2 * tableBytes) == m && load<i32>(e + 3 * tableBytes) == m;
+    }
+    for (let j = 0; j < J; j++) {
+      const dj = dy + <usize>j * mapBytes;
+      if (!full) memory.fill(X, 0, <usize>(m * m) << 4);
+      for (let lane = 0; lane < 4; lane++) {
+        const e = entry + (<usize>lane << 2);
+        const rows = load<i32>(e + 2 * tableBytes);
+        const cols = load<i32>(e + 3 * tableBytes);
+        const base = dj + <usize>load<i32>(e + tableBytes);
+        const to = X + (<usize>lane << 2);
+        for (let u = 0; u < rows; u++) {
+          for (let v = 0; v < cols; v++) {
+            store<f32>(to + (<usize>(u * m + v) << 4), load<f32>(base + <usize>u * rowBytes + (<usize>v << 2)));
+          }
+        }
+      }
+      deltaTile(m, alpha, X, <usize>m << 4, 16, tmp, dM + (<usize>(j * ld + q) << 2), <usize>alpha * planeBytes, planeBytes);
+    }
+  }
+}
+
+// ∂x̃ tile += B ∂V Bᵀ for the strip's tiles. ∂V: [α²][I][ld].
+function inputGradientTransform(dV: usize, I: i32, nPad: i32, dxp: usize, ld: i32, work: usize, table: usize): void {
+  const alpha = gAlpha;
+  const AA = alpha * alpha;
+  const tmp = work + (<usize>AA << 4);
+  const out = tmp + (<usize>AA << 4);
+  const planeBytes = <usize>(I * ld + WINO_PLANE_PAD) << 2;
+  const mapBytes = <usize>(gHp * gWp) << 2;
+  const rowBytes = <usize>gWp << 2;
+  const tableBytes = <usize>ld << 2;
+  for (let q = 0; q < nPad; q += 4) {
+    for (let i = 0; i < I; i++) {
+      inputGradientTile(alpha, dV + (<usize>(i * ld + q) << 2), <usize>alpha * planeBytes, planeBytes, tmp, out, <usize>alpha << 4, 16);
+      const di = dxp + <usize>i * mapBytes;
+      for (let lane = 0; lane < 4; lane++) {
+        const entry = table + (<usize>(q + lane) << 2);
+        if (load<i32>(entry + 2 * tableBytes) == 0) break;
+        const base = di + <usize>load<i32>(entry);
+        const from = out + (<usize>lane << 2);
+        for (let a = 0; a < alpha; a++) {
+          const row = base + <usize>a * rowBytes;
+          for (let b = 0; b < alpha; b++) {
+            const at = row + (<usize>b << 2);
+            store<f32>(at, load<f32>(at) + load<f32>(from + (<usize>(a * alpha + b) << 4)));
+          }
+        }
+      }
+    }
+  }
+}
+
+// U[ξ][j][i] = (G g_ij Gᵀ)[ξ], g_ij[p][q] = k_ij[K−1−p][K−1−q] (kernels are stored for true
+// convolution), in float64 then rounded once; separably, T = G g (α×K in float64, after the
+// descriptor's words), then T Gᵀ. kmat: [J][I·K²]; U (the descriptor's): [α²][J][I]. The host runs it
+// whenever the kernels change (FastNetwork's refresh after every update), once for all the chunks.
+export function winograd_kernels(kmat: usize, I: i32, J: i32, K: i32, desc: usize): void {
+  const alpha = word(desc, WINO_ALPHA);
+  const G = <usize>word(desc, WINO_MATS);
+  const U = <usize>word(desc, WINO_U);
+  const tmp = desc + (<usize>WINO_WORDS << 2);
+  const KK = K * K;
+  const plane = <usize>(J * I) << 2;
+  for (let j = 0; j < J; j++) {
+    for (let i = 0; i < I; i++) {
+      const k = kmat + (<usize>((j * I + i) * KK) << 2);
+      for (let a = 0; a < alpha; a++) {
+        for (let qq = 0; qq < K; qq++) {
+          let s: f64 = 0;
+          for (let p = 0; p < K; p++) s += <f64>load<f32>(G + (<usize>(a * K + p) << 2)) * <f64>load<f32>(k + (<usize>((K - 1 - p) * K + K - 1 - qq) << 2));
+          store<f64>(tmp + (<usize>(a * K + qq) << 3), s);
+        }
+      }
+      const u = U + (<usize>(j * I + i) << 2);
+      for (let a = 0; a < alpha; a++) {
+        for (let b = 0; b < alpha; b++) {
+          let s: f64 = 0;
+          for (let qq = 0; qq < K; qq++) s += load<f64>(tmp + (<usize>(a * K + qq) << 3)) * <f64>load<f32>(G + (<usize>(b * K + qq) << 2));
+          store<f32>(u + <usize>(a * alpha + b) * plane, <f32>s);
+        }
+      }
+    }
+  }
+}
+
+// ∂k_ij[K−1−p][K−1−q] = (Gᵀ ∂U_ij G)[p][q], in float64; separably, T = Gᵀ ∂U (K×α after the
+// descriptor's words), then T G. dU: [α²][J][I], the batch's (the chunks' ∂U summed: the host runs it
+// once after the reduction); dK: [J][I·K²], written.
+export function winograd_kernel_gradient(dU: usize, I: i32, J: i32, K: i32, desc: usize, dK: usize): void {
+  const alpha = word(desc, WINO_ALPHA);
+  const G = <usize>word(desc, WINO_MATS);
+  const tmp = desc + (<usize>WINO_WORDS << 2);
+  const KK = K * K;
+  const plane = <usize>(J * I) << 2;
+  for (let j = 0; j < J; j++) {
+    for (let i = 0; i < I; i++) {
+      const du = dU + (<usize>(j * I + i) << 2);
+      for (let p = 0; p < K; p++) {
+        for (let b = 0; b < alpha; b++) {
+          let s: f64 = 0;
+          for (let a = 0; a < alpha; a++) s += <f64>load<f32>(G + (<usize>(a * K + p) << 2)) * <f64>load<f32>(du + <usize>(a * alpha + b) * plane);
+          store<f64>(tmp + (<usize>(p * alpha + b) << 3), s);
+        }
+      }
+      const dk = dK + (<usize>((j * I + i) * KK) << 2);
+      for (let p = 0; p < K; p++) {
+        for (let qq = 0; qq < K; qq++) {
+          let s: f64 = 0;
+          for (let b = 0; b < alpha; b++) s += load<f64>(tmp + (<usize>(p * alpha + b) << 3)) * <f64>load<f32>(G + (<usize>(b * K + qq) << 2));
+          store<f32>(dk + (<usize>((K - 1 - p) * K + K - 1 - qq) << 2), <f32>s);
+        }
+      }
+    }
+  }
+}
+
+// §3.1  u_j = Σ_i x_i * k_ij + b_j,  x_j = f(u_j), for patterns [b0, b1), by F(m×m, K×K) tiles; stride 1,
+// pad P. desc: the plan's descriptor, its U made by winograd_kernels from the current kernels; scratch:
+// this caller's (the buffers at the descriptor's offsets).
+export function winograd_forward(
+  b0: i32, b1: i32, x: usize, I: i32, H: i32, W: i32, J: i32, K: i32, pad: i32,
+  bias: usize, act: i32, y: usize, desc: usize, scratch: usize,
+): void {
+  tiling(desc, H, W, K, pad);
+  const alpha = gAlpha;
+  const ld = word(desc, WINO_TILES);
+  const group = word(desc, WINO_GROUP);
+  const U = <usize>word(desc, WINO_U);
+  const V = scratch + <usize>word(desc, WINO_V);
+  const Mb = scratch + <usize>word(desc, WINO_PRODUCT);
+  const work = scratch + <usize>word(desc, WINO_WORK);
+  const table = work + (<usize>(3 * gAlpha * gAlpha) << 4);
+  const xp = scratch + <usize>word(desc, WINO_XP);
+  const S = gHo * gWo;
+  for (let g0 = b0; g0 < b1; g0 += group) {
+    const g1 = min(g0 + group, b1);
+    padGroup(x, g0, g1, I, H, W, pad, gHp, gWp, xp);
+    const T = (g1 - g0) * gPerPattern;
+    const yg = y + (<usize>(g0 * J * S) << 2);
+    for (let t0 = 0; t0 < T; t0 += ld) {
+      const n = min(ld, T - t0);
+      const nPad = (n + 7) & ~7;
+      tileTable(t0, n, nPad, I, J, table, ld);
+      inputTransform(xp, I, nPad, V, ld, work, table);
+      for (let xi = 0; xi < alpha * alpha; xi++) {
+        mm_nn(J, nPad, I, U + (<usize>(xi * J * I) << 2), I, 1, V + (<usize>(xi * (I * ld + WINO_PLANE_PAD)) << 2), ld, Mb + (<usize>(xi * (J * ld + WINO_PLANE_PAD)) << 2), ld, false);
+      }
+      outputTransform(Mb, J, nPad, bias, yg, ld, work, table);
+    }
+    act_forward(act, yg, (g1 - g0) * J * S);
+  }
+}
+
+// §3.1.1  δ_j = dy_j ∘ f'(u_j);  ∂E/∂b_j += Σ δ_j;  ∂U += Σ_t dM V (the kernel gradient in the tiles'
+// domain: the host sums the chunks' and turns the sum into ∂E/∂k with winograd_kernel_gradient);
+// §3.2.1  dx_i = Σ_j conv2(δ_j, rot180(k_ij), 'full') (with pad P: the interior of ∂x̃); all by F(m×m, K×K)
+// tiles. dU: [α²][J][I], accumulated. dx = 0: no input gradient. dyHolds: as conv_backward's.
+export function winograd_backward(
+  b0: i32, b1: i32, x: usize, I: i32, H: i32, W: i32, J: i32, K: i32, pad: i32,
+  act: i32, y: usize, dy: usize, dU: usize, dBias: usize, dx: usize, desc: usize, scratch: usize, dyHolds: i32,
+): void {
+  tiling(desc, H, W, K, pad);
+  const alpha = gAlpha;
+  const AA = alpha * alpha;
+  const ld = word(desc, WINO_TILES);
+  const group = word(desc, WINO_GROUP);
+  const U = <usize>word(desc, WINO_U);
+  const V = scratch + <usize>word(desc, WINO_V);
+  const dM = scratch + <usize>word(desc, WINO_PRODUCT);
+  const work = scratch + <usize>word(desc, WINO_WORK);
+  const table = work + (<usize>(3 * gAlpha * gAlpha) << 4);
+  const xp = scratch + <usize>word(desc, WINO_XP);
+  const dxp = scratch + <usize>word(desc, WINO_DXP);
+  const S = gHo * gWo;
+  const first = <usize>(b0 * J * S) << 2;
+  if (dyHolds == DY_GRADIENT) act_backward(act, y + first, dy + first, (b1 - b0) * J * S);
+  for (let b = b0; b < b1; b++) {
+    const d = dy + (<usize>(b * J * S) << 2);
+    for (let j = 0; j < J; j++) {
+      const a = dBias + (<usize>j << 2);
+      store<f32>(a, load<f32>(a) + sum(d + (<usize>(j * S) << 2), S));
+    }
+  }
+  for (let g0 = b0; g0 < b1; g0 += group) {
+    const g1 = min(g0 + group, b1);
+    padGroup(x, g0, g1, I, H, W, pad, gHp, gWp, xp);
+    if (dx != 0) memory.fill(dxp, 0, <usize>((g1 - g0) * I * gHp * gWp) << 2);
+    const T = (g1 - g0) * gPerPattern;
+    const dyg = dy + (<usize>(g0 * J * S) << 2);
+    for (let t0 = 0; t0 < T; t0 += ld) {
+      const n = min(ld, T - t0);
+      const nPad = (n + 7) & ~7;
+      tileTable(t0, n, nPad, I, J, table, ld);
+      inputTransform(xp, I, nPad, V, ld, work, table);
+      deltaTransform(dyg, J, nPad, dM, ld, work, table);
+      for (let xi = 0; xi < AA; xi++) {
+        mm_nt(J, I, nPad, dM + (<usize>(xi * (J * ld + WINO_PLANE_PAD)) << 2), ld, V + (<usize>(xi * (I * ld + WINO_PLANE_PAD)) << 2), ld, dU + (<usize>(xi * J * I) << 2), I);
+      }
+      if (dx == 0) continue;
+      // ∂V over V, which the kernel gradient no longer needs
+      for (let xi = 0; xi < AA; xi++) {
+        mm_nn(I, nPad, J, U + (<usize>(xi * J * I) << 2), 1, I, dM + (<usize>(xi * (J * ld + WINO_PLANE_PAD)) << 2), ld, V + (<usize>(xi * (I * ld + WINO_PLANE_PAD)) << 2), ld, false);
+      }
+      inputGradientTransform(V, I, nPad, dxp, ld, work, table);
+    }
+    if (dx != 0) cropGroup(dxp, g0, g1, I, H, W, pad, gHp, gWp, dx);
+  }
+}
