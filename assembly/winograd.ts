@@ -102,6 +102,37 @@ function tileTable(t0: i32, n: i32, nPad: i32, I: i32, J: i32, table: usize, ld:
   }
 }
 
+// A 4×4 transpose: lane l of column c is element c of row l (eight shuffles).
+// @ts-ignore: decorator
+@inline function transpose4(r0: v128, r1: v128, r2: v128, r3: v128, out: usize): void {
+  const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5);
+  const t1 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
+  const t2 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
+  const t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+  v128.store(out, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
+  v128.store(out, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7), 16);
+  v128.store(out, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5), 32);
+  v128.store(out, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7), 48);
+}
+
+// Whether the four tiles of quad q sit side by side in one row of tiles (their x̃ corners 4·m floats
+// apart), and with m = 4: then a row of the four is one run of memory, moved by whole vectors and
+// transposes instead of a float a lane.
+// @ts-ignore: decorator
+@inline function isRun4(table: usize): bool {
+  const o0 = load<i32>(table);
+  return gM == 4 && load<i32>(table, 4) == o0 + 16 && load<i32>(table, 8) == o0 + 32 && load<i32>(table, 12) == o0 + 48;
+}
+
+// Whether every tile of quad q has all its m×m outputs inside the map (tableBytes: one table array's bytes).
+// @ts-ignore: decorator
+@inline function isFull(table: usize, tableBytes: usize): bool {
+  const rows = table + 2 * tableBytes;
+  const cols = table + 3 * tableBytes;
+  return min(min(load<i32>(rows), load<i32>(rows, 4)), min(load<i32>(rows, 8), load<i32>(rows, 12))) == gM
+    && min(min(load<i32>(cols), load<i32>(cols, 4)), min(load<i32>(cols, 8), load<i32>(cols, 12))) == gM;
+}
+
 // V[ξ][i][t] = (Bᵀ d B)[ξ] for the strip's nPad tiles, four at a time (the lanes past n repeat the last
 // tile; nobody reads their products). V: [α²][I][ld].
 function inputTransform(xp: usize, I: i32, nPad: i32, V: usize, ld: i32, work: usize, table: usize): void {
@@ -118,10 +149,27 @@ function inputTransform(xp: usize, I: i32, nPad: i32, V: usize, ld: i32, work: u
     const o1 = xp + <usize>load<i32>(o, 4);
     const o2 = xp + <usize>load<i32>(o, 8);
     const o3 = xp + <usize>load<i32>(o, 12);
+    const run = isRun4(o);
     for (let i = 0; i < I; i++) {
       const ch = <usize>i * mapBytes;
       for (let a = 0; a < alpha; a++) {
         const row = ch + <usize>a * rowBytes;
+        if (run) {
+          // lanes l = 0…3 read the row's floats 4l + b: columns b < 4 and 4 ≤ b < 8 are two transposes
+          const r = o0 + row;
+          const r1 = v128.load(r, 16);
+          const r2 = v128.load(r, 32);
+          const r3 = v128.load(r, 48);
+          const at = X + (<usize>(a * alpha) << 4);
+          transpose4(v128.load(r), r1, r2, r3, at);
+          if (alpha == 8) transpose4(r1, r2, r3, v128.load(r, 64), at + 64);
+          else {
+            // α < 8: columns 4 ≤ b < α, through tmp (free until the transform)
+            transpose4(r1, r2, r3, v128.load(r, 64), tmp);
+            for (let b = 4; b < alpha; b++) v128.store(at + (<usize>b << 4), v128.load(tmp + (<usize>(b - 4) << 4)));
+          }
+          continue;
+        }
         for (let b = 0; b < alpha; b++) {
           const e = row + (<usize>b << 2);
           let v = v128.load32_zero(o0 + e);
@@ -148,10 +196,22 @@ function outputTransform(Mb: usize, J: i32, nPad: i32, bias: usize, y: usize, ld
   const rowBytes = <usize>gWo << 2;
   const tableBytes = <usize>ld << 2;
   for (let q = 0; q < nPad; q += 4) {
+    const quad = table + (<usize>q << 2);
+    const run = isRun4(quad) && isFull(quad, tableBytes);
     for (let j = 0; j < J; j++) {
       outputTile(m, alpha, Mb + (<usize>(j * ld + q) << 2), <usize>alpha * planeBytes, planeBytes, tmp, out, <usize>m << 4, 16);
       const bj = load<f32>(bias + (<usize>j << 2));
       const yj = y + <usize>j * mapBytes;
+      if (run) {
+        // four 4×4 tiles side by side: each output row is 16 floats, the transpose of the lanes
+        const b4 = f32x4.splat(bj);
+        const base = yj + <usize>load<i32>(quad + tableBytes);
+        for (let u = 0; u < 4; u++) {
+          const o = out + (<usize>(u * 4) << 4);
+          transpose4(f32x4.add(v128.load(o), b4), f32x4.add(v128.load(o, 16), b4), f32x4.add(v128.load(o, 32), b4), f32x4.add(v128.load(o, 48), b4), base + <usize>u * rowBytes);
+        }
+        continue;
+      }
       for (let lane = 0; lane < 4; lane++) {
         const entry = table + (<usize>(q + lane) << 2);
         const rows = load<i32>(entry + 2 * tableBytes);
@@ -187,8 +247,19 @@ function deltaTransform(dy: usize, J: i32, nPad: i32, dM: usize, ld: i32, work: 
       const e = entry + (<usize>lane << 2);
       full = full && load<i32>(e + 2 * tableBytes) == m && load<i32>(e + 3 * tableBytes) == m;
     }
+    const run = full && isRun4(entry);
     for (let j = 0; j < J; j++) {
       const dj = dy + <usize>j * mapBytes;
+      if (run) {
+        // four 4×4 tiles side by side: each row of δ is 16 floats, transposed into the lanes
+        const base = dj + <usize>load<i32>(entry + tableBytes);
+        for (let u = 0; u < 4; u++) {
+          const r = base + <usize>u * rowBytes;
+          transpose4(v128.load(r), v128.load(r, 16), v128.load(r, 32), v128.load(r, 48), X + (<usize>(u * 4) << 4));
+        }
+        deltaTile(m, alpha, X, <usize>m << 4, 16, tmp, dM + (<usize>(j * ld + q) << 2), <usize>alpha * planeBytes, planeBytes);
+        continue;
+      }
       if (!full) memory.fill(X, 0, <usize>(m * m) << 4);
       for (let lane = 0; lane < 4; lane++) {
         const e = entry + (<usize>lane << 2);
@@ -217,10 +288,38 @@ function inputGradientTransform(dV: usize, I: i32, nPad: i32, dxp: usize, ld: i3
   const mapBytes = <usize>(gHp * gWp) << 2;
   const rowBytes = <usize>gWp << 2;
   const tableBytes = <usize>ld << 2;
+  const zero = f32x4.splat(0);
   for (let q = 0; q < nPad; q += 4) {
+    const quad = table + (<usize>q << 2);
+    const run = isRun4(quad) && load<i32>(quad + 2 * tableBytes, 12) != 0;
     for (let i = 0; i < I; i++) {
       inputGradientTile(alpha, dV + (<usize>(i * ld + q) << 2), <usize>alpha * planeBytes, planeBytes, tmp, out, <usize>alpha << 4, 16);
       const di = dxp + <usize>i * mapBytes;
+      if (run) {
+        // four tiles side by side, overlapping by α − 4 columns: per row, the lanes transposed into
+        // each tile's columns 0…3 (L0) and 4…7 (L1); the row's span 4k…4k+3 takes L0 of tile k and L1 of
+        // tile k − 1. With α < 8 the last tile's columns past α − 1 are another tile's (or past the
+        // buffer): they go one float at a time.
+        const base = di + <usize>load<i32>(quad);
+        for (let a = 0; a < alpha; a++) {
+          const o = out + (<usize>(a * alpha) << 4);
+          const L0 = tmp;
+          const L1 = tmp + 64;
+          transpose4(v128.load(o), v128.load(o, 16), v128.load(o, 32), v128.load(o, 48), L0);
+          if (alpha == 8) transpose4(v128.load(o, 64), v128.load(o, 80), v128.load(o, 96), v128.load(o, 112), L1);
+          else transpose4(v128.load(o, 64), alpha > 5 ? v128.load(o, 80) : zero, alpha > 6 ? v128.load(o, 96) : zero, zero, L1);
+          const row = base + <usize>a * rowBytes;
+          v128.store(row, f32x4.add(v128.load(row), v128.load(L0)));
+          for (let k = 1; k < 4; k++) {
+            const at = row + (<usize>k << 4);
+            v128.store(at, f32x4.add(v128.load(at), f32x4.add(v128.load(L0 + (<usize>k << 4)), v128.load(L1 + (<usize>(k - 1) << 4)))));
+          }
+          const last = row + 64;
+          if (alpha == 8) v128.store(last, f32x4.add(v128.load(last), v128.load(L1 + 48)));
+          else for (let b = 0; b < alpha - 4; b++) store<f32>(last + (<usize>b << 2), load<f32>(last + (<usize>b << 2)) + load<f32>(L1 + 48 + (<usize>b << 2)));
+        }
+        continue;
+      }
       for (let lane = 0; lane < 4; lane++) {
         const entry = table + (<usize>(q + lane) << 2);
         if (load<i32>(entry + 2 * tableBytes) == 0) break;
