@@ -81,15 +81,30 @@ function layerNet(name: string, s: ConvShape): NetworkDescription {
 }
 
 /**
- * The normwise error allowed at tile size α: float32's rounding grows with the transforms' entries (up
- * to 5.25 in Bᵀ at α = 8), measured at 1.6e-5 at worst on these shapes (docs/SPEC.md); the issue's bar is 1e-4.
+ * The normwise error allowed of a Winograd convolution: float32's rounding grows with the tile (the
+ * transforms' entries reach 5.25 at α = 8); measured at 1.6e-5 at worst on these shapes (the table
+ * afterAll prints; docs/SPEC.md), against im2col's 1.4e-6. The issue asked for 1e-4.
  */
-const tolerance = (alpha: number): number => (alpha <= 6 ? 1e-5 : 3e-5);
+const WINOGRAD_TOLERANCE = 3e-5;
 
 const forced = (m: number) => (s: ConvShape): ConvAlgorithm => (s.stride === 1 ? { kind: 'winograd', m } : { kind: 'im2col' });
 
-/** A training pass of `net` and `ref` on the same weights and batch; the normwise errors of the layer output, ∂E/∂k, ∂E/∂b, ∂E/∂x. */
-function compareConvolution(ref: Network, net: FastNetwork, batch: number, tol: number): void {
+/** max_i |a_i − r_i| / max_i |r_i|: the measure expectNormwiseClose holds to a tolerance. */
+function normwise(a: ArrayLike<number>, r: ArrayLike<number>): number {
+  let worst = 0;
+  let scale = 0;
+  for (let i = 0; i < r.length; i++) {
+    worst = Math.max(worst, Math.abs(a[i] - r[i]));
+    scale = Math.max(scale, Math.abs(r[i]));
+  }
+  return worst / scale;
+}
+
+/** The largest error seen per algorithm ("im2col", "F(4×4, 5×5)") and quantity: the table afterAll prints (docs/SPEC.md quotes it). */
+const worstSeen = new Map<string, { output: number; kernel: number; input: number }>();
+
+/** A training pass of `net` and `ref` on the same weights and batch: the layer output, ∂E/∂k, ∂E/∂b, ∂E/∂x within tol. */
+function compareConvolution(algorithm: string, ref: Network, net: FastNetwork, batch: number, tol: number): void {
   net.setParams(ref.params);
   const x = Float64Array.from(randomInputs(5, batch * ref.inputSize), Math.fround);
   const labels = randomLabels(6, batch, ref.classes);
@@ -98,7 +113,20 @@ function compareConvolution(ref: Network, net: FastNetwork, batch: number, tol: 
   expectNormwiseClose('the convolution\'s output', net.activation(0), ref.activation(0), tol);
   for (const v of ref.views) expectNormwiseClose(`∂E/∂${v.name}`, net.grads.subarray(v.offset, v.offset + v.length), ref.grads.subarray(v.offset, v.offset + v.length), tol);
   expectNormwiseClose('∂E/∂input', net.inputGradient(), ref.inputGradient(), tol);
+  const k = ref.views[0];
+  const seen = worstSeen.get(algorithm) ?? { output: 0, kernel: 0, input: 0 };
+  seen.output = Math.max(seen.output, normwise(net.activation(0), ref.activation(0)));
+  seen.kernel = Math.max(seen.kernel, normwise(net.grads.subarray(k.offset, k.offset + k.length), ref.grads.subarray(k.offset, k.offset + k.length)));
+  seen.input = Math.max(seen.input, normwise(net.inputGradient(), ref.inputGradient()));
+  worstSeen.set(algorithm, seen);
 }
+
+afterAll(() => {
+  if (worstSeen.size === 0) return;
+  const lines = ['largest normwise error against float64 over the recipes\' and the bench\'s layer shapes (forward, ∂E/∂k, ∂E/∂x):'];
+  for (const [algorithm, e] of [...worstSeen].sort()) lines.push(`  ${algorithm.padEnd(16)} ${e.output.toExponential(1)}  ${e.kernel.toExponential(1)}  ${e.input.toExponential(1)}`);
+  console.log(lines.join('\n'));
+});
 
 describe('Winograd kernels (float32) against the float64 reference: every recipe\'s and bench net\'s layer shape, every tile size', () => {
   for (const { name, shape } of layerShapes()) {
@@ -111,9 +139,16 @@ describe('Winograd kernels (float32) against the float64 reference: every recipe
         const net = await FastNetwork.create(d, { batch, threads: 1, convAlgorithm: forced(m) });
         open.push(net);
         expect(net.plan.layers[0].winograd?.m).toBe(m);
-        compareConvolution(new Network(d), net, batch, tolerance(m + shape.K - 1));
+        compareConvolution(`F(${m}×${m}, ${shape.K}×${shape.K})`, new Network(d), net, batch, WINOGRAD_TOLERANCE);
       });
     }
+    it(`${name}: ${shape.I}×${shape.H}×${shape.W} → ${shape.J}, ${shape.K}×${shape.K}, pad ${shape.pad}; im2col (for comparison)`, async () => {
+      const d = layerNet(name, shape);
+      const batch = shape.H > 40 ? 2 : 5;
+      const net = await FastNetwork.create(d, { batch, threads: 1, convAlgorithm: () => ({ kind: 'im2col' }) });
+      open.push(net);
+      compareConvolution(`im2col, ${shape.K}×${shape.K}`, new Network(d), net, batch, 1e-5);
+    });
   }
 });
 
