@@ -227,6 +227,20 @@ export function conv_forward(
   }
 }
 
+// §3.1.1 for patterns [b0, b1) of J maps of S pixels: δ_j = dy_j ∘ f'(u_j) in dy (unless dy holds δ
+// already: dyHolds), and ∂E/∂b_j += Σ δ_j. The start of every convolution's backward pass (winograd.ts's too).
+export function sensitivities(b0: i32, b1: i32, J: i32, S: i32, act: i32, y: usize, dy: usize, dBias: usize, dyHolds: i32): void {
+  const first = <usize>(b0 * J * S) << 2;
+  if (dyHolds == DY_GRADIENT) act_backward(act, y + first, dy + first, (b1 - b0) * J * S);
+  for (let b = b0; b < b1; b++) {
+    const d = dy + (<usize>(b * J * S) << 2);
+    for (let j = 0; j < J; j++) {
+      const a = dBias + (<usize>j << 2);
+      store<f32>(a, load<f32>(a) + sum(d + (<usize>(j * S) << 2), S));
+    }
+  }
+}
+
 // §3.1.1  δ_j = dy_j ∘ f'(u_j);  ∂E/∂b_j += Σ δ_j;  ∂E/∂k_ij += Σ_uv δ_j[u][v] (patch of x_i)[u][v];
 // §3.2.1  dx_i = Σ_j conv2(δ_j, rot180(k_ij), 'full'), as Kmatᵀ·Δ scattered back (with pad P onto dx̃,
 // whose interior is dx_i: the padding zeros' gradient is dropped).
@@ -242,14 +256,9 @@ export function conv_backward(
   const Wo = (W + 2 * pad - K) / stride + 1;
   const S = Ho * Wo;
   const R = I * K * K;
-  const first = <usize>(b0 * J * S) << 2;
-  if (dyHolds == DY_GRADIENT) act_backward(act, y + first, dy + first, (b1 - b0) * J * S);
+  sensitivities(b0, b1, J, S, act, y, dy, dBias, dyHolds);
   for (let b = b0; b < b1; b++) {
     const d = dy + (<usize>(b * J * S) << 2);
-    for (let j = 0; j < J; j++) {
-      const a = dBias + (<usize>j << 2);
-      store<f32>(a, load<f32>(a) + sum(d + (<usize>(j * S) << 2), S));
-    }
     // x̃ in dcols until dcols is needed (after the kernel gradient)
     patches(x + (<usize>(b * I * H * W) << 2), I, H, W, K, pad, stride, Ho, Wo, cols, dcols);
     if (S == 1) {

@@ -22,10 +22,11 @@
 // after its words, 8·α² bytes of float64 work for the two host-run transforms.
 
 import {
-  DY_GRADIENT, WINO_ALPHA, WINO_DXP, WINO_GROUP, WINO_M, WINO_MATS, WINO_PLANE_PAD, WINO_PRODUCT, WINO_TILES, WINO_U, WINO_V, WINO_WORDS, WINO_WORK, WINO_XP,
+  WINO_ALPHA, WINO_DXP, WINO_GROUP, WINO_M, WINO_MATS, WINO_PLANE_PAD, WINO_PRODUCT, WINO_TILES, WINO_U, WINO_V, WINO_WORDS, WINO_WORK, WINO_XP,
 } from '../src/wasm/abi-constants';
-import { act_backward, act_forward } from './activation';
-import { copyf, mm_nn, mm_nt, sum } from './gemm';
+import { act_forward } from './activation';
+import { sensitivities } from './conv';
+import { copyf, mm_nn, mm_nt } from './gemm';
 import { deltaTile, inputGradientTile, inputTile, outputTile } from './generated/winograd-transforms';
 
 // @ts-ignore: decorator
@@ -459,15 +460,7 @@ export function winograd_backward(
   const xp = scratch + <usize>word(desc, WINO_XP);
   const dxp = scratch + <usize>word(desc, WINO_DXP);
   const S = gHo * gWo;
-  const first = <usize>(b0 * J * S) << 2;
-  if (dyHolds == DY_GRADIENT) act_backward(act, y + first, dy + first, (b1 - b0) * J * S);
-  for (let b = b0; b < b1; b++) {
-    const d = dy + (<usize>(b * J * S) << 2);
-    for (let j = 0; j < J; j++) {
-      const a = dBias + (<usize>j << 2);
-      store<f32>(a, load<f32>(a) + sum(d + (<usize>(j * S) << 2), S));
-    }
-  }
+  sensitivities(b0, b1, J, S, act, y, dy, dBias, dyHolds);
   for (let g0 = b0; g0 < b1; g0 += group) {
     const g1 = min(g0 + group, b1);
     padGroup(x, g0, g1, I, H, W, pad, gHp, gWp, xp);
