@@ -15,12 +15,21 @@
 // likewise; a subsampling layer one per input pixel either way; matmul 2·M·N·K. A padded convolution
 // counts its products with the padding zeros too (im2col's matrix has them): 2·J·I·K²·Ho·Wo as ever.
 //
+// The algorithm rows (algorithmCases): every stride-1 convolution of L128, C32 and N2 run by im2col and
+// by each Winograd tile the cost model may choose (m ≤ 4), the chosen one marked, at the same
+// direct-equivalent operation count, so a row's GFLOPS against the peak says how much faster than the
+// direct sums' arithmetic it runs. A Winograd row's forward includes the kernels' transform
+// (winograd_kernels, once an update) and its backward the kernel gradient's (winograd_kernel_gradient).
+//
 // Beside N2's valid C1 (on the 28×28 image padded beforehand to 32×32), PS runs the same convolution
 // with pad "same" on the 28×28 image, then a stride-2 convolution and a 3×3 one with pad 1 and stride 2,
 // so the table shows what padding and stride cost against the peak (and against PV's valid ones).
 
-import { Act, resolveDescription, type LayerDescription, type NetworkDescription, type ResolvedDescription } from 'convnotes';
-import { N1, N2 } from './nets.js';
+import {
+  Act, algorithmName, chooseConvAlgorithm, resolveDescription, winogradTiles,
+  type ConvAlgorithm, type ConvShape, type LayerDescription, type NetworkDescription, type ResolvedDescription,
+} from 'convnotes';
+import { C32, L128, N1, N2 } from './nets.js';
 
 /** What the table needs of createWasmKernels(): its memory's allocator and the module's exports. */
 export interface BenchKernels {
@@ -29,9 +38,11 @@ export interface BenchKernels {
   addressOf(v: Float32Array, offset?: number): number;
   readonly exports: Record<string, (...args: number[]) => number>;
   /** The codes, modes and flags the exports take (src/wasm/abi-constants.ts). */
-  readonly abi: Record<'DY_GRADIENT' | 'DY_SENSITIVITY' | 'DOWN_SUM' | 'DOWN_DECIMATE' | 'DOWN_MAX', number>;
+  readonly abi: Record<'DY_GRADIENT' | 'DY_SENSITIVITY' | 'DOWN_SUM' | 'DOWN_DECIMATE' | 'DOWN_MAX' | 'WINO_MATS' | 'WINO_U' | 'WINO_BYTES', number>;
   /** Floats each of a convolution's two scratch areas needs (src/wasm/abi.ts). */
   convScratchFloats(I: number, H: number, W: number, K: number, pad: number, stride: number): number;
+  /** A Winograd convolution's descriptor words and scratch (src/wasm/conv-algorithm.ts). */
+  winogradLayout(s: ConvShape, m: number, patterns: number): { words: number[]; scratchFloats: number; transformedFloats: number; transforms: number[] };
 }
 
 export interface KernelCase {
@@ -139,6 +150,79 @@ function layerCases(wasm: BenchKernels, tag: string, d: ResolvedDescription, B: 
   return cases;
 }
 
+/** The stride-1 convolutions of `d` by every algorithm the plan could run them with (see above). */
+function algorithmCases(wasm: BenchKernels, tag: string, d: ResolvedDescription, B: number): KernelCase[] {
+  const e = wasm.exports;
+  const { DY_GRADIENT, DY_SENSITIVITY } = wasm.abi;
+  const cases: KernelCase[] = [];
+  let shape = d.input;
+  d.layers.forEach((spec, l) => {
+    const [I, H, W] = shape;
+    const [J, Ho, Wo] = d.shapes[l];
+    shape = d.shapes[l];
+    if ((spec.type !== 'conv' && spec.type !== 'combination') || spec.stride !== 1) return;
+    const K = spec.kernel;
+    const s: ConvShape = { I, H, W, J, K, pad: spec.pad, stride: 1 };
+    const chosen = algorithmName(chooseConvAlgorithm(s), K);
+    const x = buffer(wasm, B * I * H * W);
+    const dx = l > 0 ? buffer(wasm, B * I * H * W) : 0;
+    const y = buffer(wasm, B * J * Ho * Wo);
+    const act = ACT[spec.activation];
+    const yBack = buffer(wasm, B * J * Ho * Wo, unitSlope(act));
+    const dy = buffer(wasm, B * J * Ho * Wo);
+    const kmat = buffer(wasm, J * I * K * K);
+    const bias = buffer(wasm, J);
+    const dK = buffer(wasm, J * I * K * K);
+    const dBias = buffer(wasm, J);
+    const above = d.layers[l + 1];
+    const dyHolds = above && above.type === 'subsample' ? DY_SENSITIVITY : DY_GRADIENT;
+    const per = 2 * J * I * K * K * Ho * Wo * B;
+    const name = `${tag} ${spec.name} ${I}×${H}×${W} → ${J}×${Ho}×${Wo} ${K}×${K}${spec.pad ? ` pad ${spec.pad}` : ''}, batch ${B}`;
+    const algorithms: ConvAlgorithm[] = [{ kind: 'im2col' }, ...winogradTiles(K).filter((m) => m <= 4 && m <= Ho).map((m) => ({ kind: 'winograd' as const, m }))];
+    for (const a of algorithms) {
+      const label = `${name} ${algorithmName(a, K)}${algorithmName(a, K) === chosen ? ' (chosen)' : ''}`;
+      if (a.kind === 'im2col') {
+        const cols = buffer(wasm, wasm.convScratchFloats(I, H, W, K, spec.pad, 1));
+        const dcols = buffer(wasm, wasm.convScratchFloats(I, H, W, K, spec.pad, 1));
+        cases.push({ name: `${label} forward`, flops: per, run: () => e.conv_forward(0, B, x, I, H, W, J, K, spec.pad, 1, kmat, bias, act, y, cols, dcols) });
+        cases.push({
+          name: `${label} backward`, flops: per * (dx ? 2 : 1),
+          run: () => e.conv_backward(0, B, x, I, H, W, J, K, spec.pad, 1, kmat, act, yBack, dy, dK, dBias, dx, cols, dcols, dyHolds),
+        });
+        continue;
+      }
+      // the descriptor as the plan lays it out: its words, then G and U where the words say
+      const layout = wasm.winogradLayout(s, a.m, B);
+      const descFloats = wasm.alloc(wasm.abi.WINO_BYTES / 4);
+      const desc = wasm.addressOf(descFloats);
+      const G = wasm.alloc(layout.transforms.length);
+      G.set(layout.transforms);
+      const U = buffer(wasm, layout.transformedFloats);
+      const dU = buffer(wasm, layout.transformedFloats);
+      const scratch = buffer(wasm, layout.scratchFloats);
+      const words = new Int32Array(descFloats.buffer, descFloats.byteOffset, layout.words.length);
+      words.set(layout.words);
+      words[wasm.abi.WINO_MATS] = wasm.addressOf(G);
+      words[wasm.abi.WINO_U] = U;
+      cases.push({
+        name: `${label} forward`, flops: per,
+        run: () => {
+          e.winograd_kernels(kmat, I, J, K, desc);
+          e.winograd_forward(0, B, x, I, H, W, J, K, spec.pad, bias, act, y, desc, scratch);
+        },
+      });
+      cases.push({
+        name: `${label} backward`, flops: per * (dx ? 2 : 1),
+        run: () => {
+          e.winograd_backward(0, B, x, I, H, W, J, K, spec.pad, act, yBack, dy, dU, dBias, dx, desc, scratch, dyHolds);
+          e.winograd_kernel_gradient(dU, I, J, K, desc, dK);
+        },
+      });
+    }
+  });
+  return cases;
+}
+
 function matmulCase(wasm: BenchKernels, name: string, M: number, N: number, K: number): KernelCase {
   const A = buffer(wasm, M * K);
   const B = buffer(wasm, K * N);
@@ -184,6 +268,10 @@ export function kernelCases(wasm: BenchKernels): { cases: KernelCase[]; peak: Ke
     ...PV.flatMap((d) => layerCases(wasm, 'PV', resolveDescription(d), N2.trainBatch).filter((c) => c.name.includes(' conv '))),
     // N1's subsampling layers as max pooling (its other layers' rows would repeat N1's)
     ...layerCases(wasm, 'N1 max', withMaxPooling(resolveDescription(N1.description)), N1.trainBatch).filter((c) => c.name.includes(' subsample ')),
+    // every algorithm on N2's second convolution, L128's two (at batch 8: the memory's room) and C32's three
+    ...algorithmCases(wasm, 'N2', resolveDescription(N2.description), N2.trainBatch).filter((c) => c.name.includes(' C3 ')),
+    ...algorithmCases(wasm, 'L128', resolveDescription(L128.description), 8),
+    ...algorithmCases(wasm, 'C32', resolveDescription(C32.description), C32.trainBatch),
   ];
   return { cases, peak: matmulCase(wasm, 'peak', 512, 512, 512) };
 }

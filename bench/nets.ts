@@ -8,19 +8,29 @@
 // the same arithmetic. N3 is the built-in `lenet-bn` without its dropout: 'same'-padded convolutions
 // (the layers' own padding), batch normalisation, ReLU and max pooling. `bouvrie` and `lenet5` are
 // convnotes' own built-ins; lenet5's C3 connection table has no counterpart elsewhere.
+//
+// The colour group (NET_GROUPS.colour) asks how speed and memory grow with the image: L28, L32, L64
+// and L128 are one net (conv 16@5 ReLU, mean pool, conv 32@5 ReLU, mean pool, full 10) on 1×28×28
+// MNIST digits and on 3×32×32, 3×64×64 and 3×128×128 colour images; C32 is a CIFAR-style net of three
+// 'same'-padded 3×3 convolutions with max pooling. The colour nets are fed seeded random pixels
+// (bench/data.ts): there is no colour data set to read, and speed does not depend on pixel values.
 
 import {
   builtinNetwork, resolveDescription, shapeSize,
   type ActivationName, type LossName, type NetworkDescription, type ResolvedDescription,
 } from 'convnotes';
 
-export type NetId = 'N1' | 'N2' | 'N3' | 'bouvrie' | 'lenet5';
+export type NetId = 'N1' | 'N2' | 'N3' | 'bouvrie' | 'lenet5' | 'L28' | 'L32' | 'L64' | 'L128' | 'C32';
 
 export interface BenchNet {
   id: NetId;
   title: string;
   description: NetworkDescription;
-  /** Side of the MNIST image every system is fed (28). */
+  /** What every system is fed: MNIST's training digits, or seeded random pixels (bench/data.ts). */
+  data: 'mnist' | 'random';
+  /** Channels of the image every system is fed (1: grey; 3: red, green, blue). */
+  channels: number;
+  /** Side of the (square) image every system is fed: 28 for MNIST. */
   image: number;
   /** Data padding: convnotes' input side is image + 2·pad, the image centred in zeros (N2, lenet5: the
    *  notes' valid first convolution on a padded image); the other systems get the image and pad inside
@@ -38,6 +48,8 @@ export const N1: BenchNet = {
   id: 'N1',
   title: 'N1 = dlt: conv 6@5 sigmoid, mean pool, conv 12@5 sigmoid, mean pool, full 10 sigmoid, squared error',
   description: builtinNetwork('dlt'),
+  data: 'mnist',
+  channels: 1,
   image: 28,
   pad: 0,
   trainBatch: 50,
@@ -65,6 +77,8 @@ export const N2: BenchNet = {
     ],
     loss: 'cross-entropy',
   },
+  data: 'mnist',
+  channels: 1,
   image: 28,
   pad: 2,
   trainBatch: 64,
@@ -86,6 +100,8 @@ export const N3: BenchNet = {
   id: 'N3',
   title: 'N3 = lenet-bn without dropout: conv 20@5 SAME, batch norm ReLU, 2×2 max pool, conv 50@5 SAME, batch norm ReLU, max pool, full 256, batch norm ReLU, 10, softmax cross-entropy',
   description: lenetBnWithoutDropout(),
+  data: 'mnist',
+  channels: 1,
   image: 28,
   pad: 0,
   trainBatch: 64,
@@ -98,6 +114,8 @@ export const BOUVRIE: BenchNet = {
   id: 'bouvrie',
   title: "bouvrie: the notes' net (dlt with trainable β, b and sigmoid after each subsampling)",
   description: builtinNetwork('bouvrie'),
+  data: 'mnist',
+  channels: 1,
   image: 28,
   pad: 0,
   trainBatch: 50,
@@ -110,6 +128,8 @@ export const LENET5: BenchNet = {
   id: 'lenet5',
   title: "lenet5: LeCun et al. 1998 (C3's partial connection table, scaled tanh, ±1 targets)",
   description: builtinNetwork('lenet5'),
+  data: 'mnist',
+  channels: 1,
   image: 28,
   pad: 2,
   trainBatch: 64,
@@ -118,8 +138,92 @@ export const LENET5: BenchNet = {
   convnetjs: false,
 };
 
-export const NETS: Record<NetId, BenchNet> = { N1, N2, N3, bouvrie: BOUVRIE, lenet5: LENET5 };
+// mean pooling as N2 writes it: β·(2×2 sum) with a fixed β of ¼, no bias, no activation
+const MEAN_POOL = { type: 'subsample', factor: 2, down: 'sum', beta: 'fixed', betaInit: 0.25, bias: false, activation: 'identity' } as const;
+// max pooling as lenet-bn writes it
+const MAX_POOL = { type: 'subsample', factor: 2, down: 'max', beta: 'fixed', betaInit: 1, bias: false, activation: 'identity' } as const;
+
+/** The L net on channels×side×side input: valid 5×5 convolutions and mean pools, so the maps shrink
+ *  side → side − 4 → ½ → − 4 → ½ (32: 28, 14, 10, 5; 64: 60, 30, 26, 13; 128: 124, 62, 58, 29). */
+function sizeNet(id: NetId, channels: number, side: number, inferBatch: number): BenchNet {
+  const c1 = side - 4;
+  const s2 = c1 / 2;
+  const c3 = s2 - 4;
+  const s4 = c3 / 2;
+  return {
+    id,
+    title: `${id}: ${channels}×${side}×${side} ${channels === 1 ? 'MNIST' : 'random pixels'} → conv 16@5 ReLU → ${c1}×${c1}, mean pool → ${s2}×${s2}, conv 32@5 ReLU → ${c3}×${c3}, mean pool → ${s4}×${s4}, full 10, softmax cross-entropy`,
+    description: {
+      name: id,
+      input: [channels, side, side],
+      seed: 1,
+      init: { type: 'glorot' },
+      layers: [
+        { type: 'conv', name: 'C1', maps: 16, kernel: 5, activation: 'relu', connections: 'all' },
+        { ...MEAN_POOL, name: 'S2' },
+        { type: 'conv', name: 'C3', maps: 32, kernel: 5, activation: 'relu', connections: 'all' },
+        { ...MEAN_POOL, name: 'S4' },
+        { type: 'full', name: 'OUT', units: 10, activation: 'identity' },
+      ],
+      loss: 'cross-entropy',
+    },
+    data: channels === 1 ? 'mnist' : 'random',
+    channels,
+    image: side,
+    pad: 0,
+    trainBatch: 32,
+    // activations grow with side²: the inference batch shrinks to keep the memory sensible
+    inferBatch,
+    rate: 0.05,
+    convnetjs: false,
+  };
+}
+
+export const L28 = sizeNet('L28', 1, 28, 256);
+export const L32 = sizeNet('L32', 3, 32, 256);
+export const L64 = sizeNet('L64', 3, 64, 64);
+export const L128 = sizeNet('L128', 3, 128, 32);
+
+export const C32: BenchNet = {
+  id: 'C32',
+  title: "C32 = CIFAR-style: 3×32×32 random pixels → conv 32@3 SAME ReLU, max pool, conv 64@3 SAME ReLU, max pool, conv 64@3 SAME ReLU, max pool → 64×4×4, full 10, softmax cross-entropy",
+  description: {
+    name: 'C32',
+    input: [3, 32, 32],
+    seed: 1,
+    init: { type: 'glorot' },
+    layers: [
+      { type: 'conv', name: 'C1', maps: 32, kernel: 3, pad: 'same', activation: 'relu', connections: 'all' },
+      { ...MAX_POOL, name: 'P1' },
+      { type: 'conv', name: 'C2', maps: 64, kernel: 3, pad: 'same', activation: 'relu', connections: 'all' },
+      { ...MAX_POOL, name: 'P2' },
+      { type: 'conv', name: 'C3', maps: 64, kernel: 3, pad: 'same', activation: 'relu', connections: 'all' },
+      { ...MAX_POOL, name: 'P3' },
+      { type: 'full', name: 'OUT', units: 10, activation: 'identity' },
+    ],
+    loss: 'cross-entropy',
+  },
+  data: 'random',
+  channels: 3,
+  image: 32,
+  pad: 0,
+  trainBatch: 32,
+  inferBatch: 256,
+  rate: 0.05,
+  convnetjs: false,
+};
+
+export const NETS: Record<NetId, BenchNet> = { N1, N2, N3, bouvrie: BOUVRIE, lenet5: LENET5, L28, L32, L64, L128, C32 };
 export const NET_IDS = Object.keys(NETS) as NetId[];
+
+/** Names --nets accepts for several nets. `default` is what runs without --nets: the MNIST nets, a few
+ *  minutes at 2 s a measurement; the colour group's large images (L128: 16k pixels × 3 channels, batch
+ *  after batch in TF.js's cpu backend) would make that run several times longer. */
+export const NET_GROUPS = {
+  default: ['N1', 'N2', 'N3', 'bouvrie', 'lenet5'],
+  colour: ['L28', 'L32', 'L64', 'L128', 'C32'],
+  all: NET_IDS,
+} as const satisfies Record<string, readonly NetId[]>;
 
 // ---------------------------------------------------------------------------------------------------
 // The portable form: a plain layer list that TF.js and PyTorch build from, with convnotes' parameter

@@ -82,7 +82,7 @@ export type AllocKernels = BenchKernels;
 
 /** The WebAssembly kernels, or the reason they are not available. */
 export async function wasmKernels(): Promise<AllocKernels | string> {
-  let m: { createWasmKernels?: () => AllocKernels | Promise<AllocKernels> } | null;
+  let m: { createWasmKernels?: (o?: { bytes?: number }) => AllocKernels | Promise<AllocKernels> } | null;
   try {
     m = await importDist('kernels/wasm.js');
   } catch (e) {
@@ -91,7 +91,8 @@ export async function wasmKernels(): Promise<AllocKernels | string> {
   if (!m) return 'dist/kernels/wasm.js does not exist (src/kernels/wasm.ts not written or not built)';
   if (typeof m.createWasmKernels !== 'function') return 'dist/kernels/wasm.js exports no createWasmKernels';
   try {
-    const k = await m.createWasmKernels();
+    // room for the colour nets' largest layers at the table's batches (bench/kernels.ts)
+    const k = await m.createWasmKernels({ bytes: 512 * 2 ** 20 });
     if (typeof k.alloc !== 'function' || typeof k.addressOf !== 'function' || !k.exports || !k.abi) return 'createWasmKernels() returned kernels without alloc, addressOf, exports and abi';
     return k;
   } catch (e) {

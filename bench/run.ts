@@ -1,6 +1,7 @@
 // `npm run bench`: training (forward + backward + SGD) and inference images/s of convnotes next to
-// TensorFlow.js (wasm and cpu backends), PyTorch and ConvNetJS on the same nets, the same MNIST batches
-// and the same initial weights, plus the GFLOPS of convnotes' WebAssembly kernels. See
+// TensorFlow.js (wasm and cpu backends), PyTorch and ConvNetJS on the same nets, the same batches (MNIST
+// digits, or seeded random pixels for the colour nets) and the same initial weights, plus the GFLOPS of
+// convnotes' WebAssembly kernels; with --memory, each system's peak memory while training instead. See
 // docs/BENCHMARKS.md.
 //
 // Progress goes to stderr; the tables to stdout; with --json the last line of stdout is one JSON
@@ -8,16 +9,17 @@
 
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
-import { loadPool, padded, type Pool } from './data.js';
+import { describePool, loadPool, padded, poolKey, poolSpecs, type Pool } from './data.js';
 import { kernelCases, timeKernel, type KernelResult } from './kernels.js';
 import { measure, WINDOW, type Timing, type TimingOptions } from './measure.js';
-import { NET_IDS, NETS, portable, type BenchNet, type NetId, type PortableNet } from './nets.js';
+import { MEMORY_STEPS, memorySupport, nodeMemory, type MemoryFigure } from './memory.js';
+import { NET_GROUPS, NET_IDS, NETS, portable, type BenchNet, type NetId, type PortableNet } from './nets.js';
 import { engineModule, wasmKernels, type AllocKernels } from './project.js';
 import { convnotesSystem, initialParams, referenceLosses, type ConvnotesSystem } from './runners/convnotes.js';
 import { CONVNETJS_NOTE, createConvnetjs, loadConvnetjs } from './runners/convnetjs.js';
 import { createTfjs, tfjsEnv, type TfjsEnv } from './runners/tfjs.js';
 import { checkFilterGradient, FILTER_GRAD_NOTE } from './runners/tfjs-filter-grad.js';
-import { findTorch, runTorch, type TorchOutput, type TorchPython, type TorchRun } from './runners/torch.js';
+import { findTorch, runTorch, torchMemory, type TorchNet, type TorchOutput, type TorchPython, type TorchRun } from './runners/torch.js';
 import type { CreateArgs, Phase, SystemNet } from './system.js';
 
 const SYSTEMS = ['convnotes', 'tfjs-wasm', 'tfjs-cpu', 'torch', 'convnetjs'] as const;
@@ -30,17 +32,22 @@ const FILTER_GRAD_TOLERANCE = 1e-5;
 
 const USAGE = `usage: npm run bench -- [options]
 
-  --nets LIST        networks, from ${NET_IDS.join(',')} (default: all)
+  --nets LIST        networks, from ${NET_IDS.join(',')},
+                     or the groups ${Object.entries(NET_GROUPS).map(([g, ids]) => `${g} (${g === 'all' ? 'every net' : ids.join(',')})`).join(', ')}
+                     (default: default)
   --phases LIST      train,infer (default: both)
   --threads LIST     thread counts for systems that have a thread setting (default: 1,2)
   --seconds S        minimum timed duration of each measurement (default: 2)
   --warmup S         minimum warm-up before each measurement (default: min(1, seconds/2))
   --systems LIST     from ${SYSTEMS.join(',')} (default: all; convnotes always runs)
-  --images N         size of the MNIST training-image pool the batches cycle through (default: 10000)
+  --images N         size of the MNIST training-image pool the batches cycle through (default: 10000;
+                     the colour nets' random pools hold max(256, two inference batches) images)
   --data DIR         MNIST folder (default: $CONVNOTES_DATA, else ../shared/datasets/mnist beside the checkout, else the user cache)
   --json             end stdout with one JSON line of the results
   --check            only check that every system computes the same function (and the registered
                      TF.js filter gradient); exit 1 on a mismatch
+  --memory           after the checks, instead of the timing: each system's peak memory while it
+                     trains each net (${MEMORY_STEPS} steps in a fresh process; convnotes, tfjs-wasm, torch)
   --no-kernels       skip the kernel GFLOPS section
   --kernel-impl I    wasm (default) or reference: time the float64 reference kernels instead
                      (a self-test of the kernel section, not a result)
@@ -57,6 +64,7 @@ interface Options {
   data?: string;
   json: boolean;
   check: boolean;
+  memory: boolean;
   kernels: boolean;
   kernelImpl: 'wasm' | 'reference';
   convnotes: 'engine' | 'reference';
@@ -92,7 +100,7 @@ function parseOptions(argv: string[]): Options | null {
     options: {
       nets: { type: 'string' }, phases: { type: 'string' }, threads: { type: 'string' }, seconds: { type: 'string' },
       warmup: { type: 'string' }, systems: { type: 'string' }, images: { type: 'string' }, data: { type: 'string' },
-      json: { type: 'boolean' }, check: { type: 'boolean' }, 'no-kernels': { type: 'boolean' },
+      json: { type: 'boolean' }, check: { type: 'boolean' }, memory: { type: 'boolean' }, 'no-kernels': { type: 'boolean' },
       'kernel-impl': { type: 'string' }, convnotes: { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -102,8 +110,10 @@ function parseOptions(argv: string[]): Options | null {
   const threads = (list(values.threads, '--threads') ?? ['1', '2']).map((t) => positive(t, '--threads', 1, true));
   const kernelImpl = oneOfList(values['kernel-impl'] === undefined ? undefined : [values['kernel-impl']], ['wasm', 'reference'] as const, '--kernel-impl')?.[0] ?? 'wasm';
   const convnotes = oneOfList(values.convnotes === undefined ? undefined : [values.convnotes], ['engine', 'reference'] as const, '--convnotes')?.[0] ?? 'engine';
+  // a group's name stands for its nets, in the group's order
+  const netNames = list(values.nets, '--nets')?.flatMap((n) => (n in NET_GROUPS ? NET_GROUPS[n as keyof typeof NET_GROUPS] : [n]));
   return {
-    nets: (oneOfList(list(values.nets, '--nets'), NET_IDS, '--nets') ?? NET_IDS).map((id) => NETS[id]),
+    nets: (oneOfList(netNames, NET_IDS, '--nets') ?? NET_GROUPS.default).map((id) => NETS[id]),
     phases: oneOfList(list(values.phases, '--phases'), PHASES, '--phases') ?? PHASES,
     threads: [...new Set(threads)],
     timing: { seconds, warmup: values.warmup === undefined ? Math.min(1, seconds / 2) : positive(values.warmup, '--warmup', 0) },
@@ -112,6 +122,7 @@ function parseOptions(argv: string[]): Options | null {
     data: values.data,
     json: values.json ?? false,
     check: values.check ?? false,
+    memory: values.memory ?? false,
     kernels: !values['no-kernels'],
     kernelImpl,
     convnotes,
@@ -162,6 +173,8 @@ async function availability(o: Options): Promise<Availability> {
 
 interface NetSetup {
   net: BenchNet;
+  /** The images it is fed (poolKey). */
+  pool: Pool;
   params: Float64Array;
   portable: PortableNet | string;
   reference: number[];
@@ -205,6 +218,8 @@ export interface Report {
   rows: { net: string; phase: Phase; threads: number; convnotes: number; tfjsWasm: number | null; tfjsCpu: number | null; torch: number | null }[];
   kernels: KernelResult[];
   peakGflops: number | null;
+  /** --memory's figures (empty without it). */
+  memory: MemoryRow[];
 }
 
 function at(f: Figure | undefined, threads: number): number | null {
@@ -266,6 +281,84 @@ function renderBlock(b: Block, o: Options, labels: Record<SystemId, string>): st
 }
 
 // ---------------------------------------------------------------------------------------------------
+// Peak memory while training (--memory; bench/memory.ts says how it is measured).
+
+/** The systems --memory measures: tfjs-cpu needs minutes per step at 128×128, ConvNetJS is not the same
+ *  function. */
+const MEMORY_SYSTEMS = ['convnotes', 'tfjs-wasm', 'torch'] as const;
+type MemorySystemId = (typeof MEMORY_SYSTEMS)[number];
+
+export interface MemoryRow {
+  net: string;
+  system: MemorySystemId;
+  threads: number;
+  batch: number;
+  steps: number;
+  /** Resident set before the network was built, at its peak during the steps, and the difference. */
+  startKiB: number;
+  peakKiB: number;
+  addedKiB: number;
+  /** convnotes' WebAssembly memory in bytes (null for the other systems and the reference). */
+  memoryBytes: number | null;
+  /** false: the peak could not be reset at the start, so it may be loading's (an upper bound). */
+  peakReset: boolean;
+}
+
+async function measureMemory(o: Options, av: Availability, setups: NetSetup[], specs: ReturnType<typeof poolSpecs>): Promise<{ rows: MemoryRow[]; failures: string[] }> {
+  const rows: MemoryRow[] = [];
+  const failures: string[] = [];
+  const unsupported = memorySupport();
+  if (unsupported) return { rows, failures: [`peak memory not measured: ${unsupported}`] };
+  for (const s of setups) {
+    const row = (system: MemorySystemId, threads: number, f: MemoryFigure) => {
+      rows.push({ net: s.net.id, system, threads, batch: s.net.trainBatch, steps: MEMORY_STEPS, ...f, addedKiB: f.peakKiB - f.startKiB });
+      log(`  ${fmt((f.peakKiB - f.startKiB) / 1024)} MiB added (${fmt(f.startKiB / 1024)} MiB at start)`);
+    };
+    const attempt = async (system: MemorySystemId, threads: number, run: () => Promise<MemoryFigure>) => {
+      log(`${s.net.id} memory ${system}, ${threads} thread(s) ...`);
+      try {
+        row(system, threads, await run());
+      } catch (e) {
+        failures.push(`${s.net.id} ${system} ${threads} thread(s): ${(e as Error).message}`);
+        log(`  failed: ${(e as Error).message}`);
+      }
+    };
+    const pool = specs.get(poolKey(s.net))!;
+    for (const t of av.convnotes.threaded ? o.threads : [1]) {
+      await attempt('convnotes', t, () => nodeMemory({ system: 'convnotes', net: s.net.id, threads: t, steps: MEMORY_STEPS, pool, convnotes: o.convnotes }));
+    }
+    if (typeof s.portable === 'string') continue;
+    if (!av.skip['tfjs-wasm']) {
+      await attempt('tfjs-wasm', 1, () => nodeMemory({ system: 'tfjs-wasm', net: s.net.id, threads: 1, steps: MEMORY_STEPS, pool, convnotes: o.convnotes }));
+    }
+    const py = av.torch;
+    if (py && !av.skip.torch) {
+      const net: TorchNet = { net: s.net, portable: s.portable, params: s.params, pool: s.pool };
+      for (const t of o.threads) {
+        await attempt('torch', t, async () => ({ ...(await torchMemory(py, net, t, MEMORY_STEPS)).memory, memoryBytes: null }));
+      }
+    }
+  }
+  return { rows, failures };
+}
+
+function renderMemory(net: BenchNet, rows: MemoryRow[], labels: Record<SystemId, string>): string {
+  const mib = (kib: number) => (kib / 1024).toFixed(1);
+  const lines = [`${net.id} · training · batch ${net.trainBatch} · peak resident memory, MiB (${MEMORY_STEPS} steps, a fresh process each)`];
+  const W = 52;
+  lines.push(`  ${pad('system', W)}${pad('threads', 8, true)}${pad('at start', 10, true)}${pad('peak', 10, true)}${pad('added', 10, true)}${pad('wasm memory', 13, true)}   system ÷ convnotes (added)`);
+  const convnotes = rows.filter((r) => r.system === 'convnotes');
+  for (const r of rows) {
+    // at the same thread count; TF.js (one thread) against convnotes on one thread, or its first count
+    const c = convnotes.find((c) => c.threads === r.threads) ?? convnotes[0];
+    const ratio = r.system === 'convnotes' || !c ? '' : `${fmt(r.addedKiB / c.addedKiB)}×${c.threads === r.threads ? '' : ` (convnotes ${c.threads} thr)`}`;
+    const wasm = r.memoryBytes === null ? '' : mib(r.memoryBytes / 1024);
+    lines.push(`  ${pad(labels[r.system], W)}${pad(String(r.threads), 8, true)}${pad(mib(r.startKiB), 10, true)}${pad(mib(r.peakKiB), 10, true)}${pad(`${mib(r.addedKiB)}${r.peakReset ? '' : '*'}`, 10, true)}${pad(wasm, 13, true)}   ${ratio}`);
+  }
+  return lines.join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------------
 
 async function main(): Promise<number> {
   let o: Options | null;
@@ -280,8 +373,16 @@ async function main(): Promise<number> {
     return 0;
   }
 
-  const pool: Pool = await loadPool(o.data, o.images);
-  log(`data: ${pool.count} images from ${pool.source}`);
+  // One pool per poolKey; the kernel section's engine profile reads MNIST digits, so a timing run with
+  // kernels loads MNIST even for the colour nets alone.
+  const kernels = o.kernels && !o.check && !o.memory;
+  const specs = poolSpecs(kernels ? [NETS.N1, ...o.nets] : o.nets, { dir: o.data, count: o.images });
+  const pools = new Map<string, Pool>();
+  for (const [key, spec] of specs) {
+    const pool = await loadPool(spec);
+    log(`data: ${describePool(pool)}`);
+    pools.set(key, pool);
+  }
   const av = await availability(o);
   const cnLabel = av.convnotes.label;
   const labels: Record<SystemId, string> = {
@@ -295,13 +396,14 @@ async function main(): Promise<number> {
   // Every net: convnotes' initial weights, the portable form, the reference's first two losses.
   const setups: NetSetup[] = o.nets.map((net) => {
     const params = initialParams(net.description);
-    return { net, params, portable: portable(net), reference: referenceLosses({ net, params, pool }) };
+    const pool = pools.get(poolKey(net))!;
+    return { net, pool, params, portable: portable(net), reference: referenceLosses({ net, params, pool }) };
   });
 
   // ---- Same function: two training steps from the same weights, against the float64 reference.
   log('checking that every system computes the same function ...');
   const checks: CheckRow[] = [];
-  const args = (s: NetSetup, threads: number, phase: Phase): CreateArgs => ({ net: s.net, params: s.params, pool, threads, phase });
+  const args = (s: NetSetup, threads: number, phase: Phase): CreateArgs => ({ net: s.net, params: s.params, pool: s.pool, threads, phase });
   for (const s of setups) {
     checks.push(compare(s.net.id, cnLabel, await firstSteps(() => av.convnotes.create(args(s, o.threads[0], 'train'))), s.reference));
     if (typeof s.portable === 'string') continue;
@@ -313,14 +415,14 @@ async function main(): Promise<number> {
       checks.push(compare(s.net.id, id, await firstSteps(() => createTfjs(env, backend, p, args(s, 1, 'train'))), s.reference));
     }
   }
-  const torchNets = setups.flatMap((s) => (typeof s.portable === 'string' ? [] : [{ net: s.net, portable: s.portable, params: s.params }]));
+  const torchNets: TorchNet[] = setups.flatMap((s) => (typeof s.portable === 'string' ? [] : [{ net: s.net, portable: s.portable, params: s.params, pool: s.pool }]));
   const torchRuns: TorchRun[] = [];
-  if (!o.check) for (const s of torchNets) for (const phase of o.phases) for (const threads of o.threads) torchRuns.push({ net: s.net.id, phase, threads });
+  if (!o.check && !o.memory) for (const s of torchNets) for (const phase of o.phases) for (const threads of o.threads) torchRuns.push({ net: s.net.id, phase, threads });
   let torchOut: TorchOutput | null = null;
   if (av.torch && torchNets.length > 0) {
     try {
       log(`torch: running bench/torch_bench.py with ${av.torch.python}${torchRuns.length ? ` (${torchRuns.length} measurements)` : ''} ...`);
-      torchOut = await runTorch(av.torch, pool, torchNets, torchRuns, { ...o.timing, check: true });
+      torchOut = await runTorch(av.torch, torchNets, torchRuns, { ...o.timing, check: true });
       for (const c of torchOut.checks) checks.push(compare(c.net as NetId, 'torch', c.losses, setups.find((s) => s.net.id === c.net)!.reference));
     } catch (e) {
       av.skip.torch = `failed: ${(e as Error).message}`;
@@ -333,7 +435,10 @@ async function main(): Promise<number> {
   const out: string[] = [];
   const cpu = cpus();
   out.push(`convnotes benchmark · Node ${process.version} · ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}`);
-  out.push(`data: ${pool.count} MNIST training images from ${pool.source} · each measurement ≥ ${o.timing.seconds} s after ≥ ${o.timing.warmup} s of warm-up, reported as its fastest window of ≥ ${WINDOW} s (every system alike) · threads ${o.threads.join(',')}`);
+  for (const pool of pools.values()) out.push(`data: ${describePool(pool)}`);
+  if ([...pools.values()].some((p) => p.kind === 'random')) out.push(`(the colour nets are timed on seeded random pixels: speed does not depend on pixel values, and the check below compares losses on them all the same)`);
+  if (o.memory) out.push(`peak memory while training: ${MEMORY_STEPS} steps per system and net, each in a fresh process · threads ${o.threads.join(',')}`);
+  else if (!o.check) out.push(`each measurement ≥ ${o.timing.seconds} s after ≥ ${o.timing.warmup} s of warm-up, reported as its fastest window of ≥ ${WINDOW} s (every system alike) · threads ${o.threads.join(',')}`);
   out.push('');
   out.push(`Same function: loss on training batch 0, and on batch 1 after one SGD step, from convnotes' initial weights`);
   out.push(`(every system against convnotes' float64 reference; accepted: |Δ| ≤ ${LOSS_TOLERANCE})`);
@@ -361,6 +466,30 @@ async function main(): Promise<number> {
     return mismatches ? 1 : 0;
   }
   if (mismatches) log(`WARNING: ${mismatches} check(s) failed: those systems do not compute the same function; see the first table`);
+
+  // ---- Peak memory, instead of the timing.
+  if (o.memory) {
+    const { rows, failures } = await measureMemory(o, av, setups, specs);
+    out.push('');
+    for (const s of setups) {
+      out.push(renderMemory(s.net, rows.filter((r) => r.net === s.net.id), labels));
+      out.push('');
+    }
+    out.push(`at start: the process's resident set after loading its framework and the net's data, before building the network; peak: its highest`);
+    out.push(`resident set from then to the end of the last step (the peak reset at the start); added = peak − at start: the network, its`);
+    out.push(`buffers, threads and garbage. wasm memory: convnotes' WebAssembly memory (its whole network). See docs/BENCHMARKS.md.`);
+    if (rows.some((r) => !r.peakReset)) out.push(`* the peak could not be reset (/proc/self/clear_refs): it may be loading's, so "added" is an upper bound.`);
+    if (torchOut) out.push(`torch ${torchOut.torch} (Python ${torchOut.python}, ${av.torch?.python}), torch.set_num_threads(T) per row.`);
+    for (const s of MEMORY_SYSTEMS) {
+      const why = av.skip[s];
+      if (why && why !== 'not selected (--systems)') out.push(`${s} skipped: ${why}`);
+    }
+    for (const f of failures) out.push(`not measured: ${f}`);
+    if (mismatches) out.push(`WARNING: ${mismatches} same-function check(s) failed (see the first table).`);
+    console.log(out.join('\n'));
+    if (o.json) console.log(JSON.stringify({ rows: [], kernels: [], peakGflops: null, memory: rows } satisfies Report));
+    return 0;
+  }
 
   // ---- Timing.
   const blocks: Block[] = [];
@@ -420,7 +549,7 @@ async function main(): Promise<number> {
         else if (!s.net.convnetjs) figures.set('convnetjs', { skipped: 'not built for this net' });
         else {
           const lib = av.convnetjs.lib;
-          figures.set('convnetjs', { single: (await time('convnetjs', () => createConvnetjs(lib, s.net, pool, phase))).imagesPerSecond });
+          figures.set('convnetjs', { single: (await time('convnetjs', () => createConvnetjs(lib, s.net, s.pool, phase))).imagesPerSecond });
         }
       }
       blocks.push({ net: s.net, phase, figures });
@@ -431,7 +560,7 @@ async function main(): Promise<number> {
   let kernelResults: KernelResult[] = [];
   let peakGflops: number | null = null;
   const kernelLines: string[] = [];
-  if (o.kernels) {
+  if (kernels) {
     // the table times the wasm kernels training runs: the reference has no such kernels to time
     const k: AllocKernels | string = o.kernelImpl === 'reference' ? 'the reference was asked for (--kernel-impl reference): the table times the wasm kernels training runs' : await wasmKernels();
     if (typeof k === 'string') {
@@ -449,7 +578,8 @@ async function main(): Promise<number> {
       // The engine's own whole-layer kernels (what training runs), one thread, a training batch of real
       // images; N3's rows are the padded convolutions, batch normalisation and max pooling.
       const engine = o.kernelImpl === 'reference' ? 'the reference was asked for' : await engineModule();
-      if (typeof engine !== 'string') {
+      const pool = pools.get(poolKey(NETS.N1));
+      if (typeof engine !== 'string' && pool) {
         kernelLines.push('Engine layers (src/wasm/engine.ts profileLayers: whole-batch layer kernels, one thread, training batch of real images)');
         for (const id of ['N1', 'N2', 'N3'] as const) {
           const net = NETS[id];
@@ -497,7 +627,7 @@ async function main(): Promise<number> {
   console.log(out.join('\n'));
 
   if (o.json) {
-    const report: Report = { rows: [], kernels: kernelResults, peakGflops };
+    const report: Report = { rows: [], kernels: kernelResults, peakGflops, memory: [] };
     for (const b of blocks) {
       for (const t of o.threads) {
         const num = (s: SystemId) => at(b.figures.get(s), t);

@@ -13,6 +13,9 @@ export interface SystemNet {
   dispose(): void | Promise<void>;
   /** Something the harness should print about this instance (e.g. fewer threads than asked for). */
   notice?: string;
+  /** Bytes of the system's own memory for the network, where it has one to read (convnotes' WebAssembly
+   *  memory), else null: a figure beside the process's resident memory (bench/memory.ts). */
+  memoryBytes?(): number | null;
 }
 
 export interface CreateArgs {

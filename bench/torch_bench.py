@@ -3,12 +3,12 @@
 
 usage: torch_bench.py CONFIG.json
 
-The config names raw files the harness wrote: the images (float32 [count][side][side], already scaled
-to [0, 1]), the labels (uint8 [count]) and, per net, convnotes' initial parameters (float64, convnotes'
-flat layout). Each net arrives in the harness's portable form (bench/nets.ts, PortableLayer): conv
-kernels [out][in][K][K] stored for TRUE convolution (flipped here by 180° for torch's
-cross-correlation) with their zero padding and stride, pooling as
-beta * (n x n block sum or maximum) + b, fully connected weights [units][inputs] with inputs in
+The config names raw files the harness wrote: per data pool the images (float32
+[count][channels][side][side], already scaled to [0, 1]) and the labels (uint8 [count]); per net the
+pool it is fed and convnotes' initial parameters (float64, convnotes' flat layout). Each net arrives
+in the harness's portable form (bench/nets.ts, PortableLayer): conv kernels [out][in][K][K] stored
+for TRUE convolution (flipped here by 180° for torch's cross-correlation) with their zero padding and
+stride, pooling as beta * (n x n block sum or maximum) + b, fully connected weights [units][inputs] with inputs in
 [map][row][col] order (= torch's NCHW flatten), batch normalisation as BatchNorm2d (over maps) or BatchNorm1d (over units) with convnotes'
 scale, shift, running mean and running variance as its weight, bias, running_mean and running_var.
 
@@ -19,9 +19,16 @@ does, in train() mode (batch normalisation on batch statistics); inference runs 
 running averages) under torch.inference_mode(). With "check", the losses of two training steps on
 batches 0 and 1 from the initial weights are reported, to compare with convnotes' reference.
 
+With "memory" {net, threads, steps} (the harness's --memory, one net per process): after torch is
+imported and the net's data loaded, the process's peak resident set is reset to its current one
+(writing 5 to /proc/self/clear_refs) and that RSS read (VmRSS); then the model is built and trained for
+`steps` steps, and the peak (VmHWM) read: peak - start is what training the net added at its highest
+(bench/memory.ts measures the Node systems the same way).
+
 Progress goes to stderr; the last line of stdout is one JSON object.
 """
 
+import gc
 import json
 import sys
 import time
@@ -144,14 +151,19 @@ def build(p, params):
     return nn.Sequential(*mods)
 
 
+def load_pool(pool):
+    """(images [count][channels][side][side] float32 tensor, labels int64 numpy array) of a pool's files."""
+    count, channels, side = pool['count'], pool['channels'], pool['side']
+    images = torch.from_numpy(np.fromfile(pool['images'], dtype=np.float32).reshape(count, channels, side, side))
+    return images, np.fromfile(pool['labels'], dtype=np.uint8).astype(np.int64)
+
+
 class Bench:
-    def __init__(self, cfg, net):
-        self.cfg = cfg
+    def __init__(self, net, pool):
         self.net = net
         self.p = net['portable']
-        count, side = cfg['count'], cfg['side']
-        self.images = torch.from_numpy(np.fromfile(cfg['images'], dtype=np.float32).reshape(count, 1, side, side))
-        labels = np.fromfile(cfg['labels'], dtype=np.uint8).astype(np.int64)
+        self.images, labels = pool
+        count = len(labels)
         self.labels = torch.from_numpy(labels)
         off, on = self.p['targets']
         t = np.full((count, self.p['classes']), off, dtype=np.float32)
@@ -230,14 +242,51 @@ def measure(step, batch, seconds, warmup):
     return {'imagesPerSecond': best, 'iterations': n, 'seconds': t - t0}
 
 
+def status_kib(field):
+    """A /proc/self/status field in KiB (VmRSS: resident now; VmHWM: the peak since the last reset)."""
+    with open('/proc/self/status') as f:
+        for line in f:
+            if line.startswith(field + ':'):
+                return int(line.split()[1])
+    raise ValueError(f'/proc/self/status has no {field}')
+
+
+def reset_peak():
+    """Resets VmHWM to the current RSS (Linux >= 4.0); False when the kernel refuses."""
+    try:
+        with open('/proc/self/clear_refs', 'w') as f:
+            f.write('5')
+        return True
+    except OSError:
+        return False
+
+
+def memory(bench, m):
+    torch.set_num_threads(m['threads'])
+    gc.collect()
+    reset = reset_peak()
+    start = status_kib('VmRSS')
+    step = bench.trainer()
+    for i in range(m['steps']):
+        step(i)
+    peak = status_kib('VmHWM')
+    log(f"memory {m['net']}: {start} KiB at start, peak {peak} KiB")
+    return {'startKiB': start, 'peakKiB': peak, 'peakReset': reset}
+
+
 def main():
     if len(sys.argv) != 2:
         print(__doc__, file=sys.stderr)
         sys.exit(2)
     with open(sys.argv[1]) as f:
         cfg = json.load(f)
-    benches = {net['id']: Bench(cfg, net) for net in cfg['nets']}
+    pools = [load_pool(pool) for pool in cfg['pools']]
+    benches = {net['id']: Bench(net, pools[net['pool']]) for net in cfg['nets']}
     out = {'torch': torch.__version__, 'python': sys.version.split()[0], 'results': [], 'checks': []}
+    if cfg.get('memory'):
+        out['memory'] = memory(benches[cfg['memory']['net']], cfg['memory'])
+        print(json.dumps(out))
+        return
     if cfg.get('check'):
         torch.set_num_threads(cfg['runs'][0]['threads'] if cfg['runs'] else 1)
         for id, b in benches.items():

@@ -26,6 +26,8 @@ export { VERSION } from './version.js';
 export { exportOnnx, checkOnnxModel, ONNX_OPSET, ONNX_INPUT, ONNX_OUTPUT, type ExportOptions } from './onnx/export.js';
 export { createNetwork, ReferenceNetwork, wasmSimdSupported, type BackendName, type BackendOptions, type TrainableNetwork } from './network/backend.js';
 export { FastNetwork, createFastNetwork, type FastNetworkOptions } from './wasm/engine.js';
+export { algorithmName, chooseConvAlgorithm, winogradTiles, type ConvAlgorithm, type ConvShape } from './wasm/conv-algorithm.js';
+export type { AlgorithmChoice } from './wasm/plan.js';
 // Model files (docs/MODEL-FORMAT.md). saveModel/loadModel use node:fs: they are in `convnotes/node`
 // (src/node.ts), outside this browser-safe entry point, like the data/ loaders and checkpoints.
 export { ModelFileError } from './model/errors.js';

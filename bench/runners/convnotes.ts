@@ -9,11 +9,18 @@ import type { BenchNet } from '../nets.js';
 import { engineModule } from '../project.js';
 import type { CreateArgs, SystemNet } from '../system.js';
 
-/** The pool as a Dataset: its grey levels back as bytes (the pool holds byte/255 in float32, which rounds back exactly). */
-function poolDataset(pool: Pool): Dataset {
+const datasets = new WeakMap<Pool, Dataset>();
+
+/** The pool as a Dataset: its levels back as bytes (the pool holds byte/255 in float32, which rounds back
+ *  exactly), made once per pool, before any timing, as a convnotes user holds the data set already. */
+export function poolDataset(pool: Pool): Dataset {
+  let d = datasets.get(pool);
+  if (d) return d;
   const images = new Uint8Array(pool.images.length);
   for (let i = 0; i < images.length; i++) images[i] = Math.round(pool.images[i] * 255);
-  return { images, labels: pool.labels, count: pool.count, rows: pool.side, cols: pool.side, source: pool.source };
+  d = { images, labels: pool.labels, count: pool.count, channels: pool.channels, rows: pool.side, cols: pool.side, source: pool.source };
+  datasets.set(pool, d);
+  return d;
 }
 
 /**
@@ -47,11 +54,13 @@ export async function convnotesSystem(force?: 'reference'): Promise<ConvnotesSys
     threaded: engine !== null,
     async create({ net, threads, params, pool, phase }) {
       const side = pool.side + 2 * net.pad;
-      const size = side * side;
-      const images = padded(pool, net.pad);
+      const size = pool.channels * side * side;
+      // inference reads the (padded) float32 images; training reads the pool's bytes through the trainer
+      const images = phase === 'infer' ? padded(pool, net.pad) : null;
       const batch = phase === 'train' ? net.trainBatch : net.inferBatch;
-      // training as the CLI's trainer runs it: the engine's threads make each chunk's input from its bytes
-      const stage = phase === 'train' ? { rows: pool.side, cols: pool.side } : undefined;
+      // training as the CLI's trainer runs it: for grey images the engine's threads make each chunk's input
+      // from its bytes; colour images are made into input on the host (createTrainingNetwork's rule)
+      const stage = phase === 'train' && pool.channels === 1 ? { rows: pool.side, cols: pool.side } : undefined;
       const fast = await createNetwork(net.description, { backend: engine ? 'wasm' : 'reference', batch, threads, stage });
       fast.setParams(params);
       const trainer = phase === 'train' ? poolTrainer(fast, net, pool) : null;
@@ -70,9 +79,12 @@ export async function convnotesSystem(force?: 'reference'): Promise<ConvnotesSys
           return trainer.lastLoss;
         },
         infer(i) {
+          if (!images) throw new Error('this instance was made for training');
           const b = (i % nInfer) * net.inferBatch;
           fast.forward(images.subarray(b * size, (b + net.inferBatch) * size), net.inferBatch);
         },
+        // the engine's one WebAssembly memory (FastNetwork.memory); the reference has none
+        memoryBytes: () => (fast as { memory?: WebAssembly.Memory }).memory?.buffer.byteLength ?? null,
         dispose: () => fast.dispose(),
       };
     },

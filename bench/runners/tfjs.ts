@@ -7,6 +7,7 @@
 // running averages in non-trainable variables), tf.train.sgd's minimize. Weights are convnotes'
 // initial ones: kernels flipped by 180° (convnotes stores them for true convolution), fully connected
 // weights reordered from convnotes' [map][row][col] inputs to TF.js's NHWC flattening [row][col][map].
+// Colour images are fed channels-last too, from a copy of the pool made once (data.ts channelsLast).
 //
 // Threads: TF.js turns its multithreaded wasm build off under Node (WASM_HAS_MULTITHREAD_SUPPORT is
 // false there; forcing it fails to start workers from blob: URLs), and the cpu backend has no threads,
@@ -16,7 +17,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type * as TFNamespace from '@tensorflow/tfjs';
 import type { ActivationName } from 'convnotes';
-import { oneHot } from '../data.js';
+import { channelsLast, oneHot } from '../data.js';
 import { batchesIn } from '../measure.js';
 import type { PortableNet } from '../nets.js';
 import type { CreateArgs, SystemNet } from '../system.js';
@@ -198,8 +199,10 @@ export async function createTfjs(env: TfjsEnv, backend: 'wasm' | 'cpu', p: Porta
   if (!(await tf.setBackend(backend))) throw new Error(`TF.js backend ${backend} is not available`);
   const { layers, variables, statistics } = buildModel(tf, p, params);
   const [C, H, W] = p.input;
-  if (C !== 1 || H !== pool.side || W !== pool.side) throw new Error(`${p.id}: expected ${pool.side}×${pool.side} single-channel input, got ${p.input.join('×')}`);
-  const size = H * W;
+  if (C !== pool.channels || H !== pool.side || W !== pool.side) throw new Error(`${p.id}: the net takes ${p.input.join('×')} input, the pool holds ${pool.channels}×${pool.side}×${pool.side} images`);
+  // NHWC, as TF.js's conv2d wants it (for one channel, the pool itself)
+  const images = channelsLast(pool);
+  const size = C * H * W;
   const targets = oneHot(pool.labels, p.classes, p.targets[0], p.targets[1]);
   const opt = tf.train.sgd(net.rate);
   const forward = (x: Tensor, training: boolean): Tensor2D => layers.reduce((a, l) => l.forward(a, training), x) as Tensor2D;
@@ -217,7 +220,7 @@ export async function createTfjs(env: TfjsEnv, backend: 'wasm' | 'cpu', p: Porta
       const B = net.trainBatch;
       const b = (i % nTrain) * B;
       const cost = tf.tidy(() => opt.minimize(() => {
-        const x = tf.tensor4d(pool.images.subarray(b * size, (b + B) * size), [B, H, W, 1]);
+        const x = tf.tensor4d(images.subarray(b * size, (b + B) * size), [B, H, W, C]);
         const t = tf.tensor2d(targets.subarray(b * p.classes, (b + B) * p.classes), [B, p.classes]);
         return lossOf(forward(x, true), t, B);
       }, true, variables)!);
@@ -229,7 +232,7 @@ export async function createTfjs(env: TfjsEnv, backend: 'wasm' | 'cpu', p: Porta
       check();
       const B = net.inferBatch;
       const b = (i % nInfer) * B;
-      const y = tf.tidy(() => forward(tf.tensor4d(pool.images.subarray(b * size, (b + B) * size), [B, H, W, 1]), false));
+      const y = tf.tidy(() => forward(tf.tensor4d(images.subarray(b * size, (b + B) * size), [B, H, W, C]), false));
       y.dataSync();
       y.dispose();
     },

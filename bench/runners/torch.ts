@@ -1,6 +1,7 @@
-// PyTorch, through bench/torch_bench.py in a child Python process: the harness writes the data pool,
+// PyTorch, through bench/torch_bench.py in a child Python process: the harness writes the data pools,
 // each net's portable form and convnotes' initial parameters to a temporary folder, the script runs
-// every requested {net, phase, threads} and answers with one JSON line.
+// every requested {net, phase, threads} (or, for --memory, trains one net in a process of its own)
+// and answers with one JSON line.
 //
 // Python: $CONVNOTES_PYTHON if set, else the first of `python3`, `/usr/bin/python3` that imports torch
 // and numpy (Debian's python3-torch installs into the system Python, which a pyenv or venv `python3`
@@ -52,30 +53,54 @@ export interface TorchOutput {
   checks: { net: string; losses: number[] }[];
 }
 
+/** A net for the script: its portable form, convnotes' initial parameters and the pool it is fed. */
+export interface TorchNet {
+  net: BenchNet;
+  portable: PortableNet;
+  params: Float64Array;
+  pool: Pool;
+}
+
 /** Runs the script over every run (and the first-steps check when `check`); progress goes to stderr. */
 export async function runTorch(
-  py: TorchPython, pool: Pool, nets: { net: BenchNet; portable: PortableNet; params: Float64Array }[],
-  runs: TorchRun[], o: { seconds: number; warmup: number; check: boolean },
+  py: TorchPython, nets: TorchNet[], runs: TorchRun[], o: { seconds: number; warmup: number; check: boolean },
 ): Promise<TorchOutput> {
+  return (await runScript(py, nets, { runs, seconds: o.seconds, warmup: o.warmup, check: o.check })) as TorchOutput;
+}
+
+/** What the script's memory mode answers (see bench/memory.ts for the measurement). */
+export interface TorchMemory {
+  torch: string;
+  python: string;
+  memory: { startKiB: number; peakKiB: number; peakReset: boolean };
+}
+
+/** Trains one net for `steps` steps in a fresh Python process and reports its resident memory. */
+export async function torchMemory(py: TorchPython, net: TorchNet, threads: number, steps: number): Promise<TorchMemory> {
+  return (await runScript(py, [net], { runs: [], memory: { net: net.net.id, threads, steps } })) as TorchMemory;
+}
+
+/** Writes the nets' pools (each once) and parameters and the config to a temporary folder, runs the
+ *  script on it and returns the JSON object of its last line of stdout. */
+async function runScript(py: TorchPython, nets: TorchNet[], settings: object): Promise<unknown> {
   const dir = mkdtempSync(join(tmpdir(), 'convnotes-bench-'));
   try {
     const bytes = (a: Float32Array | Float64Array | Uint8Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-    writeFileSync(join(dir, 'images.f32'), bytes(pool.images));
-    writeFileSync(join(dir, 'labels.u8'), bytes(pool.labels));
+    const pools: Pool[] = [...new Set(nets.map((n) => n.pool))];
     const config = {
-      images: join(dir, 'images.f32'),
-      labels: join(dir, 'labels.u8'),
-      count: pool.count,
-      side: pool.side,
-      nets: nets.map(({ net, portable, params }) => {
+      pools: pools.map((pool, i) => {
+        const images = join(dir, `images-${i}.f32`);
+        const labels = join(dir, `labels-${i}.u8`);
+        writeFileSync(images, bytes(pool.images));
+        writeFileSync(labels, bytes(pool.labels));
+        return { images, labels, count: pool.count, channels: pool.channels, side: pool.side };
+      }),
+      nets: nets.map(({ net, portable, params, pool }) => {
         const file = join(dir, `params-${net.id}.f64`);
         writeFileSync(file, bytes(params));
-        return { id: net.id, portable, params: file, trainBatch: net.trainBatch, inferBatch: net.inferBatch, rate: net.rate };
+        return { id: net.id, portable, params: file, pool: pools.indexOf(pool), trainBatch: net.trainBatch, inferBatch: net.inferBatch, rate: net.rate };
       }),
-      runs,
-      seconds: o.seconds,
-      warmup: o.warmup,
-      check: o.check,
+      ...settings,
     };
     writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
     const stdout = await new Promise<string>((resolve, reject) => {
@@ -88,7 +113,7 @@ export async function runTorch(
     });
     const last = stdout.trim().split('\n').pop() ?? '';
     try {
-      return JSON.parse(last) as TorchOutput;
+      return JSON.parse(last) as unknown;
     } catch {
       throw new Error(`bench/torch_bench.py: expected a JSON line at the end of its output, got ${JSON.stringify(last.slice(0, 200))}`);
     }

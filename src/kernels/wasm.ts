@@ -5,6 +5,7 @@
 
 import * as abi from '../wasm/abi-constants.js';
 import { convScratchFloats } from '../wasm/abi.js';
+import { winogradLayout } from '../wasm/conv-algorithm.js';
 import { createMemory, HEAP_BASE, instantiate, loadKernelsModule, type WasmExports } from '../wasm/module.js';
 
 export interface WasmKernels {
@@ -18,6 +19,8 @@ export interface WasmKernels {
   readonly abi: typeof abi;
   /** Floats each of conv_forward/conv_backward's scratch areas needs per pattern (src/wasm/abi.ts). */
   readonly convScratchFloats: typeof convScratchFloats;
+  /** A Winograd convolution's descriptor words and scratch (src/wasm/conv-algorithm.ts). */
+  readonly winogradLayout: typeof winogradLayout;
   /** n floats of this memory, 16-byte aligned (a bump allocator; contents are whatever was there: zero until reset()). */
   alloc(n: number): Float32Array;
   /** The byte address of v[offset], v a view of this memory (alloc's). */
@@ -73,6 +76,7 @@ export async function createWasmKernels(opts: WasmKernelsOptions = {}): Promise<
     exports,
     abi,
     convScratchFloats,
+    winogradLayout,
     alloc,
     addressOf,
     available: () => Math.max(0, size - ((top + 15) & ~15)),
