@@ -19,7 +19,7 @@
 //
 // The plan's descriptor (words WINO_* of src/wasm/abi-constants.ts, laid out by src/wasm/plan.ts) says
 // m, α, the strip and the group, where G and U are, and where in the caller's scratch each buffer is;
-// after its words, 8·α² bytes of float64 work for the two host-run transforms.
+// after its words, the two host-run transforms' work area (two tiles of α² v128).
 
 import {
   WINO_ALPHA, WINO_DXP, WINO_GROUP, WINO_M, WINO_MATS, WINO_PLANE_PAD, WINO_PRODUCT, WINO_TILES, WINO_U, WINO_V, WINO_WORDS, WINO_WORK, WINO_XP,
@@ -27,7 +27,7 @@ import {
 import { act_forward } from './activation';
 import { sensitivities } from './conv';
 import { copyf, mm_nn, mm_nt } from './gemm';
-import { deltaTile, inputGradientTile, inputTile, outputTile } from './generated/winograd-transforms';
+import { deltaTile, inputGradientTile, inputTile, kernelGradientTile, kernelTile, outputTile } from './generated/winograd-transforms';
 
 // @ts-ignore: decorator
 @inline function word(desc: usize, w: i32): i32 {
@@ -339,64 +339,95 @@ function inputGradientTransform(dV: usize, I: i32, nPad: i32, dxp: usize, ld: i3
 }
 
 // U[ξ][j][i] = (G g_ij Gᵀ)[ξ], g_ij[p][q] = k_ij[K−1−p][K−1−q] (kernels are stored for true
-// convolution), in float64 then rounded once; separably, T = G g (α×K in float64, after the
-// descriptor's words), then T Gᵀ. kmat: [J][I·K²]; U (the descriptor's): [α²][J][I]. The host runs it
-// whenever the kernels change (FastNetwork's refresh after every update), once for all the chunks.
+// convolution). kmat: [J][I·K²]; U (the descriptor's): [α²][J][I]. Four kernels at once, one a lane
+// (the generated transform; the J·I mod 4 left over in float64 alone). The host runs it whenever the
+// kernels change (FastNetwork's refresh after every update), once for all the chunks; its work area
+// is after the descriptor's words.
 export function winograd_kernels(kmat: usize, I: i32, J: i32, K: i32, desc: usize): void {
   const alpha = word(desc, WINO_ALPHA);
   const G = <usize>word(desc, WINO_MATS);
   const U = <usize>word(desc, WINO_U);
-  const tmp = desc + (<usize>WINO_WORDS << 2);
+  const AA = alpha * alpha;
+  const X = desc + (<usize>WINO_WORDS << 2);
+  const tmp = X + (<usize>AA << 4);
   const KK = K * K;
-  const plane = <usize>(J * I) << 2;
-  for (let j = 0; j < J; j++) {
-    for (let i = 0; i < I; i++) {
-      const k = kmat + (<usize>((j * I + i) * KK) << 2);
-      for (let a = 0; a < alpha; a++) {
-        for (let qq = 0; qq < K; qq++) {
-          let s: f64 = 0;
-          for (let p = 0; p < K; p++) s += <f64>load<f32>(G + (<usize>(a * K + p) << 2)) * <f64>load<f32>(k + (<usize>((K - 1 - p) * K + K - 1 - qq) << 2));
-          store<f64>(tmp + (<usize>(a * K + qq) << 3), s);
-        }
+  const kernels = J * I;
+  const plane = <usize>kernels << 2;
+  let c = 0;
+  for (; c + 4 <= kernels; c += 4) {
+    const k = kmat + (<usize>(c * KK) << 2);
+    const stride = <usize>KK << 2;
+    for (let p = 0; p < K; p++) {
+      for (let q = 0; q < K; q++) {
+        const e = k + (<usize>((K - 1 - p) * K + K - 1 - q) << 2);
+        let v = v128.load32_zero(e);
+        v = f32x4.replace_lane(v, 1, load<f32>(e + stride));
+        v = f32x4.replace_lane(v, 2, load<f32>(e + 2 * stride));
+        v = f32x4.replace_lane(v, 3, load<f32>(e + 3 * stride));
+        v128.store(X + (<usize>(p * K + q) << 4), v);
       }
-      const u = U + (<usize>(j * I + i) << 2);
-      for (let a = 0; a < alpha; a++) {
-        for (let b = 0; b < alpha; b++) {
-          let s: f64 = 0;
-          for (let qq = 0; qq < K; qq++) s += load<f64>(tmp + (<usize>(a * K + qq) << 3)) * <f64>load<f32>(G + (<usize>(b * K + qq) << 2));
-          store<f32>(u + <usize>(a * alpha + b) * plane, <f32>s);
-        }
+    }
+    kernelTile(K, alpha, X, <usize>K << 4, 16, tmp, U + (<usize>c << 2), <usize>alpha * plane, plane);
+  }
+  for (; c < kernels; c++) {
+    // T = G g (α×K, float64 at tmp), then U = T Gᵀ
+    const k = kmat + (<usize>(c * KK) << 2);
+    for (let a = 0; a < alpha; a++) {
+      for (let q = 0; q < K; q++) {
+        let sum: f64 = 0;
+        for (let p = 0; p < K; p++) sum += <f64>load<f32>(G + (<usize>(a * K + p) << 2)) * <f64>load<f32>(k + (<usize>((K - 1 - p) * K + K - 1 - q) << 2));
+        store<f64>(tmp + (<usize>(a * K + q) << 3), sum);
+      }
+    }
+    const u = U + (<usize>c << 2);
+    for (let a = 0; a < alpha; a++) {
+      for (let b = 0; b < alpha; b++) {
+        let sum: f64 = 0;
+        for (let q = 0; q < K; q++) sum += load<f64>(tmp + (<usize>(a * K + q) << 3)) * <f64>load<f32>(G + (<usize>(b * K + q) << 2));
+        store<f32>(u + <usize>(a * alpha + b) * plane, <f32>sum);
       }
     }
   }
 }
 
-// ∂k_ij[K−1−p][K−1−q] = (Gᵀ ∂U_ij G)[p][q], in float64; separably, T = Gᵀ ∂U (K×α after the
-// descriptor's words), then T G. dU: [α²][J][I], the batch's (the chunks' ∂U summed: the host runs it
-// once after the reduction); dK: [J][I·K²], written.
+// ∂k_ij[K−1−p][K−1−q] = (Gᵀ ∂U_ij G)[p][q]. dU: [α²][J][I], the batch's (the chunks' ∂U summed: the
+// host runs it once after the reduction); dK: [J][I·K²], written. Four kernels at once, as above.
 export function winograd_kernel_gradient(dU: usize, I: i32, J: i32, K: i32, desc: usize, dK: usize): void {
   const alpha = word(desc, WINO_ALPHA);
   const G = <usize>word(desc, WINO_MATS);
-  const tmp = desc + (<usize>WINO_WORDS << 2);
+  const AA = alpha * alpha;
+  const out = desc + (<usize>WINO_WORDS << 2);
+  const tmp = out + (<usize>AA << 4);
   const KK = K * K;
-  const plane = <usize>(J * I) << 2;
-  for (let j = 0; j < J; j++) {
-    for (let i = 0; i < I; i++) {
-      const du = dU + (<usize>(j * I + i) << 2);
+  const kernels = J * I;
+  const plane = <usize>kernels << 2;
+  let c = 0;
+  for (; c + 4 <= kernels; c += 4) {
+    kernelGradientTile(K, alpha, dU + (<usize>c << 2), <usize>alpha * plane, plane, tmp, out, <usize>K << 4, 16);
+    for (let lane = 0; lane < 4; lane++) {
+      const dk = dK + (<usize>((c + lane) * KK) << 2);
+      const from = out + (<usize>lane << 2);
       for (let p = 0; p < K; p++) {
-        for (let b = 0; b < alpha; b++) {
-          let s: f64 = 0;
-          for (let a = 0; a < alpha; a++) s += <f64>load<f32>(G + (<usize>(a * K + p) << 2)) * <f64>load<f32>(du + <usize>(a * alpha + b) * plane);
-          store<f64>(tmp + (<usize>(p * alpha + b) << 3), s);
-        }
+        for (let q = 0; q < K; q++) store<f32>(dk + (<usize>((K - 1 - p) * K + K - 1 - q) << 2), load<f32>(from + (<usize>(p * K + q) << 4)));
       }
-      const dk = dK + (<usize>((j * I + i) * KK) << 2);
-      for (let p = 0; p < K; p++) {
-        for (let qq = 0; qq < K; qq++) {
-          let s: f64 = 0;
-          for (let b = 0; b < alpha; b++) s += load<f64>(tmp + (<usize>(p * alpha + b) << 3)) * <f64>load<f32>(G + (<usize>(b * K + qq) << 2));
-          store<f32>(dk + (<usize>((K - 1 - p) * K + K - 1 - qq) << 2), <f32>s);
-        }
+    }
+  }
+  for (; c < kernels; c++) {
+    // T = Gᵀ ∂U (K×α, float64 at tmp), then ∂g = T G
+    const du = dU + (<usize>c << 2);
+    for (let p = 0; p < K; p++) {
+      for (let b = 0; b < alpha; b++) {
+        let sum: f64 = 0;
+        for (let a = 0; a < alpha; a++) sum += <f64>load<f32>(G + (<usize>(a * K + p) << 2)) * <f64>load<f32>(du + <usize>(a * alpha + b) * plane);
+        store<f64>(tmp + (<usize>(p * alpha + b) << 3), sum);
+      }
+    }
+    const dk = dK + (<usize>(c * KK) << 2);
+    for (let p = 0; p < K; p++) {
+      for (let q = 0; q < K; q++) {
+        let sum: f64 = 0;
+        for (let b = 0; b < alpha; b++) sum += load<f64>(tmp + (<usize>(p * alpha + b) << 3)) * <f64>load<f32>(G + (<usize>(b * K + q) << 2));
+        store<f32>(dk + (<usize>((K - 1 - p) * K + K - 1 - q) << 2), <f32>sum);
       }
     }
   }

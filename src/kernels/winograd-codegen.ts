@@ -10,6 +10,8 @@
 //   output       Y  = Aᵀ M A     (α×α → m×m)   1-D: y_i = Σ_d Aᵀ[i][d] x_d
 //   sensitivity  dM = A δ Aᵀ     (m×m → α×α)   1-D: y_a = Σ_c Aᵀ[c][a] x_c
 //   input grad   ∂d = B ∂V Bᵀ    (α×α → α×α)   1-D: y_a = Σ_c Bᵀ[c][a] x_c
+//   kernels      U  = G g Gᵀ     (K×K → α×α)   1-D: y_a = Σ_p G[a][p] x_p
+//   kernel grad  ∂g = Gᵀ ∂U G    (α×α → K×K)   1-D: y_p = Σ_a G[a][p] x_a
 
 import { MAX_WINOGRAD_ALPHA, winogradTransforms } from './winograd.js';
 
@@ -103,6 +105,8 @@ export function winogradTransformSource(): string {
     "import { madd } from '../gemm';",
     '',
   ];
+  const kernelCases: string[] = [];
+  const gradientCases: string[] = [];
   const inputCases: string[] = [];
   const gradCases: string[] = [];
   const outputCases: string[] = [];
@@ -125,7 +129,23 @@ export function winogradTransformSource(): string {
       '      break;',
     );
     for (let m = 2; m <= alpha - 1; m++) {
-      const { AT } = winogradTransforms(m, alpha - m + 1);
+      const { AT, G } = winogradTransforms(m, alpha - m + 1);
+      const K = alpha - m + 1;
+      out.push(oneD(`g${K}_${alpha}`, G, alpha, K, false), oneD(`gt${K}_${alpha}`, G, K, alpha, true));
+      // kernels: rows K→α into tmp [K][α], then columns K→α into out [α][α]
+      kernelCases.push(
+        `    case ${alpha * 16 + K}:`,
+        `      for (let r: usize = 0; r < ${K}; r++) g${K}_${alpha}(X + r * xr, xc, tmp + r * ${16 * A}, 16);`,
+        `      for (let c: usize = 0; c < ${A}; c++) g${K}_${alpha}(tmp + c * 16, ${16 * A}, out + c * oc, or);`,
+        '      break;',
+      );
+      // kernel gradient: rows α→K into tmp [α][K], then columns α→K into out [K][K]
+      gradientCases.push(
+        `    case ${alpha * 16 + K}:`,
+        `      for (let r: usize = 0; r < ${A}; r++) gt${K}_${alpha}(X + r * xr, xc, tmp + r * ${16 * K}, 16);`,
+        `      for (let c: usize = 0; c < ${K}; c++) gt${K}_${alpha}(tmp + c * 16, ${16 * K}, out + c * oc, or);`,
+        '      break;',
+      );
       out.push(oneD(`at${m}_${alpha}`, AT, m, alpha, false), oneD(`a${m}_${alpha}`, AT, alpha, m, true));
       // output: rows α→m into tmp [α][m], then columns of tmp α→m into out [m][m]
       outputCases.push(
@@ -156,6 +176,8 @@ export function winogradTransformSource(): string {
     dispatch('inputGradientTile', '∂d = B X Bᵀ: X, out α×α.', 'alpha', gradCases, 'alpha: i32'),
     dispatch('outputTile', 'Y = Aᵀ X A: X α×α, out m×m.', 'alpha * 16 + m', outputCases, 'm: i32, alpha: i32'),
     dispatch('deltaTile', 'dM = A X Aᵀ: X m×m, out α×α.', 'alpha * 16 + m', deltaCases, 'm: i32, alpha: i32'),
+    dispatch('kernelTile', 'U = G X Gᵀ: X K×K, out α×α.', 'alpha * 16 + K', kernelCases, 'K: i32, alpha: i32'),
+    dispatch('kernelGradientTile', '∂g = Gᵀ X G: X α×α, out K×K.', 'alpha * 16 + K', gradientCases, 'K: i32, alpha: i32'),
   );
   return out.join('\n\n') + '\n';
 }

@@ -68,7 +68,8 @@ export const PATTERN_WORDS = 16;
 // Aᵀ are compiled in: assembly/generated/winograd-transforms.ts) and of the transformed kernels U
 // [α²][J][I], then byte offsets within the caller's scratch of V [α²][I][tiles], the products M
 // [α²][J][tiles], the transforms' work area (3·α² v128, then the strip's tile table: 4·tiles i32), x̃ and
-// ∂x̃ [group][I][Hp][Wp]. WINO_BYTES: the words and, after them, float64 work for the kernels' transforms.
+// ∂x̃ [group][I][Hp][Wp]. WINO_BYTES: the words and, after them, the kernels' transforms' work area
+// (two tiles of α² v128 at α = 8: 64 + 2·64·16 bytes).
 export const WINO_M = 0;
 export const WINO_ALPHA = 1;
 export const WINO_TILES = 2;
@@ -81,7 +82,7 @@ export const WINO_WORK = 8;
 export const WINO_XP = 9;
 export const WINO_DXP = 10;
 export const WINO_WORDS = 16;
-export const WINO_BYTES = 640;
+export const WINO_BYTES = 2112;
 // Floats after each point ξ's plane of V and M ([I or J][tiles]): planes a multiple of 4 KiB apart would
 // all fall in the same sets of the L1 cache, and a tile's transform touches every plane.
 export const WINO_PLANE_PAD = 16;
