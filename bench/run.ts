@@ -1,5 +1,5 @@
 // `npm run bench`: training (forward + backward + SGD) and inference images/s of convnotes next to
-// TensorFlow.js (wasm and cpu backends), PyTorch and ConvNetJS on the same nets, the same batches (MNIST
+// TensorFlow.js (wasm and cpu backends), jax-js (wasm), PyTorch and ConvNetJS on the same nets, the same batches (MNIST
 // digits, or seeded random pixels for the colour nets) and the same initial weights, plus the GFLOPS of
 // convnotes' WebAssembly kernels; with --memory, each system's peak memory while training instead. See
 // docs/BENCHMARKS.md.
@@ -17,12 +17,13 @@ import { NET_GROUPS, NET_IDS, NETS, portable, type BenchNet, type NetId, type Po
 import { engineModule, wasmKernels, type AllocKernels } from './project.js';
 import { convnotesSystem, initialParams, referenceLosses, type ConvnotesSystem } from './runners/convnotes.js';
 import { CONVNETJS_NOTE, createConvnetjs, loadConvnetjs } from './runners/convnetjs.js';
+import { createJax, jaxEnv, jaxNetReason, JAX_NOTE, type JaxEnv } from './runners/jax.js';
 import { createTfjs, tfjsEnv, type TfjsEnv } from './runners/tfjs.js';
 import { checkFilterGradient, FILTER_GRAD_NOTE } from './runners/tfjs-filter-grad.js';
 import { findTorch, runTorch, torchMemory, type TorchNet, type TorchOutput, type TorchPython, type TorchRun } from './runners/torch.js';
 import type { CreateArgs, Phase, SystemNet } from './system.js';
 
-const SYSTEMS = ['convnotes', 'tfjs-wasm', 'tfjs-cpu', 'torch', 'convnetjs'] as const;
+const SYSTEMS = ['convnotes', 'tfjs-wasm', 'tfjs-cpu', 'jax-wasm', 'torch', 'convnetjs'] as const;
 type SystemId = (typeof SYSTEMS)[number];
 const PHASES: Phase[] = ['train', 'infer'];
 /** Largest |loss − reference loss| accepted as "the same function". */
@@ -137,6 +138,7 @@ const log = (...a: unknown[]) => console.error('[bench]', ...a);
 interface Availability {
   convnotes: ConvnotesSystem;
   tfjs: TfjsEnv | null;
+  jax: JaxEnv | null;
   skip: Partial<Record<SystemId, string>>;
   torch: TorchPython | null;
   convnetjs: ReturnType<typeof loadConvnetjs>;
@@ -156,6 +158,12 @@ async function availability(o: Options): Promise<Availability> {
       if (env.wasm !== true) skip['tfjs-wasm'] = env.wasm;
     }
   }
+  let jax: JaxEnv | null = null;
+  if (o.systems.has('jax-wasm')) {
+    const env = await jaxEnv();
+    if (typeof env === 'string') skip['jax-wasm'] = env;
+    else jax = env;
+  }
   let torch: TorchPython | null = null;
   if (o.systems.has('torch')) {
     const t = findTorch();
@@ -168,7 +176,7 @@ async function availability(o: Options): Promise<Availability> {
     if (!o.systems.has(s)) skip[s] = 'not selected (--systems)';
     else if (skip[s]) log(`${s}: skipped: ${skip[s]}`);
   }
-  return { convnotes, tfjs, skip, torch, convnetjs };
+  return { convnotes, tfjs, jax, skip, torch, convnetjs };
 }
 
 interface NetSetup {
@@ -215,7 +223,7 @@ interface Block {
 }
 
 export interface Report {
-  rows: { net: string; phase: Phase; threads: number; convnotes: number; tfjsWasm: number | null; tfjsCpu: number | null; torch: number | null }[];
+  rows: { net: string; phase: Phase; threads: number; convnotes: number; tfjsWasm: number | null; tfjsCpu: number | null; jaxWasm: number | null; torch: number | null }[];
   kernels: KernelResult[];
   peakGflops: number | null;
   /** --memory's figures (empty without it). */
@@ -389,6 +397,7 @@ async function main(): Promise<number> {
     convnotes: cnLabel,
     'tfjs-wasm': `tfjs-wasm ${av.tfjs?.version ?? ''}${av.tfjs?.registeredFilterGradient ? ' (+ registered filter grad †)' : ''}`,
     'tfjs-cpu': `tfjs-cpu ${av.tfjs?.version ?? ''}`,
+    'jax-wasm': `jax-wasm ${av.jax?.version ?? ''} (jit)`,
     torch: `torch ${av.torch?.version ?? ''}`,
     convnetjs: `convnetjs ${typeof av.convnetjs === 'string' ? '' : av.convnetjs.version} (max pooling ‡)`,
   };
@@ -413,6 +422,10 @@ async function main(): Promise<number> {
       if (av.skip[id] || !av.tfjs) continue;
       const env = av.tfjs;
       checks.push(compare(s.net.id, id, await firstSteps(() => createTfjs(env, backend, p, args(s, 1, 'train'))), s.reference));
+    }
+    if (av.jax && !av.skip['jax-wasm'] && jaxNetReason(s.net, p) === null) {
+      const env = av.jax;
+      checks.push(compare(s.net.id, 'jax-wasm', await firstSteps(async () => createJax(env, p, args(s, 1, 'train'))), s.reference));
     }
   }
   const torchNets: TorchNet[] = setups.flatMap((s) => (typeof s.portable === 'string' ? [] : [{ net: s.net, portable: s.portable, params: s.params, pool: s.pool }]));
@@ -533,6 +546,16 @@ async function main(): Promise<number> {
           figures.set(id, { single: (await time(id, () => createTfjs(env, backend, p, args(s, 1, phase)))).imagesPerSecond });
         }
       }
+      // jax-js
+      if (av.skip['jax-wasm'] !== 'not selected (--systems)') {
+        const why = av.skip['jax-wasm'] ?? (typeof s.portable === 'string' ? 'no equivalent net' : jaxNetReason(s.net, s.portable));
+        if (why || !av.jax || typeof s.portable === 'string') figures.set('jax-wasm', { skipped: why ?? 'unavailable' });
+        else {
+          const env = av.jax;
+          const p = s.portable;
+          figures.set('jax-wasm', { single: (await time('jax-wasm', () => createJax(env, p, args(s, 1, phase)))).imagesPerSecond });
+        }
+      }
       // PyTorch (measured above, in its own process)
       if (av.skip.torch !== 'not selected (--systems)') {
         if (av.skip.torch || !torchOut) figures.set('torch', { skipped: av.skip.torch ?? 'unavailable' });
@@ -614,6 +637,7 @@ async function main(): Promise<number> {
     if (av.tfjs.registeredFilterGradient) notes.push(`† ${FILTER_GRAD_NOTE}; checked against the cpu backend above.`);
     notes.push('TF.js runs on one thread in Node (its multithreaded wasm build is disabled there; the cpu backend has none): its one figure is compared with convnotes at every thread count.');
   }
+  if (av.jax) notes.push(JAX_NOTE);
   if (typeof av.convnetjs !== 'string' && o.systems.has('convnetjs')) notes.push(`‡ ${CONVNETJS_NOTE}: not the same function, so not checked above.`);
   if (torchOut) notes.push(`torch ${torchOut.torch} (Python ${torchOut.python}, ${av.torch?.python}), torch.set_num_threads(T) per row.`);
   for (const [s, why] of Object.entries(av.skip)) if (why && why !== 'not selected (--systems)') notes.push(`${s} skipped: ${why}`);
@@ -634,7 +658,7 @@ async function main(): Promise<number> {
         report.rows.push({
           net: b.net.id, phase: b.phase, threads: t,
           convnotes: num('convnotes') ?? NaN,
-          tfjsWasm: num('tfjs-wasm'), tfjsCpu: num('tfjs-cpu'), torch: num('torch'),
+          tfjsWasm: num('tfjs-wasm'), tfjsCpu: num('tfjs-cpu'), jaxWasm: num('jax-wasm'), torch: num('torch'),
         });
       }
     }
