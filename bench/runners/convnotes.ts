@@ -58,9 +58,9 @@ export async function convnotesSystem(force?: 'reference'): Promise<ConvnotesSys
       // inference reads the (padded) float32 images; training reads the pool's bytes through the trainer
       const images = phase === 'infer' ? padded(pool, net.pad) : null;
       const batch = phase === 'train' ? net.trainBatch : net.inferBatch;
-      // training as the CLI's trainer runs it: for grey images the engine's threads make each chunk's input
-      // from its bytes; colour images are made into input on the host (createTrainingNetwork's rule)
-      const stage = phase === 'train' && pool.channels === 1 ? { rows: pool.side, cols: pool.side } : undefined;
+      // training as the CLI's trainer runs it: the engine's threads make each chunk's input from its bytes,
+      // every channel (createTrainingNetwork's rule)
+      const stage = phase === 'train' ? { rows: pool.side, cols: pool.side, channels: pool.channels } : undefined;
       const fast = await createNetwork(net.description, { backend: engine ? 'wasm' : 'reference', batch, threads, stage });
       fast.setParams(params);
       const trainer = phase === 'train' ? poolTrainer(fast, net, pool) : null;

@@ -227,7 +227,7 @@ export function fillBatch(
   }
 }
 
-/** The input value of each grey level 0–255, into out[256]: placePattern's expression, for the engine's threads (stageBatch: one channel). */
+/** The input value of each level 0–255 of one channel, into out[256]: placePattern's expression, for the engine's threads (stageBatch: a table per channel). */
 export function levelValues(norm: { background: number; foreground: number }, out: Float32Array | Float64Array): void {
   const scale = (norm.foreground - norm.background) / 255;
   for (let g = 0; g < 256; g++) out[g] = norm.background + scale * g;

@@ -90,17 +90,17 @@ export function distortsItself(net: TrainableNetwork): net is DistortingNetwork 
 
 /** A backend whose threads make their own patterns' input from the batch's bytes (the wasm engine made with `stage`). */
 export interface StagingNetwork extends TrainableNetwork {
-  /** The images' size the staging area was laid out for. */
-  readonly stagedImages: { rows: number; cols: number };
+  /** The images' size and channels the staging area was laid out for. */
+  readonly stagedImages: { rows: number; cols: number; channels: number };
   stageBatch(data: Dataset, order: ArrayLike<number>, start: number, batch: number, norm: Normalisation): void;
   computeGradients(input: Float32Array | Float64Array | null, labels: Labels, batch: number): number;
 }
 
-/** Whether `net` can make the input of batches of rows×cols images itself. */
-export function stagesItself(net: TrainableNetwork, rows: number, cols: number): net is StagingNetwork {
+/** Whether `net` can make the input of batches of rows×cols images of `channels` channels itself. */
+export function stagesItself(net: TrainableNetwork, rows: number, cols: number, channels = 1): net is StagingNetwork {
   if (net.canStage !== true) return false;
   const s = (net as StagingNetwork).stagedImages;
-  return s.rows === rows && s.cols === cols;
+  return s.rows === rows && s.cols === cols && s.channels === channels;
 }
 
 export interface BackendOptions {
@@ -112,7 +112,7 @@ export interface BackendOptions {
   /** wasm: room for the threads to distort rows×cols patterns themselves (see DistortingNetwork). */
   distort?: DistortShape;
   /** wasm: room for the threads to make their own patterns' input from rows×cols bytes (see StagingNetwork). */
-  stage?: { rows: number; cols: number };
+  stage?: { rows: number; cols: number; channels?: number };
 }
 
 /** Checks that `v` is a network a trainer can drive (createNetwork's, or a FastNetwork). */
@@ -140,9 +140,10 @@ export function checkBackendOptions(v: unknown, path = 'options'): void {
     check.integer(distort.radius, `${path}.distort.radius`, 1);
   }
   if (options.stage !== undefined) {
-    const stage = check.object(options.stage, `${path}.stage`, 'an object {rows, cols} (the training images\' size)');
+    const stage = check.object(options.stage, `${path}.stage`, 'an object {rows, cols, channels?} (the training images\' size)');
     check.integer(stage.rows, `${path}.stage.rows`, 1);
     check.integer(stage.cols, `${path}.stage.cols`, 1);
+    if (stage.channels !== undefined) check.integer(stage.channels, `${path}.stage.channels`, 1);
   }
   if (options.convAlgorithm !== undefined && typeof options.convAlgorithm !== 'function') check.fail(`${path}.convAlgorithm`, 'a function (shape, layer) => algorithm', options.convAlgorithm);
 }

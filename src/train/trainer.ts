@@ -144,8 +144,8 @@ export function createTrainingNetwork(
   check.integer(images.cols, 'images.cols', 1);
   const grey = images.channels === undefined || check.integer(images.channels, 'images.channels', 1) === 1;
   const distort = r.augment && grey ? { rows: images.rows, cols: images.cols, radius: smoothingRadius(r.augment) } : undefined;
-  // otherwise the engine's threads make each chunk's input from the batch's bytes themselves
-  const stage = r.augment || !grey ? undefined : { rows: images.rows, cols: images.cols };
+  // otherwise the engine's threads make each chunk's input from the batch's bytes themselves, every channel
+  const stage = r.augment ? undefined : { rows: images.rows, cols: images.cols, channels: images.channels ?? 1 };
   return createNetwork(r.network, { backend: options.backend, batch: trainingCapacity(r), threads: options.threads, seed: r.network.seed, distort, stage });
 }
 
@@ -280,7 +280,7 @@ export class Trainer {
     // the wasm engine's threads distort their own chunks from draws made here (the same stream as the
     // float64 path's, so the two give the same distortions up to float32 rounding); grey images only
     this.distorting = this.augmenter && grey && distortsItself(net) ? net : null;
-    this.staging = !this.augmenter && grey && stagesItself(net, data.rows, data.cols) ? net : null;
+    this.staging = !this.augmenter && stagesItself(net, data.rows, data.cols, channelsOf(data)) ? net : null;
     this.draws = new Float64Array(this.distorting ? batch * Augmenter.DRAW : 0);
   }
 

@@ -60,8 +60,8 @@ export interface WasmExports {
   /** Adam (decoupled 0) or AdamW (1); c1, c2 the bias corrections 1/(1 − β^t) (assembly/update.ts). */
   adam_update(i0: number, i1: number, params: Address, grads: Address, rates: Address, moment1: Address, moment2: Address, rate: number, decay: number, beta1: number, beta2: number, epsilon: number, c1: number, c2: number, decoupled: number): void;
   distort_patterns(b0: number, b1: number, arena: Address, input: Address, chunk: number): void;
-  /** The input of patterns [b0, b1) from their staged uint8 images through the host's 256-level table (assembly/dataset.ts). */
-  place_patterns(b0: number, b1: number, sources: Address, table: Address, rows: number, cols: number, height: number, width: number, input: Address): void;
+  /** The input of patterns [b0, b1) from their staged uint8 images through the host's 256-level table per channel (assembly/dataset.ts). */
+  place_patterns(b0: number, b1: number, sources: Address, table: Address, channels: number, rows: number, cols: number, height: number, width: number, input: Address): void;
   activate(act: number, u: Address, count: number, x: Address): void;
   activation_backward(act: number, x: Address, count: number, g: Address): void;
   /** C[M×N] = A[M×K]·B[K×N]: the product the convolutions run (assembly/gemm.ts's mm_nn). */

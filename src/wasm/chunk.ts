@@ -186,7 +186,7 @@ export function trainPhase(
     if (job === JOB.trainDistorted && plan.distort) wasm.distort_patterns(b0, b1, plan.distort.arena, plan.acts[0], c);
     if (job === JOB.trainStaged && plan.stage) {
       const s = plan.stage;
-      wasm.place_patterns(b0, b1, s.sources, s.table, s.rows, s.cols, s.height, s.width, plan.acts[0]);
+      wasm.place_patterns(b0, b1, s.sources, s.table, s.channels, s.rows, s.cols, s.height, s.width, plan.acts[0]);
     }
   }
   const g = plan.chunks + c * plan.chunkStride;

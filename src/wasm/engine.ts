@@ -22,7 +22,7 @@ import {
   DY_GRADIENT, PATTERN_A00, PATTERN_ALPHA, PATTERN_STATE, PATTERN_WORDS,
 } from './abi-constants.js';
 import { Augmenter } from '../data/augment.js';
-import { levelValues, type Dataset, type Normalisation } from '../data/dataset.js';
+import { channelNormalisation, channelsOf, levelValues, type Dataset, type Normalisation } from '../data/dataset.js';
 import { DataError } from '../data/idx.js';
 import { checkBackendOptions, type DistortingNetwork, type StagingNetwork } from '../network/backend.js';
 import { adamCorrections, checkAdam, checkUpdate, type AdamSettings } from '../train/update.js';
@@ -39,8 +39,8 @@ export interface FastNetworkOptions {
   relaxedSimd?: boolean;
   /** Lay out room for the threads to distort rows×cols patterns themselves (stageDistortedBatch). */
   distort?: DistortShape;
-  /** Lay out room for the threads to make their own patterns' input from rows×cols bytes (stageBatch). */
-  stage?: { rows: number; cols: number };
+  /** Lay out room for the threads to make their own patterns' input from channels×rows×cols bytes (stageBatch; channels default 1). */
+  stage?: { rows: number; cols: number; channels?: number };
   /**
    * Each convolution's algorithm, im2col or Winograd tiles (default: chooseConvAlgorithm's cost model;
    * conv-algorithm.ts). The tests force each one; a stride other than 1 always runs im2col.
@@ -146,7 +146,7 @@ export class FastNetwork implements DistortingNetwork, StagingNetwork {
   private distortStaged = false;
   private batchStaged = false;
   /** The staged bytes and the 256-level table (null: no room laid out), and the normalisation the table holds. */
-  private readonly stageViews: { sources: Uint8Array; table: Float32Array; background: number; foreground: number } | null;
+  private readonly stageViews: { sources: Uint8Array; table: Float32Array } | null;
   /** The distortion arena's header, taps, sources and per-pattern draws (null: no arena). */
   private readonly distortViews: {
     head: Int32Array; headF: Float32Array; taps: Float32Array; sources: Uint8Array; pf: Float32Array; pu: Uint32Array;
@@ -187,8 +187,8 @@ export class FastNetwork implements DistortingNetwork, StagingNetwork {
     };
     const S = plan.stage;
     this.stageViews = S && {
-      sources: new Uint8Array(memory.buffer, S.sources, plan.batch * S.rows * S.cols),
-      table: new Float32Array(memory.buffer, S.table, 256), background: NaN, foreground: NaN,
+      sources: new Uint8Array(memory.buffer, S.sources, plan.batch * S.channels * S.rows * S.cols),
+      table: new Float32Array(memory.buffer, S.table, 256 * S.channels),
     };
     this.norms = plan.normLayers.map((l) => {
       const layer = plan.layers[l];
@@ -417,34 +417,34 @@ export class FastNetwork implements DistortingNetwork, StagingNetwork {
     this.distortStaged = true;
   }
 
-  /** Whether stageBatch can be used (the network was created with `stage` for images that fit its one-map input). */
+  /** Whether stageBatch can be used (the network was created with `stage` for images that fit its input, channel for channel). */
   get canStage(): boolean {
     return this.plan.stage !== null;
   }
 
-  /** The images' size the staging area was laid out for (0×0: none). */
-  get stagedImages(): { rows: number; cols: number } {
+  /** The images' size and channels the staging area was laid out for (0×0: none). */
+  get stagedImages(): { rows: number; cols: number; channels: number } {
     const S = this.plan.stage;
-    return S ? { rows: S.rows, cols: S.cols } : { rows: 0, cols: 0 };
+    return S ? { rows: S.rows, cols: S.cols, channels: S.channels } : { rows: 0, cols: 0, channels: 0 };
   }
 
   /**
    * Stages patterns order[start … start+batch) of `data` as bytes: the next computeGradients with input
    * null has every thread make its own chunk's input (assembly/dataset.ts) before its forward pass,
-   * the same values fillBatch writes (through a table of the 256 levels' placePattern values).
+   * the same values fillBatch writes (through a table of the 256 levels' placePattern values per channel).
    */
   stageBatch(data: Dataset, order: ArrayLike<number>, start: number, batch: number, norm: Normalisation): void {
     const S = this.plan.stage;
     const views = this.stageViews;
     if (!S || !views) throw new Error('stageBatch: this network was not laid out for staged batches (create it with the stage option)');
-    if (data.rows !== S.rows || data.cols !== S.cols) throw new DataError(data.source, `images are ${data.rows}×${data.cols}; the network's staging area was laid out for ${S.rows}×${S.cols}`);
-    check.batchSize(batch, 'batch', this.plan.batch);
-    if (norm.background !== views.background || norm.foreground !== views.foreground) {
-      levelValues(norm, views.table);
-      views.background = norm.background;
-      views.foreground = norm.foreground;
+    const channels = channelsOf(data);
+    if (data.rows !== S.rows || data.cols !== S.cols || channels !== S.channels) {
+      throw new DataError(data.source, `images are ${channels}×${data.rows}×${data.cols}; the network's staging area was laid out for ${S.channels}×${S.rows}×${S.cols}`);
     }
-    const size = S.rows * S.cols;
+    check.batchSize(batch, 'batch', this.plan.batch);
+    // 256 values a channel: cheaper to write than to compare with the last batch's
+    for (let c = 0; c < channels; c++) levelValues(channelNormalisation(norm, c), views.table.subarray(256 * c, 256 * (c + 1)));
+    const size = channels * S.rows * S.cols;
     for (let b = 0; b < batch; b++) {
       const n = order[start + b];
       views.sources.set(data.images.subarray(n * size, (n + 1) * size), b * size);

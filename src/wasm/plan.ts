@@ -160,8 +160,9 @@ export interface Plan {
   step: number;
 }
 
-/** rows×cols uint8 images of a batch, staged for the threads, and the 256 input values of the grey levels; the one-map input is height×width. */
+/** rows×cols uint8 images of `channels` channels of a batch, staged for the threads, and the 256 input values of each channel's levels; the input's maps are height×width. */
 export interface StageArea {
+  channels: number;
   rows: number;
   cols: number;
   height: number;
@@ -211,7 +212,7 @@ export function checkPlanFits(plan: Plan, name: string): void {
 /** Lays out every tensor of `d`, whose parameters are `views` (paramViews), for batches of up to `batch` patterns. */
 export function makePlan(
   d: ResolvedDescription, batch: number, views: readonly ParamView[], distortShape: DistortShape | null = null,
-  stageShape: { rows: number; cols: number } | null = null, seed: number = d.seed, choose: AlgorithmChoice = chooseConvAlgorithm,
+  stageShape: { rows: number; cols: number; channels?: number } | null = null, seed: number = d.seed, choose: AlgorithmChoice = chooseConvAlgorithm,
 ): Plan {
   let top = HEAP_BASE;
   const take = (bytes: number): number => {
@@ -365,8 +366,10 @@ export function makePlan(
       scratch: take(perChunk * MAX_CHUNKS), scratchStride: perChunk,
     };
   }
-  const stage: StageArea | null = stageShape && d.input[0] === 1 && stageShape.rows <= d.input[1] && stageShape.cols <= d.input[2] ? {
-    rows: stageShape.rows, cols: stageShape.cols, height: d.input[1], width: d.input[2], sources: take(batch * stageShape.rows * stageShape.cols), table: take(4 * 256),
+  const stageChannels = stageShape?.channels ?? 1;
+  const stage: StageArea | null = stageShape && d.input[0] === stageChannels && stageShape.rows <= d.input[1] && stageShape.cols <= d.input[2] ? {
+    channels: stageChannels, rows: stageShape.rows, cols: stageShape.cols, height: d.input[1], width: d.input[2],
+    sources: take(batch * stageChannels * stageShape.rows * stageShape.cols), table: take(4 * 256 * stageChannels),
   } : null;
   const plan: Plan = {
     bytes: align(top), batch, inputSize: shapeSize(d.input), outputSize: shapeSize(d.shapes[d.shapes.length - 1]),

@@ -9,6 +9,7 @@ import { evaluate, range } from '../../src/train/evaluate.js';
 import { builtinRecipe, resolveRecipe, type Recipe } from '../../src/recipes/recipe.js';
 import { createTrainingNetwork, DivergenceError, train, Trainer, trainingCapacity, type TrainingState } from '../../src/train/trainer.js';
 import { head, realDigits } from '../helpers/mnist.js';
+import { fitRecipe, withStatistics } from '../../src/recipes/fit.js';
 
 const small = {
   name: 'small', input: [1, 28, 28], seed: 3, loss: 'cross-entropy',
@@ -163,5 +164,42 @@ describe('the steppable Trainer', () => {
       expect((await run(true, 2)).equals(filled), `${name}: staged at 2 threads`).toBe(true);
       expect((await run(true, 1)).equals(filled), `${name}: staged at 1 thread`).toBe(true);
     }
+  });
+
+  it('colour: the threads make every channel\'s input from its bytes (each channel standardised alike by its own table), as fillBatch does', async () => {
+    // three different channels from real digits: the digit, its negative, the digit mirrored
+    const n = 300;
+    const size = data.rows * data.cols;
+    const images = new Uint8Array(n * 3 * size);
+    for (let p = 0; p < n; p++) {
+      for (let i = 0; i < size; i++) {
+        const level = data.images[p * size + i];
+        const r = Math.floor(i / data.cols);
+        const c = i % data.cols;
+        images[(p * 3) * size + i] = level;
+        images[(p * 3 + 1) * size + i] = 255 - level;
+        images[(p * 3 + 2) * size + r * data.cols + (data.cols - 1 - c)] = level;
+      }
+    }
+    const colour = { ...data, images, labels: data.labels.slice(0, n), count: n, channels: 3, source: 'colour digits' };
+    const base = builtinRecipe('dlt');
+    base.training.epochs = 1;
+    const r = withStatistics({ ...fitRecipe(base, { channels: 3, rows: 28, cols: 28, classes: 10, source: 'colour digits' }).recipe, normalise: 'standard' }, colour).recipe;
+    expect(r.statistics?.mean.length).toBe(3);
+    const run = async (stage: boolean, threads: number) => {
+      const net = stage
+        ? await createTrainingNetwork(r, colour, { threads })
+        : await createNetwork(r.network, { batch: trainingCapacity(r), threads, seed: r.network.seed });
+      try {
+        expect(net.canStage).toBe(stage);
+        await train({ net, recipe: r, train: colour, seed: 3, evalTrain: 0 });
+        return Buffer.from(net.params.buffer.slice(net.params.byteOffset, net.params.byteOffset + net.params.byteLength));
+      } finally {
+        await net.dispose();
+      }
+    };
+    const filled = await run(false, 2);
+    expect((await run(true, 2)).equals(filled), 'staged at 2 threads').toBe(true);
+    expect((await run(true, 1)).equals(filled), 'staged at 1 thread').toBe(true);
   });
 });
