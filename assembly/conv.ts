@@ -3,7 +3,7 @@
 // (§3.4). Layout [batch][map][row][col]; kernels stored for true convolution
 // ((x * k)[u][v] = Σ x[u+p][v+q] k[K-1-p][K-1-q]). Host side: src/layers/conv.ts's layout, src/wasm/plan.ts.
 
-import { DY_GRADIENT } from '../src/wasm/abi-constants';
+import { CONV_BAND_FLOATS, DY_GRADIENT } from '../src/wasm/abi-constants';
 import { act_backward, act_forward } from './activation';
 import { addf, axpyf, copyf, dotf, fillf, mm_nn, mm_nt, sum } from './gemm';
 
@@ -18,20 +18,23 @@ import { addf, axpyf, copyf, dotf, fillf, mm_nn, mm_nt, sum } from './gemm';
 // Zero padding P and stride s (docs/SPEC.md, "Beyond the notes: padding and stride"): the tap meets
 // x̃[s·u + K−1−p'][s·v + K−1−q'] of x padded with P zeros. The kernels copy x into x̃ (padMaps), so that
 // no im2col or col2im row needs bounds: im2col at any stride; col2im at stride 1, col2imStrided else.
+// Bands: cols holds the output rows [u0, u0 + n) at a time (n from convBandRows, the same rule as
+// src/wasm/abi.ts's convScratchFloats), so a pattern's im2col needs at most about CONV_BAND_FLOATS
+// floats however large the image; each band's products write (or read) its own rows of y and δ.
 
-// dx_i[u + K−1−p'][v + K−1−q'] += dcols[(i·K² + t)·S + u·Wo + v]. Taps of one column q' run on
-// different rows one after another, so no store waits on an overlapping one.
-function col2im(dcols: usize, I: i32, H: i32, W: i32, K: i32, dx: usize): void {
-  const Ho = H - K + 1;
+// dx_i[u + K−1−p'][v + K−1−q'] += dcols[(i·K² + t)·S + (u − u0)·Wo + v] for the band's rows u0 ≤ u < u0 + n
+// (S = n·Wo). Taps of one column q' run on different rows one after another, so no store waits on an
+// overlapping one.
+function col2im(dcols: usize, I: i32, H: i32, W: i32, K: i32, u0: i32, n: i32, dx: usize): void {
   const Wo = W - K + 1;
-  const S = Ho * Wo;
+  const S = n * Wo;
   const KK = K * K;
   for (let i = 0; i < I; i++) {
     const xi = dx + (<usize>(i * H * W) << 2);
     for (let qq = 0; qq < K; qq++) {
-      for (let u = 0; u < Ho; u++) {
+      for (let u = u0; u < u0 + n; u++) {
         for (let pp = 0; pp < K; pp++) {
-          const src = dcols + (<usize>((i * KK + pp * K + qq) * S + u * Wo) << 2);
+          const src = dcols + (<usize>((i * KK + pp * K + qq) * S + (u - u0) * Wo) << 2);
           const dst = xi + (<usize>((u + K - 1 - pp) * W + (K - 1 - qq)) << 2);
           addf(src, dst, Wo);
         }
@@ -40,24 +43,24 @@ function col2im(dcols: usize, I: i32, H: i32, W: i32, K: i32, dx: usize): void {
   }
 }
 
-// im2col of one pattern at stride s over maps that need no bounds (x, or x̃ already padded; Ho =
-// ⌊(H − K)/s⌋ + 1): cols[(i·K² + t)·S + u·Wo + v] = x_i[s·u + K−1−p'][s·v + K−1−q']. Stride 1 copies
-// rows, stride 2 gathers four at a time; the choice is made per tap, outside the loop over rows
-// (inside it, it cost a 3×3 stride-2 convolution 7 % of its forward pass).
-function im2col(x: usize, I: i32, H: i32, W: i32, K: i32, s: i32, Ho: i32, Wo: i32, cols: usize): void {
-  const S = Ho * Wo;
+// im2col of one pattern's output rows u0 ≤ u < u0 + n at stride s over maps that need no bounds (x, or
+// x̃ already padded): cols[(i·K² + t)·S + (u − u0)·Wo + v] = x_i[s·u + K−1−p'][s·v + K−1−q'], S = n·Wo.
+// Stride 1 copies rows, stride 2 gathers four at a time; the choice is made per tap, outside the loop
+// over rows (inside it, it cost a 3×3 stride-2 convolution 7 % of its forward pass).
+function im2col(x: usize, I: i32, H: i32, W: i32, K: i32, s: i32, u0: i32, n: i32, Wo: i32, cols: usize): void {
+  const S = n * Wo;
   let row = cols;
   for (let i = 0; i < I; i++) {
     const xi = x + (<usize>(i * H * W) << 2);
     for (let pp = 0; pp < K; pp++) {
       for (let qq = 0; qq < K; qq++) {
-        const src = xi + (<usize>((K - 1 - pp) * W + (K - 1 - qq)) << 2);
+        const src = xi + (<usize>((s * u0 + K - 1 - pp) * W + (K - 1 - qq)) << 2);
         if (s == 1) {
-          for (let u = 0; u < Ho; u++) copyf(src + (<usize>(u * W) << 2), row + (<usize>(u * Wo) << 2), Wo);
+          for (let u = 0; u < n; u++) copyf(src + (<usize>(u * W) << 2), row + (<usize>(u * Wo) << 2), Wo);
         } else if (s == 2) {
-          for (let u = 0; u < Ho; u++) gather2(src + (<usize>(2 * u * W) << 2), row + (<usize>(u * Wo) << 2), Wo);
+          for (let u = 0; u < n; u++) gather2(src + (<usize>(2 * u * W) << 2), row + (<usize>(u * Wo) << 2), Wo);
         } else {
-          for (let u = 0; u < Ho; u++) gather(src + (<usize>(s * u * W) << 2), row + (<usize>(u * Wo) << 2), Wo, s);
+          for (let u = 0; u < n; u++) gather(src + (<usize>(s * u * W) << 2), row + (<usize>(u * Wo) << 2), Wo, s);
         }
         row += <usize>S << 2;
       }
@@ -83,11 +86,11 @@ function gather(src: usize, out: usize, n: i32, s: i32): void {
 }
 
 // col2im at stride s over maps that need no bounds (dx̃): dx_i[s·u + K−1−p'][s·v + K−1−q'] +=
-// dcols[(i·K² + t)·S + u·Wo + v]. At stride 2, taps q' and q'+1 of one row p' land on the even and odd
+// dcols[(i·K² + t)·S + (u − u0)·Wo + v] for the band's rows u0 ≤ u < u0 + n (S = n·Wo). At stride 2, taps q' and q'+1 of one row p' land on the even and odd
 // columns of one span: they are interleaved and added eight floats at a time (addPair2), so every
 // float read and written carries a value; an odd K's last column of taps goes alone (scatterAdd2).
-function col2imStrided(dcols: usize, I: i32, H: i32, W: i32, K: i32, s: i32, Ho: i32, Wo: i32, dx: usize): void {
-  const S = Ho * Wo;
+function col2imStrided(dcols: usize, I: i32, H: i32, W: i32, K: i32, s: i32, u0: i32, n: i32, Wo: i32, dx: usize): void {
+  const S = n * Wo;
   const KK = K * K;
   for (let i = 0; i < I; i++) {
     const xi = dx + (<usize>(i * H * W) << 2);
@@ -95,9 +98,9 @@ function col2imStrided(dcols: usize, I: i32, H: i32, W: i32, K: i32, s: i32, Ho:
     let qq = 0;
     if (s == 2) {
       for (; qq + 1 < K; qq += 2) {
-        for (let u = 0; u < Ho; u++) {
+        for (let u = u0; u < u0 + n; u++) {
           for (let pp = 0; pp < K; pp++) {
-            const a = di + (<usize>((pp * K + qq) * S + u * Wo) << 2); // column 2v + K−1−q'
+            const a = di + (<usize>((pp * K + qq) * S + (u - u0) * Wo) << 2); // column 2v + K−1−q'
             const dst = xi + (<usize>((2 * u + K - 1 - pp) * W + K - 2 - qq) << 2);
             addPair2(a + (<usize>S << 2), a, dst, Wo);
           }
@@ -105,9 +108,9 @@ function col2imStrided(dcols: usize, I: i32, H: i32, W: i32, K: i32, s: i32, Ho:
       }
     }
     for (; qq < K; qq++) {
-      for (let u = 0; u < Ho; u++) {
+      for (let u = u0; u < u0 + n; u++) {
         for (let pp = 0; pp < K; pp++) {
-          const src = di + (<usize>((pp * K + qq) * S + u * Wo) << 2);
+          const src = di + (<usize>((pp * K + qq) * S + (u - u0) * Wo) << 2);
           const dst = xi + (<usize>((s * u + K - 1 - pp) * W + K - 1 - qq) << 2);
           if (s == 2) scatterAdd2(src, dst, Wo);
           else scatterAdd(src, dst, Wo, s);
@@ -187,22 +190,23 @@ function cropMaps(xp: usize, I: i32, H: i32, W: i32, P: i32, dx: usize): void {
   }
 }
 
-// One pattern's im2col, the one dispatch both passes share: the valid one (P = 0, s = 1) over x, else
-// over x̃, a zero-bordered copy of x made in dcols (P > 0), at stride s. Either way no row needs bounds.
+// Output rows an im2col band holds: as many as fit CONV_BAND_FLOATS floats (at least one), at most Ho.
+// src/wasm/abi.ts's convScratchFloats sizes the scratch by the same rule.
 // @ts-ignore: decorator
-@inline function patches(x: usize, I: i32, H: i32, W: i32, K: i32, pad: i32, stride: i32, Ho: i32, Wo: i32, cols: usize, dcols: usize): void {
-  let from = x;
-  if (pad > 0) {
-    padMaps(x, I, H, W, pad, dcols);
-    from = dcols;
-  }
-  im2col(from, I, H + 2 * pad, W + 2 * pad, K, stride, Ho, Wo, cols);
+@inline function convBandRows(R: i32, Ho: i32, Wo: i32): i32 {
+  return max(1, min(Ho, CONV_BAND_FLOATS / (R * Wo)));
+}
+
+// Bytes of a band (R·rows·Wo floats, rounded up to 16): where the padded maps start in each scratch area.
+// @ts-ignore: decorator
+@inline function bandBytes(R: i32, rows: i32, Wo: i32): usize {
+  return <usize>((R * rows * Wo + 15) & ~15) << 2;
 }
 
 // §3.1  u_j = Σ_i x_i * k_ij + b_j,  x_j = f(u_j), for patterns [b0, b1). kmat: [J][I·K²].
 // pad P, stride s: x_i padded with P zeros and sampled every s-th position (0, 1: the notes' valid
 // convolution), Ho = ⌊(H + 2P − K)/s⌋ + 1. cols, dcols: scratch of convScratchFloats (src/wasm/abi.ts)
-// floats each for this caller (dcols holds x̃ when P > 0).
+// floats each for this caller: a band, then (P > 0) x̃ after cols' band.
 export function conv_forward(
   b0: i32, b1: i32, x: usize, I: i32, H: i32, W: i32, J: i32, K: i32, pad: i32, stride: i32,
   kmat: usize, bias: usize, act: i32, y: usize, cols: usize, dcols: usize,
@@ -211,17 +215,27 @@ export function conv_forward(
   const Wo = (W + 2 * pad - K) / stride + 1;
   const S = Ho * Wo;
   const R = I * K * K;
+  const rows = convBandRows(R, Ho, Wo);
+  const xp = cols + bandBytes(R, rows, Wo);
   for (let b = b0; b < b1; b++) {
     const yb = y + (<usize>(b * J * S) << 2);
-    patches(x + (<usize>(b * I * H * W) << 2), I, H, W, K, pad, stride, Ho, Wo, cols, dcols);
+    let from = x + (<usize>(b * I * H * W) << 2);
+    if (pad > 0) {
+      padMaps(from, I, H, W, pad, xp);
+      from = xp;
+    }
     for (let j = 0; j < J; j++) fillf(yb + (<usize>(j * S) << 2), load<f32>(bias + (<usize>j << 2)), S);
-    if (S == 1) {
-      for (let j = 0; j < J; j++) {
-        const a = yb + (<usize>j << 2);
-        store<f32>(a, load<f32>(a) + dotf(kmat + (<usize>(j * R) << 2), cols, R));
+    for (let u0 = 0; u0 < Ho; u0 += rows) {
+      const n = min(rows, Ho - u0);
+      im2col(from, I, H + 2 * pad, W + 2 * pad, K, stride, u0, n, Wo, cols);
+      if (S == 1) {
+        for (let j = 0; j < J; j++) {
+          const a = yb + (<usize>j << 2);
+          store<f32>(a, load<f32>(a) + dotf(kmat + (<usize>(j * R) << 2), cols, R));
+        }
+      } else {
+        mm_nn(J, n * Wo, R, kmat, R, 1, cols, n * Wo, yb + (<usize>(u0 * Wo) << 2), S, true);
       }
-    } else {
-      mm_nn(J, S, R, kmat, R, 1, cols, S, yb, S, true);
     }
     act_forward(act, yb, J * S);
   }
@@ -243,8 +257,9 @@ export function sensitivities(b0: i32, b1: i32, J: i32, S: i32, act: i32, y: usi
 
 // §3.1.1  δ_j = dy_j ∘ f'(u_j);  ∂E/∂b_j += Σ δ_j;  ∂E/∂k_ij += Σ_uv δ_j[u][v] (patch of x_i)[u][v];
 // §3.2.1  dx_i = Σ_j conv2(δ_j, rot180(k_ij), 'full'), as Kmatᵀ·Δ scattered back (with pad P onto dx̃,
-// whose interior is dx_i: the padding zeros' gradient is dropped).
-// dK: [J][I·K²]; dx = 0: no input gradient. cols, dcols: scratch as conv_forward's.
+// whose interior is dx_i: the padding zeros' gradient is dropped). Band by band, as conv_forward.
+// dK: [J][I·K²]; dx = 0: no input gradient. cols, dcols: scratch as conv_forward's (with P > 0, x̃
+// after cols' band and dx̃ after dcols' band).
 // dyHolds: DY_GRADIENT (∂E/∂y, f' applied here) or DY_SENSITIVITY (δ already: the subsampling layer
 // above folded f' in, subsample_backward's prevY).
 export function conv_backward(
@@ -256,36 +271,43 @@ export function conv_backward(
   const Wo = (W + 2 * pad - K) / stride + 1;
   const S = Ho * Wo;
   const R = I * K * K;
+  const rows = convBandRows(R, Ho, Wo);
+  const xp = cols + bandBytes(R, rows, Wo);
+  const dxp = dcols + bandBytes(R, rows, Wo);
+  const Hp = H + 2 * pad;
+  const Wp = W + 2 * pad;
   sensitivities(b0, b1, J, S, act, y, dy, dBias, dyHolds);
   for (let b = b0; b < b1; b++) {
     const d = dy + (<usize>(b * J * S) << 2);
-    // x̃ in dcols until dcols is needed (after the kernel gradient)
-    patches(x + (<usize>(b * I * H * W) << 2), I, H, W, K, pad, stride, Ho, Wo, cols, dcols);
-    if (S == 1) {
-      for (let j = 0; j < J; j++) axpyf(R, load<f32>(d + (<usize>j << 2)), cols, dK + (<usize>(j * R) << 2));
-    } else {
-      mm_nt(J, R, S, d, S, cols, S, dK, R);
+    let from = x + (<usize>(b * I * H * W) << 2);
+    if (pad > 0) {
+      padMaps(from, I, H, W, pad, xp);
+      from = xp;
     }
-    if (dx == 0) continue;
+    // the input gradient goes straight into dx, or (P > 0) into dx̃, whose interior is then dx
     const dxb = dx + (<usize>(b * I * H * W) << 2);
-    if (pad == 0) memory.fill(dxb, 0, <usize>(I * H * W) << 2);
-    if (S == 1) {
-      memory.fill(dcols, 0, <usize>R << 2);
-      for (let j = 0; j < J; j++) axpyf(R, load<f32>(d + (<usize>j << 2)), kmat + (<usize>(j * R) << 2), dcols);
-    } else {
-      mm_nn(R, S, J, kmat, 1, R, d, S, dcols, S, false);
+    const to = pad > 0 ? dxp : dxb;
+    if (dx != 0) memory.fill(to, 0, <usize>(I * Hp * Wp) << 2);
+    for (let u0 = 0; u0 < Ho; u0 += rows) {
+      const n = min(rows, Ho - u0);
+      const nS = n * Wo;
+      const dBand = d + (<usize>(u0 * Wo) << 2);
+      im2col(from, I, Hp, Wp, K, stride, u0, n, Wo, cols);
+      if (S == 1) {
+        for (let j = 0; j < J; j++) axpyf(R, load<f32>(d + (<usize>j << 2)), cols, dK + (<usize>(j * R) << 2));
+      } else {
+        mm_nt(J, R, nS, dBand, S, cols, nS, dK, R);
+      }
+      if (dx == 0) continue;
+      if (S == 1) {
+        memory.fill(dcols, 0, <usize>R << 2);
+        for (let j = 0; j < J; j++) axpyf(R, load<f32>(d + (<usize>j << 2)), kmat + (<usize>(j * R) << 2), dcols);
+      } else {
+        mm_nn(R, nS, J, kmat, 1, R, dBand, S, dcols, nS, false);
+      }
+      if (stride == 1) col2im(dcols, I, Hp, Wp, K, u0, n, to);
+      else col2imStrided(dcols, I, Hp, Wp, K, stride, u0, n, Wo, to);
     }
-    if (pad == 0) {
-      if (stride == 1) col2im(dcols, I, H, W, K, dxb);
-      else col2imStrided(dcols, I, H, W, K, stride, Ho, Wo, dxb);
-    } else {
-      // dx̃ in cols, free again (convScratchFloats in src/wasm/abi.ts sizes it), then its interior
-      const Hp = H + 2 * pad;
-      const Wp = W + 2 * pad;
-      memory.fill(cols, 0, <usize>(I * Hp * Wp) << 2);
-      if (stride == 1) col2im(dcols, I, Hp, Wp, K, cols);
-      else col2imStrided(dcols, I, Hp, Wp, K, stride, Ho, Wo, cols);
-      cropMaps(cols, I, H, W, pad, dxb);
-    }
+    if (dx != 0 && pad > 0) cropMaps(dxp, I, H, W, pad, dxb);
   }
 }

@@ -7,7 +7,7 @@ import type { NetworkDescription, ResolvedDescription } from './description.js';
 import { unitRatesOf, type ParamView } from '../layers/layer.js';
 import type { Labels } from './loss.js';
 import type { Dataset, Normalisation } from '../data/dataset.js';
-import type { DistortShape } from '../wasm/plan.js';
+import type { AlgorithmChoice, DistortShape } from '../wasm/plan.js';
 import type { Augmenter } from '../data/augment.js';
 import { Network } from './network.js';
 import { adamUpdate, checkAdam, checkUpdate, sgdUpdate, type AdamSettings } from '../train/update.js';
@@ -113,6 +113,8 @@ export interface BackendOptions {
   distort?: DistortShape;
   /** wasm: room for the threads to make their own patterns' input from rows×cols bytes (see StagingNetwork). */
   stage?: { rows: number; cols: number; channels?: number };
+  /** wasm: each convolution's algorithm (default: the cost model's; FastNetworkOptions.convAlgorithm). */
+  convAlgorithm?: AlgorithmChoice;
 }
 
 /** Checks that `v` is a network a trainer can drive (createNetwork's, or a FastNetwork). */

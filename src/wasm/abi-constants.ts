@@ -20,6 +20,10 @@ export const DOWN_MAX = 2;
 export const LOSS_MSE = 0;
 export const LOSS_CROSS_ENTROPY = 1;
 
+// The most floats an im2col band holds (assembly/conv.ts's convBandRows; convScratchFloats in abi.ts):
+// a pattern's output rows go through im2col a band at a time, so its scratch does not grow with the image.
+export const CONV_BAND_FLOATS = 65536;
+
 // conv_backward's `dyHolds`: what the layer above left in dy, ∂E/∂y (f' still to apply) or already
 // δ = ∂E/∂u (a subsampling layer above folds this layer's f' in: subsample_backward's prevY).
 export const DY_GRADIENT = 0;

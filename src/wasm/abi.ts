@@ -4,6 +4,7 @@
 // bundled on its own by scripts/build-wasm.mjs) needs nothing of the loader.
 
 export * from './abi-constants.js';
+import { CONV_BAND_FLOATS } from './abi-constants.js';
 
 type Address = number;
 
@@ -78,14 +79,19 @@ export const WASM_EXPORTS: readonly (keyof WasmExports)[] = [
 
 /**
  * Floats in each of conv_forward/conv_backward's two scratch areas (cols, dcols) for a convolution of
- * I maps of H×W by K×K kernels, padding P and stride s: im2col's I·K²·Ho·Wo, or the padded maps x̃ (and
- * their gradient), I·(H + 2P)·(W + 2P), when those are more (a kernel smaller than its stride).
+ * I maps of H×W by K×K kernels, padding P and stride s: an im2col band of I·K² rows × (output rows that
+ * fit CONV_BAND_FLOATS, at least one, at most Ho) × Wo, rounded up to 16, then with P > 0 the padded maps
+ * x̃ (in cols) and their gradient (in dcols), I·(H + 2P)·(W + 2P). assembly/conv.ts's convBandRows and
+ * bandBytes lay the areas out by the same rule.
  */
 export function convScratchFloats(I: number, H: number, W: number, K: number, pad: number, stride: number): number {
   const Ho = Math.floor((H + 2 * pad - K) / stride) + 1;
   const Wo = Math.floor((W + 2 * pad - K) / stride) + 1;
+  const R = I * K * K;
+  const rows = Math.max(1, Math.min(Ho, Math.floor(CONV_BAND_FLOATS / (R * Wo))));
+  const band = Math.ceil((R * rows * Wo) / 16) * 16;
   const padded = pad > 0 ? I * (H + 2 * pad) * (W + 2 * pad) : 0;
-  return Math.max(I * K * K * Ho * Wo, padded);
+  return band + padded;
 }
 
 /** A WebAssembly page, in bytes. */

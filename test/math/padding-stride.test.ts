@@ -351,9 +351,11 @@ describe.each([true, false])('(3) the wasm engine against the float64 reference 
       const ref = new Network(d);
       const noise = randomInputs(17, ref.params.length);
       for (let i = 0; i < ref.params.length; i++) ref.params[i] = Math.fround(ref.params[i] + 0.1 * noise[i]);
+      // im2col everywhere (padding and stride are its to handle; test/math/winograd.test.ts holds the tiles)
+      const convAlgorithm = () => ({ kind: 'im2col' as const });
       const net = relaxedSimd
-        ? (await createNetwork(d, { backend: 'wasm', batch, threads: 1 })) as FastNetwork
-        : await FastNetwork.create(d, { batch, threads: 1, relaxedSimd: false });
+        ? (await createNetwork(d, { backend: 'wasm', batch, threads: 1, convAlgorithm })) as FastNetwork
+        : await FastNetwork.create(d, { batch, threads: 1, relaxedSimd: false, convAlgorithm });
       open.push(net);
       expect(net).toBeInstanceOf(FastNetwork);
       net.setParams(ref.params);
@@ -379,6 +381,18 @@ function LAST_FOR_WASM(): NetworkDescription[] {
     { name: 'wasm: conv 4×4 pad 1 stride 2 (paired taps), 2×2 pad 1 stride 3', input: [2, 20, 18], seed: 13, loss: 'cross-entropy', layers: [
       { type: 'conv', maps: 3, kernel: 4, pad: 1, stride: 2, activation: 'tanh' },
       { type: 'conv', maps: 2, kernel: 2, pad: 1, stride: 3, activation: 'lecun' },
+      { type: 'full', units: 3, activation: 'identity' },
+    ] },
+    // images large enough that im2col goes a band of output rows at a time (CONV_BAND_FLOATS): 3 bands
+    // of 18, 18 and 12 rows at stride 2 with padding, 6 bands at stride 1 with padding (an input gradient
+    // through both), and 2 bands (40 and 10 rows) at stride 3
+    { name: 'wasm: im2col in bands, stride 2 and 1 with padding', input: [3, 96, 96], seed: 14, loss: 'cross-entropy', layers: [
+      { type: 'conv', maps: 6, kernel: 5, pad: 2, stride: 2, activation: 'tanh' },
+      { type: 'conv', maps: 4, kernel: 5, pad: 2, activation: 'tanh' },
+      { type: 'full', units: 3, activation: 'identity' },
+    ] },
+    { name: 'wasm: im2col in bands, stride 3', input: [2, 150, 150], seed: 15, loss: 'cross-entropy', layers: [
+      { type: 'conv', maps: 3, kernel: 4, pad: 1, stride: 3, activation: 'tanh' },
       { type: 'full', units: 3, activation: 'identity' },
     ] },
   ];
