@@ -29,9 +29,10 @@ export function algorithmName(a: ConvAlgorithm, K: number): string {
   return a.kind === 'im2col' ? 'im2col' : `winograd F(${a.m}×${a.m}, ${K}×${K})`;
 }
 
-/** The tile sizes m a K×K kernel can take (α = m + K − 1 ≤ MAX_WINOGRAD_ALPHA). */
+/** The tile sizes m a K×K kernel can take (α = m + K − 1 ≤ MAX_WINOGRAD_ALPHA; none for a 1×1 kernel). */
 export function winogradTiles(K: number): number[] {
   const tiles: number[] = [];
+  if (K < 2) return tiles;
   for (let m = 2; m + K - 1 <= MAX_WINOGRAD_ALPHA; m++) tiles.push(m);
   return tiles;
 }
