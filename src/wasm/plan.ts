@@ -18,7 +18,7 @@ import { paramOf } from '../model/views.js';
 import { ACT_IDENTITY, DOWN_DECIMATE, DOWN_MAX, DOWN_SUM, LOSS_CROSS_ENTROPY, LOSS_MSE, PATTERN_WORDS, WINO_BYTES, WINO_MATS, WINO_U } from './abi-constants.js';
 import { convScratchFloats, HEAP_BASE } from './abi.js';
 import { chunkCount, MAX_CHUNKS } from './chunk.js';
-import { chooseConvAlgorithm, winogradLayout, type ConvAlgorithm, type ConvShape } from './conv-algorithm.js';
+import { chooseConvAlgorithm, winogradLayout, winogradTiles, type ConvAlgorithm, type ConvShape } from './conv-algorithm.js';
 import { dropoutThreshold } from '../layers/dropout.js';
 
 /** One layer as the wasm kernels see it: what it reads, where its gradients go (chunk-relative). */
@@ -271,6 +271,9 @@ export function makePlan(
         const weightCount = spec.maps * I * KK;
         const shape: ConvShape = { I, H: inShape[1], W: inShape[2], J: spec.maps, K: spec.kernel, pad: spec.pad, stride: spec.stride };
         const algorithm = choose(shape, l);
+        if (algorithm.kind === 'winograd' && (shape.stride !== 1 || !winogradTiles(shape.K).includes(algorithm.m))) {
+          throw new RangeError(`layers[${l}] (${spec.type} "${spec.name}"): convAlgorithm gave winograd F(${algorithm.m}×${algorithm.m}, ${shape.K}×${shape.K}); expected im2col, or winograd at stride 1 with m in ${JSON.stringify(winogradTiles(shape.K))}`);
+        }
         let winograd: PlannedWinograd | null = null;
         if (algorithm.kind === 'winograd') {
           const layout = winogradLayout(shape, algorithm.m, Math.ceil(batch / chunkCount(batch)));

@@ -185,6 +185,16 @@ describe('Winograd kernels in whole networks: two convolutions, padding, every t
     });
   }
 
+  it('a forced Winograd choice the kernels cannot run (a stride of 2, a tile too large) is refused, naming the layer', async () => {
+    const d: NetworkDescription = {
+      name: 'strided', input: [2, 12, 12], seed: 1, loss: 'cross-entropy',
+      layers: [{ type: 'conv', name: 'C1', maps: 3, kernel: 3, stride: 2, activation: 'tanh', connections: 'all' }, { type: 'full', name: 'OUT', units: 10, activation: 'identity' }],
+    };
+    await expect(FastNetwork.create(d, { batch: 2, threads: 1, convAlgorithm: () => ({ kind: 'winograd', m: 2 }) })).rejects.toThrow(/layers\[0\] \(conv "C1"\): convAlgorithm gave winograd F\(2×2, 3×3\); expected im2col, or winograd at stride 1/);
+    const plain = { ...d, layers: [{ ...d.layers[0], stride: 1 }, d.layers[1]] } as NetworkDescription;
+    await expect(FastNetwork.create(plain, { batch: 2, threads: 1, convAlgorithm: () => ({ kind: 'winograd', m: 7 }) })).rejects.toThrow(/F\(7×7, 3×3\).*m in \[2,3,4,5,6\]/);
+  });
+
   it('trains bit-identically at 1 and 2 threads (30 steps, momentum; the chunks\' ∂U summed in chunk order)', async () => {
     const d = netWith([3, 17, 15], 3, 1);
     const batch = 12;
