@@ -16,7 +16,7 @@
 // (bench/data.ts): there is no colour data set to read, and speed does not depend on pixel values.
 
 import {
-  builtinNetwork, resolveDescription, shapeSize,
+  algorithmName, builtinNetwork, chooseConvAlgorithm, resolveDescription, shapeSize,
   type ActivationName, type LossName, type NetworkDescription, type ResolvedDescription,
 } from 'convnotes';
 
@@ -310,4 +310,17 @@ export function portable(net: BenchNet): PortableNet | string {
     classes: shapeSize(d.shapes[d.shapes.length - 1]),
     paramCount: count,
   };
+}
+
+/** How convnotes' fast path runs the net's convolutions (src/wasm/conv-algorithm.ts's choice), e.g.
+ *  "C1 im2col, C3 winograd F(4×4, 5×5)"; empty for a net without convolutions. */
+export function convAlgorithms(net: BenchNet): string {
+  const d = resolved(net);
+  const out: string[] = [];
+  d.layers.forEach((l, i) => {
+    if (l.type !== 'conv' && l.type !== 'combination') return;
+    const [I, H, W] = i === 0 ? d.input : d.shapes[i - 1];
+    out.push(`${l.name} ${algorithmName(chooseConvAlgorithm({ I, H, W, J: l.maps, K: l.kernel, pad: l.pad, stride: l.stride }), l.kernel)}`);
+  });
+  return out.join(', ');
 }

@@ -13,7 +13,7 @@ import { describePool, loadPool, padded, poolKey, poolSpecs, type Pool } from '.
 import { kernelCases, timeKernel, type KernelResult } from './kernels.js';
 import { measure, WINDOW, type Timing, type TimingOptions } from './measure.js';
 import { MEMORY_STEPS, memorySupport, nodeMemory, type MemoryFigure } from './memory.js';
-import { NET_GROUPS, NET_IDS, NETS, portable, type BenchNet, type NetId, type PortableNet } from './nets.js';
+import { convAlgorithms, NET_GROUPS, NET_IDS, NETS, portable, type BenchNet, type NetId, type PortableNet } from './nets.js';
 import { engineModule, wasmKernels, type AllocKernels } from './project.js';
 import { convnotesSystem, initialParams, referenceLosses, type ConvnotesSystem } from './runners/convnotes.js';
 import { CONVNETJS_NOTE, createConvnetjs, loadConvnetjs } from './runners/convnetjs.js';
@@ -250,6 +250,8 @@ function renderBlock(b: Block, o: Options, labels: Record<SystemId, string>): st
   const batch = b.phase === 'train' ? b.net.trainBatch : b.net.inferBatch;
   lines.push(`${b.net.id} · ${b.phase === 'train' ? 'training (forward + backward + SGD)' : 'inference (forward)'} · batch ${batch} · images/s`);
   lines.push(`  ${b.net.title}`);
+  const algorithms = convAlgorithms(b.net);
+  if (algorithms) lines.push(`  convnotes' convolutions: ${algorithms}`);
   const W = 52;
   lines.push(`  ${pad('system', W)}${pad('threads', 8, true)}${pad('images/s', 12, true)}   convnotes ÷ system`);
   const cn = b.figures.get('convnotes');
