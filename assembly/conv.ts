@@ -169,22 +169,19 @@ function scatterAdd(src: usize, dst: usize, n: i32, s: i32): void {
   }
 }
 
-// x̃_i = x_i with P zeros on every side: I maps of (H + 2P)×(W + 2P) at xp. With a stride of 1 a padded
-// convolution is the valid one over x̃: the same im2col, and the same efficiency.
-function padMaps(x: usize, I: i32, H: i32, W: i32, P: i32, xp: usize): void {
-  const Hp = H + 2 * P;
-  const Wp = W + 2 * P;
+// x̃_i = x_i with P zeros before it and zeros after it up to Hp×Wp (H + 2P×W + 2P here; winograd.ts's
+// tiles may reach further): I maps at xp, of consecutive inputs (a group of patterns is I·count maps).
+// With a stride of 1 a padded convolution is the valid one over x̃: the same im2col, the same efficiency.
+export function padMaps(x: usize, I: i32, H: i32, W: i32, P: i32, Hp: i32, Wp: i32, xp: usize): void {
   memory.fill(xp, 0, <usize>(I * Hp * Wp) << 2);
   for (let i = 0; i < I; i++) {
     for (let r = 0; r < H; r++) copyf(x + (<usize>((i * H + r) * W) << 2), xp + (<usize>((i * Hp + r + P) * Wp + P) << 2), W);
   }
 }
 
-// dx_i = the interior of dx̃_i (I maps of (H + 2P)×(W + 2P) at xp): what col2im over x̃ gave the
-// input's own positions (its padding positions are zeros, whose gradient nobody wants).
-function cropMaps(xp: usize, I: i32, H: i32, W: i32, P: i32, dx: usize): void {
-  const Hp = H + 2 * P;
-  const Wp = W + 2 * P;
+// dx_i = the H×W interior at (P, P) of dx̃_i (I maps of Hp×Wp at xp): what col2im (or the tiles) over x̃
+// gave the input's own positions (its padding positions are zeros, whose gradient nobody wants).
+export function cropMaps(xp: usize, I: i32, H: i32, W: i32, P: i32, Hp: i32, Wp: i32, dx: usize): void {
   for (let i = 0; i < I; i++) {
     for (let r = 0; r < H; r++) copyf(xp + (<usize>((i * Hp + r + P) * Wp + P) << 2), dx + (<usize>((i * H + r) * W) << 2), W);
   }
@@ -221,7 +218,7 @@ export function conv_forward(
     const yb = y + (<usize>(b * J * S) << 2);
     let from = x + (<usize>(b * I * H * W) << 2);
     if (pad > 0) {
-      padMaps(from, I, H, W, pad, xp);
+      padMaps(from, I, H, W, pad, H + 2 * pad, W + 2 * pad, xp);
       from = xp;
     }
     for (let j = 0; j < J; j++) fillf(yb + (<usize>(j * S) << 2), load<f32>(bias + (<usize>j << 2)), S);
@@ -281,7 +278,7 @@ export function conv_backward(
     const d = dy + (<usize>(b * J * S) << 2);
     let from = x + (<usize>(b * I * H * W) << 2);
     if (pad > 0) {
-      padMaps(from, I, H, W, pad, xp);
+      padMaps(from, I, H, W, pad, H + 2 * pad, W + 2 * pad, xp);
       from = xp;
     }
     // the input gradient goes straight into dx, or (P > 0) into dx̃, whose interior is then dx
@@ -308,6 +305,6 @@ export function conv_backward(
       if (stride == 1) col2im(dcols, I, Hp, Wp, K, u0, n, to);
       else col2imStrided(dcols, I, Hp, Wp, K, stride, u0, n, Wo, to);
     }
-    if (dx != 0 && pad > 0) cropMaps(dxp, I, H, W, pad, dxb);
+    if (dx != 0 && pad > 0) cropMaps(dxp, I, H, W, pad, Hp, Wp, dxb);
   }
 }

@@ -25,8 +25,8 @@ import {
   WINO_ALPHA, WINO_DXP, WINO_GROUP, WINO_M, WINO_MATS, WINO_PLANE_PAD, WINO_PRODUCT, WINO_TILES, WINO_U, WINO_V, WINO_WORDS, WINO_WORK, WINO_XP,
 } from '../src/wasm/abi-constants';
 import { act_forward } from './activation';
-import { sensitivities } from './conv';
-import { copyf, mm_nn, mm_nt } from './gemm';
+import { cropMaps, padMaps, sensitivities } from './conv';
+import { mm_nn, mm_nt } from './gemm';
 import { deltaTile, inputGradientTile, inputTile, kernelGradientTile, kernelTile, outputTile } from './generated/winograd-transforms';
 
 // @ts-ignore: decorator
@@ -57,29 +57,6 @@ function tiling(desc: usize, H: i32, W: i32, K: i32, pad: i32): void {
   // x̃: the input with P zeros before, and zeros after up to the last tile's reach
   gHp = tilesH * m + K - 1;
   gWp = gTilesW * m + K - 1;
-}
-
-// x̃ of patterns [b0, b1): I maps of Hp×Wp each, x_i at (P, P), zeros elsewhere.
-function padGroup(x: usize, b0: i32, b1: i32, I: i32, H: i32, W: i32, pad: i32, Hp: i32, Wp: i32, xp: usize): void {
-  memory.fill(xp, 0, <usize>((b1 - b0) * I * Hp * Wp) << 2);
-  for (let b = b0; b < b1; b++) {
-    for (let i = 0; i < I; i++) {
-      const src = x + (<usize>((b * I + i) * H * W) << 2);
-      const dst = xp + (<usize>((((b - b0) * I + i) * Hp + pad) * Wp + pad) << 2);
-      for (let r = 0; r < H; r++) copyf(src + (<usize>(r * W) << 2), dst + (<usize>(r * Wp) << 2), W);
-    }
-  }
-}
-
-// dx of patterns [b0, b1) = the interior of ∂x̃ (what the tiles gave the input's own positions).
-function cropGroup(dxp: usize, b0: i32, b1: i32, I: i32, H: i32, W: i32, pad: i32, Hp: i32, Wp: i32, dx: usize): void {
-  for (let b = b0; b < b1; b++) {
-    for (let i = 0; i < I; i++) {
-      const src = dxp + (<usize>((((b - b0) * I + i) * Hp + pad) * Wp + pad) << 2);
-      const dst = dx + (<usize>((b * I + i) * H * W) << 2);
-      for (let r = 0; r < H; r++) copyf(src + (<usize>(r * Wp) << 2), dst + (<usize>(r * W) << 2), W);
-    }
-  }
 }
 
 // The strip's tile table (four i32 arrays of `ld` in the work area, after the three tiles of v128):
@@ -453,7 +430,7 @@ export function winograd_forward(
   const S = gHo * gWo;
   for (let g0 = b0; g0 < b1; g0 += group) {
     const g1 = min(g0 + group, b1);
-    padGroup(x, g0, g1, I, H, W, pad, gHp, gWp, xp);
+    padMaps(x + (<usize>(g0 * I * H * W) << 2), (g1 - g0) * I, H, W, pad, gHp, gWp, xp);
     const T = (g1 - g0) * gPerPattern;
     const yg = y + (<usize>(g0 * J * S) << 2);
     for (let t0 = 0; t0 < T; t0 += ld) {
@@ -494,7 +471,7 @@ export function winograd_backward(
   sensitivities(b0, b1, J, S, act, y, dy, dBias, dyHolds);
   for (let g0 = b0; g0 < b1; g0 += group) {
     const g1 = min(g0 + group, b1);
-    padGroup(x, g0, g1, I, H, W, pad, gHp, gWp, xp);
+    padMaps(x + (<usize>(g0 * I * H * W) << 2), (g1 - g0) * I, H, W, pad, gHp, gWp, xp);
     if (dx != 0) memory.fill(dxp, 0, <usize>((g1 - g0) * I * gHp * gWp) << 2);
     const T = (g1 - g0) * gPerPattern;
     const dyg = dy + (<usize>(g0 * J * S) << 2);
@@ -514,6 +491,6 @@ export function winograd_backward(
       }
       inputGradientTransform(V, I, nPad, dxp, ld, work, table);
     }
-    if (dx != 0) cropGroup(dxp, g0, g1, I, H, W, pad, gHp, gWp, dx);
+    if (dx != 0) cropMaps(dxp, (g1 - g0) * I, H, W, pad, gHp, gWp, dx + (<usize>(g0 * I * H * W) << 2));
   }
 }
