@@ -317,12 +317,17 @@ for (const id of ['files', 'folder']) {
     });
   });
 }
-const drop = $('drop');
-drop.addEventListener('dragover', (e) => {
-  e.preventDefault();
-  drop.classList.add('over');
-});
-drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+/** Marks `zone` while something is dragged over it (class `over`); returns it. */
+function dropZone(zone: HTMLElement): HTMLElement {
+  zone.addEventListener('dragover', (e) => {
+    e.preventDefault();
+    zone.classList.add('over');
+  });
+  zone.addEventListener('dragleave', () => zone.classList.remove('over'));
+  return zone;
+}
+
+const drop = dropZone($('drop'));
 document.addEventListener('dragover', (e) => e.preventDefault());
 document.addEventListener('drop', (e) => {
   e.preventDefault();
@@ -667,12 +672,7 @@ function renderPicture(p: NonNullable<Extract<FromWorker, { type: 'prediction' }
   if (f) classifyPicture(f);
   input.value = '';
 });
-const pictureDrop = $('picture-drop');
-pictureDrop.addEventListener('dragover', (e) => {
-  e.preventDefault();
-  pictureDrop.classList.add('over');
-});
-pictureDrop.addEventListener('dragleave', () => pictureDrop.classList.remove('over'));
+const pictureDrop = dropZone($('picture-drop'));
 pictureDrop.addEventListener('drop', (e) => {
   // the picture is classified, not loaded as data
   e.preventDefault();
