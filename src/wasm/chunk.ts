@@ -226,17 +226,23 @@ export const JOB = { train: 1, trainWithInput: 2, infer: 3, exit: 4, trainDistor
  */
 export const INFER_CHUNK = 8;
 
-/** The chunks thread t of T runs for a job (a training job's phase `phase`) on a batch of B (T ≤ MAX_CHUNKS: a scratch slot each). */
-export function runShare(wasm: WasmExports, plan: Plan, views: ChunkViews, job: number, B: number, t: number, T: number, phase = 0): void {
-  if (job === JOB.infer) {
-    const n = Math.ceil(B / INFER_CHUNK);
-    for (let c = t; c < n; c += T) forwardChunk(wasm, plan, t, c * INFER_CHUNK, Math.min(B, (c + 1) * INFER_CHUNK));
-    return;
-  }
-  const n = chunkCount(B);
+/**
+ * Thread t of T's share of a job (a training job's phase `phase`) on a batch of B (T ≤ MAX_CHUNKS). With
+ * T > 1 the threads claim chunks one at a time from the shared word `next[0]` (zeroed by the caller
+ * before the job), so a thread slowed by anything else on the machine runs fewer of them. Which thread
+ * runs a chunk changes nothing: a training chunk's scratch and gradient buffer are the chunk's own;
+ * an inference chunk uses its thread's scratch slot t.
+ */
+export function runShare(wasm: WasmExports, plan: Plan, views: ChunkViews, job: number, B: number, t: number, T: number, next: Int32Array, phase = 0): void {
+  const infer = job === JOB.infer;
+  const n = infer ? Math.ceil(B / INFER_CHUNK) : chunkCount(B);
   const step = views.step[0];
-  for (let c = t; c < n; c += T) {
-    const [b0, b1] = chunkRange(c, n, B);
-    trainPhase(wasm, plan, views, c, b0, b1, B, job === JOB.trainWithInput, job, phase, step);
+  for (let c = T > 1 ? Atomics.add(next, 0, 1) : 0; c < n; c = T > 1 ? Atomics.add(next, 0, 1) : c + 1) {
+    if (infer) {
+      forwardChunk(wasm, plan, t, c * INFER_CHUNK, Math.min(B, (c + 1) * INFER_CHUNK));
+    } else {
+      const [b0, b1] = chunkRange(c, n, B);
+      trainPhase(wasm, plan, views, c, b0, b1, B, job === JOB.trainWithInput, job, phase, step);
+    }
   }
 }

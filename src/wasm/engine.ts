@@ -136,6 +136,8 @@ export class FastNetwork implements DistortingNetwork, StagingNetwork {
   /** The update whose dropout masks the training passes draw (the trainer sets it before each step). */
   step = 0;
   private readonly control: Int32Array;
+  /** The control block's next-chunk word, which the threads claim chunks from. */
+  private readonly nextChunk: Int32Array;
   private readonly chunkMemory: ChunkViews;
   /** Full-capacity views of the input, output and label slots (made once: no allocation per step). */
   private readonly inputSlot: Float32Array;
@@ -171,6 +173,7 @@ export class FastNetwork implements DistortingNetwork, StagingNetwork {
     this.moment1 = new Float32Array(memory.buffer, plan.moment1, plan.paramCount);
     this.moment2 = new Float32Array(memory.buffer, plan.moment2, plan.paramCount);
     this.control = new Int32Array(memory.buffer, plan.control, 16);
+    this.nextChunk = this.control.subarray(CTRL.next, CTRL.next + 1);
     // the chunks' losses and gradient buffers, and the word of dropout's update number (chunk.ts)
     this.chunkMemory = chunkViews(plan, memory);
     this.inputSlot = new Float32Array(memory.buffer, plan.acts[0], plan.batch * plan.inputSize);
@@ -601,7 +604,7 @@ export class FastNetwork implements DistortingNetwork, StagingNetwork {
     }
   }
 
-  /** Runs one job (or phase of one) on every thread: this one takes chunks 0, T, 2T, …; worker t takes t, t+T, …. */
+  /** Runs one job (or phase of one) on every thread, this one included; the threads claim the chunks in turn. */
   private runPhase(job: number, batch: number, phase: number): void {
     // threads with no chunk to run stay asleep (online training: one pattern, one chunk, one thread)
     const chunks = job === JOB.infer ? Math.ceil(batch / INFER_CHUNK) : chunkCount(batch);
@@ -614,10 +617,11 @@ export class FastNetwork implements DistortingNetwork, StagingNetwork {
       Atomics.store(ctrl, CTRL.threads, T);
       Atomics.store(ctrl, CTRL.done, 0);
       Atomics.store(ctrl, CTRL.error, 0);
+      Atomics.store(ctrl, CTRL.next, 0);
       Atomics.add(ctrl, CTRL.generation, 1);
       Atomics.notify(ctrl, CTRL.generation);
     }
-    runShare(this.wasm, this.plan, this.chunkMemory, job, batch, 0, T, phase);
+    runShare(this.wasm, this.plan, this.chunkMemory, job, batch, 0, T, this.nextChunk, phase);
     if (T > 1) {
       for (let d = Atomics.load(ctrl, CTRL.done); d < T - 1; d = Atomics.load(ctrl, CTRL.done)) Atomics.wait(ctrl, CTRL.done, d, 10_000);
       if (Atomics.load(ctrl, CTRL.error) !== 0) throw new Error('a worker thread failed while running the network (see its message above)');

@@ -7,17 +7,19 @@ import { chunkViews, JOB, runShare } from './chunk.js';
 import type { Plan } from './plan.js';
 
 /** Control block words. */
-export const CTRL = { generation: 0, job: 1, batch: 2, threads: 3, done: 4, error: 5, phase: 6 } as const;
+export const CTRL = { generation: 0, job: 1, batch: 2, threads: 3, done: 4, error: 5, phase: 6, next: 7 } as const;
 
 /**
  * A worker thread's life: wait for the control block's generation to change, run this thread's share
- * of the chunks, count itself done; until the exit job. Shared by the Node (worker_threads) and
- * browser (Web Worker) entry points. `ready` is called once the generation it waits on is read, so the
- * first job cannot slip in between (the caller starts jobs only after every worker is ready).
+ * of the chunks (claimed one at a time: chunk.ts's runShare), count itself done; until the exit job.
+ * Shared by the Node (worker_threads) and browser (Web Worker) entry points. `ready` is called once the
+ * generation it waits on is read, so the first job cannot slip in between (the caller starts jobs only
+ * after every worker is ready).
  */
 export function workerLoop(wasm: WasmExports, plan: Plan, memory: WebAssembly.Memory, t: number, ready: () => void, report: (e: unknown) => void): void {
   const ctrl = new Int32Array(memory.buffer, plan.control, 16);
   const views = chunkViews(plan, memory);
+  const next = ctrl.subarray(CTRL.next, CTRL.next + 1);
   let generation = Atomics.load(ctrl, CTRL.generation);
   ready();
   for (;;) {
@@ -32,7 +34,7 @@ export function workerLoop(wasm: WasmExports, plan: Plan, memory: WebAssembly.Me
     const T = Atomics.load(ctrl, CTRL.threads);
     if (t >= T) continue;
     try {
-      runShare(wasm, plan, views, job, Atomics.load(ctrl, CTRL.batch), t, T, Atomics.load(ctrl, CTRL.phase));
+      runShare(wasm, plan, views, job, Atomics.load(ctrl, CTRL.batch), t, T, next, Atomics.load(ctrl, CTRL.phase));
     } catch (e) {
       report(e);
       Atomics.store(ctrl, CTRL.error, 1);
