@@ -2,7 +2,8 @@
 // LeCun et al. 1998's distorted training set), seeded so a run is reproducible and resumable.
 //
 //   elastic: a displacement field of uniform(−1, 1) values per pixel and direction, smoothed by a
-//            Gaussian of width σ and scaled by α (Simard et al.: σ = 4, α = 34 for MNIST);
+//            Gaussian of width σ that sums to 1 and scaled by α, so σ and α are Simard et al.'s
+//            (σ = 4, α = 34 for MNIST: 1.74 pixels on average; docs/SPEC.md);
 //   affine:  rotation by ±rotate degrees, scaling by 1 ± scale, horizontal shear by ±shear degrees and
 //            translation by ±translate pixels, uniform in each range, about the image centre;
 //   flip:    a left–right mirror, each pattern with probability ½;

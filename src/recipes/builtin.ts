@@ -10,6 +10,7 @@ import lenet5Recipe from './lenet5.json' with { type: 'json' };
 import lenet5DistortRecipe from './lenet5-distort.json' with { type: 'json' };
 import simardRecipe from './simard.json' with { type: 'json' };
 import simardWideRecipe from './simard-wide.json' with { type: 'json' };
+import simard2003Recipe from './simard-2003.json' with { type: 'json' };
 import lenetBnRecipe from './lenet-bn.json' with { type: 'json' };
 
 /** The notes' network: §3.1 convolutions and §3.2 subsampling with trainable β, b and activation. */
@@ -41,11 +42,14 @@ export const simard = simardRecipe.network as NetworkDescription;
 /** The same plan at LeNet-class widths: 20 and 50 maps with ReLU and mean pooling, 500 hidden ReLU units, softmax. */
 export const simardWide = simardWideRecipe.network as NetworkDescription;
 
+/** Simard et al. 2003 as their paper builds it: 29×29 input, 5 and 50 maps of 5×5 convolutions at stride 2, 100 hidden, scaled tanh, softmax. */
+export const simard2003 = simard2003Recipe.network as NetworkDescription;
+
 /** A LeNet-class net with padding, batch normalisation, max pooling and dropout (beyond the notes). */
 export const lenetBn = lenetBnRecipe.network as NetworkDescription;
 
 export const builtinNetworks: Record<string, NetworkDescription> = {
-  bouvrie, dlt, lenet5, learned, 'lenet5-distort': lenet5Distort, simard, 'simard-wide': simardWide, 'lenet-bn': lenetBn,
+  bouvrie, dlt, lenet5, learned, 'lenet5-distort': lenet5Distort, simard, 'simard-wide': simardWide, 'simard-2003': simard2003, 'lenet-bn': lenetBn,
 };
 
 export function builtinNetwork(name: string): NetworkDescription {

@@ -10,7 +10,7 @@ import { Rng } from '../../src/util/rng.js';
 import { builtinRecipes, resolveRecipe } from '../../src/recipes/recipe.js';
 import { train } from '../../src/train/trainer.js';
 
-const DISTORTION_RECIPES = ['simard-wide', 'simard', 'lenet5-distort'];
+const DISTORTION_RECIPES = ['simard-wide', 'simard', 'simard-2003', 'lenet5-distort'];
 const SIDE = 36;
 
 /** count bars, class k at k·18° (± 4°), random length, width and centre offset, noise in the background. */
