@@ -40,6 +40,7 @@ program
   .option('--no-resize', 'refuse images of --data whose size is not the most common one, instead of resizing them')
   .option('--epochs <n>', 'epochs (default: the recipe\'s)', positiveInt)
   .option('--seed <s>', 'seed of the shuffling and sampling', nonNegativeInt, 1)
+  .option('--init-seed <s>', 'seed of the network\'s initial weights (default: the recipe\'s network seed)', nonNegativeInt)
   .option('--threads <n>', 'threads for the wasm backend (default: the available cores)', positiveInt)
   .option('--out <file>', 'model file to write (default: <recipe>.safetensors)')
   .option('--resume', 'continue the model file at --out (or the file given to --recipe) from its last epoch end', false)

@@ -9,6 +9,7 @@ import { channelsOf, checkFits, classesOf, limitOf, type Dataset } from '../data
 import { loadTrainingData } from '../data/bundled.js';
 import { cacheDir, defaultDataDir, holdsIdxSet } from '../data/files.js';
 import { classCount } from '../network/loss.js';
+import { resolveDescription } from '../network/description.js';
 import { loadCheckpoint, restoreCheckpoint, saveCheckpoint, type Checkpoint } from '../train/checkpoint.js';
 import type { Recipe } from '../recipes/recipe.js';
 import { createTrainingNetwork, train, type EpochLog, type Progress, type TrainingState } from '../train/trainer.js';
@@ -26,6 +27,8 @@ export interface TrainCommandOptions {
   data?: string;
   epochs?: number;
   seed: number;
+  /** Seed of the initial weights, in place of the recipe's network seed (a new run only). */
+  initSeed?: number;
   threads?: number;
   out?: string;
   resume?: boolean;
@@ -82,8 +85,14 @@ export async function runTrain(o: TrainCommandOptions): Promise<number> {
       o.evalTrain ??= run.evalTrain ?? undefined;
       o.val ??= run.val ?? undefined;
     }
+    if (o.initSeed !== undefined) throw new CliError('--init-seed: a resumed run goes on from its saved weights; leave --init-seed out');
   } else {
     recipe = loadRecipe(o.recipe);
+    // the weights' seed is the description's, so the model file records the one it was made with
+    if (o.initSeed !== undefined) {
+      const { shapes: _derived, codes, ...stated } = recipe.network;
+      recipe.network = resolveDescription({ ...stated, codes: codes ?? undefined, seed: o.initSeed });
+    }
   }
   if (o.epochs !== undefined) recipe.training.epochs = o.epochs;
   const seed = state?.seed ?? o.seed;

@@ -20,10 +20,12 @@ import simard from './simard.json' with { type: 'json' };
 import simardWide from './simard-wide.json' with { type: 'json' };
 import simard2003 from './simard-2003.json' with { type: 'json' };
 import lenetBn from './lenet-bn.json' with { type: 'json' };
+import speedrun99 from './speedrun-99.json' with { type: 'json' };
+import speedrun995 from './speedrun-995.json' with { type: 'json' };
 import lenet5 from './lenet5.json' with { type: 'json' };
 import * as check from '../util/validate.js';
 
-export const builtinRecipes: Record<string, unknown> = { dlt, bouvrie, lenet5, learned, 'lenet5-distort': lenet5Distort, simard, 'simard-wide': simardWide, 'simard-2003': simard2003, 'lenet-bn': lenetBn };
+export const builtinRecipes: Record<string, unknown> = { dlt, bouvrie, lenet5, learned, 'lenet5-distort': lenet5Distort, simard, 'simard-wide': simardWide, 'simard-2003': simard2003, 'lenet-bn': lenetBn, 'speedrun-99': speedrun99, 'speedrun-995': speedrun995 };
 
 export type NormalisationName = 'unit' | 'lecun' | 'standard';
 

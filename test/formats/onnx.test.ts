@@ -71,7 +71,7 @@ async function compare(recipe: Recipe, patterns: number, epochs = 1) {
 
 describe('ONNX export, run by ONNX Runtime', () => {
   // enough patterns (and, for dlt, small enough batches) to take each recipe off its starting plateau
-  for (const [name, patterns, batch, epochs] of [['dlt', 6000, 10, 1], ['bouvrie', 8000, 10, 3], ['lenet5', 6000, 1, 1], ['learned', 6000, 1, 1], ['lenet5-distort', 6000, 16, 1], ['simard', 6000, 16, 1], ['simard-wide', 6000, 32, 1], ['simard-2003', 6000, 16, 1]] as const) {
+  for (const [name, patterns, batch, epochs] of [['dlt', 6000, 10, 1], ['bouvrie', 8000, 10, 3], ['lenet5', 6000, 1, 1], ['learned', 6000, 1, 1], ['lenet5-distort', 6000, 16, 1], ['simard', 6000, 16, 1], ['simard-wide', 6000, 32, 1], ['simard-2003', 6000, 16, 1], ['speedrun-99', 6000, 32, 1], ['speedrun-995', 6000, 32, 1]] as const) {
     it(`${name}: outputs on ${IMAGES} test images within 1e-5, the same classes`, async () => {
       const recipe = builtinRecipe(name);
       recipe.training.batch = batch;

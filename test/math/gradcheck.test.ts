@@ -62,7 +62,7 @@ describe('gradient check on random networks', () => {
 });
 
 describe('gradient check on the built-in networks', () => {
-  for (const name of ['bouvrie', 'dlt', 'lenet5', 'learned', 'lenet5-distort', 'simard', 'simard-wide', 'simard-2003']) {
+  for (const name of ['bouvrie', 'dlt', 'lenet5', 'learned', 'lenet5-distort', 'simard', 'simard-wide', 'simard-2003', 'speedrun-99', 'speedrun-995']) {
     it(`${name}: sampled parameters of every group within 1e-6`, () => {
       const net = new Network(builtinNetwork(name));
       const x = randomInputs(11, net.inputSize);

@@ -23,7 +23,7 @@ async function fast(d: NetworkDescription, batch: number, threads = 1, relaxedSi
 
 
 const NETWORKS: NetworkDescription[] = [
-  ...['bouvrie', 'dlt', 'lenet5', 'learned', 'lenet5-distort', 'simard', 'simard-wide', 'simard-2003'].map(builtinNetwork),
+  ...['bouvrie', 'dlt', 'lenet5', 'learned', 'lenet5-distort', 'simard', 'simard-wide', 'simard-2003', 'speedrun-99', 'speedrun-995'].map(builtinNetwork),
   ...Array.from({ length: 24 }, (_, n) => randomNetwork(n)),
   lenetTableNetwork(),
 ];

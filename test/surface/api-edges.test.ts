@@ -138,7 +138,7 @@ describe('API edges', () => {
     expect(r.network.name).toBe('dlt');
     const e = thrown(() => resolveRecipe({ network: 'alexnet' }));
     expect(e).toBeInstanceOf(RecipeError);
-    expect(e.message).toBe('network: unknown network "alexnet"; expected a description or one of bouvrie, dlt, lenet5, learned, lenet5-distort, simard, simard-wide, simard-2003, lenet-bn');
+    expect(e.message).toBe('network: unknown network "alexnet"; expected a description or one of bouvrie, dlt, lenet5, learned, lenet5-distort, simard, simard-wide, simard-2003, lenet-bn, speedrun-99, speedrun-995');
     expect(thrown(() => resolveRecipe({ network: 'dlt' }, {})).message).toBe('network: unknown network "dlt"; expected a description (no named networks were given)');
   });
 
@@ -219,7 +219,7 @@ describe('API edges', () => {
       ['applyUpdate: gradients of another length', () => applyUpdate(new Float64Array(4), new Float64Array(3), new Float64Array(4), new Float64Array(4), 0.1, 0, 0), /^grads: expected a Float64Array of 4 values \(as many as params\), got a Float64Array of 3$/],
       ['lossAndGradient: short outputs', () => lossAndGradient('mse', [0, 1], new Float64Array(5), [1, 2], 2, 10, null), /^y: expected a Float64Array of batch × classes = 20 outputs, got a Float64Array of 5$/],
       ['lossAndGradient: unknown loss', () => lossAndGradient('hinge' as never, [0, 1], new Float64Array(20), [1, 2], 2, 10, null), /^loss: expected one of mse, cross-entropy, got "hinge"$/],
-      ['builtinNetwork: unknown name', () => builtinNetwork('alexnet'), /^name: expected a built-in network: one of bouvrie, dlt, lenet5, learned, lenet5-distort, simard, simard-wide, simard-2003, lenet-bn, got "alexnet"$/],
+      ['builtinNetwork: unknown name', () => builtinNetwork('alexnet'), /^name: expected a built-in network: one of bouvrie, dlt, lenet5, learned, lenet5-distort, simard, simard-wide, simard-2003, lenet-bn, speedrun-99, speedrun-995, got "alexnet"$/],
       ['scheduledRate: empty schedule', () => scheduledRate([], 0), /^schedule: expected a non-empty list of \{epochs, rate\} stages, got \[\]$/],
       ['initialState: bad seed', () => initialState(1.5), /^seed: expected an integer in \[0, 4294967295\], got 1.5$/],
       ['range: negative', () => range(-1), /^n: expected an integer ≥ 0, got -1$/],

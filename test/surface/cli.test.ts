@@ -82,7 +82,7 @@ describe('convnotes gradcheck --json', () => {
 describe('bad input: one line naming the file or flag, exit 1, no stack trace', () => {
   const dir = mkdtempSync(join(tmpdir(), 'convnotes-'));
   const cases: [string, () => string[], RegExp][] = [
-    ['an unknown recipe', () => ['gradcheck', '--recipe', 'nosuchnet'], /--recipe nosuchnet: not a built-in network \(bouvrie, dlt, lenet5, learned, lenet5-distort, simard, simard-wide, simard-2003, lenet-bn\) and no such file/],
+    ['an unknown recipe', () => ['gradcheck', '--recipe', 'nosuchnet'], /--recipe nosuchnet: not a built-in network \(bouvrie, dlt, lenet5, learned, lenet5-distort, simard, simard-wide, simard-2003, lenet-bn, speedrun-99, speedrun-995\) and no such file/],
     ['a file that is not JSON', () => {
       const f = join(dir, 'broken.json');
       writeFileSync(f, '{"input": [1, 28, 28], ');

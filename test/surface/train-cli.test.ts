@@ -88,7 +88,7 @@ describe('bad input: one line naming the file and the problem, exit 1, nothing w
     // a label above 9 is a 13th class, which a recipe fits by its output layer, but not by class codes
     ['a label above 9 for a recipe of 10 class codes', () => ['train', '--recipe', 'lenet5', '--data', dataset('label', (f) => { f['train-labels-idx1-ubyte'][8 + 3] = 12; })], /lenet5: network\.codes: expected 13 class codes for .*label's 13 classes/],
     ['a missing data folder', () => ['train', '--data', join(dir, 'nowhere')], /nowhere: no such folder/],
-    ['an unknown recipe', () => ['train', '--recipe', 'alexnet'], /--recipe alexnet: not a built-in recipe \(dlt, bouvrie, lenet5, learned, lenet5-distort, simard, simard-wide, simard-2003, lenet-bn\) and no such file/],
+    ['an unknown recipe', () => ['train', '--recipe', 'alexnet'], /--recipe alexnet: not a built-in recipe \(dlt, bouvrie, lenet5, learned, lenet5-distort, simard, simard-wide, simard-2003, lenet-bn, speedrun-99, speedrun-995\) and no such file/],
     ['a recipe with a bad field', () => {
       const f = join(dir, 'bad-recipe.json');
       writeFileSync(f, JSON.stringify({ name: 'x', network: 'dlt', training: { rate: [{ epochs: 0, rate: 1 }] } }));
