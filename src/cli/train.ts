@@ -168,7 +168,7 @@ export async function runTrain(o: TrainCommandOptions): Promise<number> {
       saveCheckpoint(modelFile, net, recipe, s, run);
       appendFileSync(logFile, `${JSON.stringify({ recipe: recipe.name, ...log })}\n`);
       const valPart = log.valError === undefined ? '' : `  val error ${percent(log.valError)}`;
-      say(`epoch ${String(log.epoch).padStart(2)}/${t.epochs}  rate ${log.rate}  loss ${log.trainLoss.toFixed(4)}  train error ${percent(log.trainError)}${valPart}  test error ${percent(log.testError)}  ${Math.round(log.imagesPerSecond)} img/s  ${log.seconds.toFixed(1)} s`);
+      say(`epoch ${String(log.epoch).padStart(2)}/${t.epochs}  rate ${Number(log.rate.toPrecision(3))}  loss ${log.trainLoss.toFixed(4)}  train error ${percent(log.trainError)}${valPart}  test error ${percent(log.testError)}  ${Math.round(log.imagesPerSecond)} img/s  ${log.seconds.toFixed(1)} s`);
       // the lowest validation error of the run so far (a resumed run's earlier epochs included)
       if (o.keepBest && log.valError !== undefined && s.history.every((h) => h.epoch === log.epoch || h.valError === undefined || log.valError! < h.valError)) {
         saveCheckpoint(bestFile, net, recipe, s, run);
