@@ -11,6 +11,7 @@ import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { describePool, loadPool, padded, poolKey, poolSpecs, type Pool } from './data.js';
 import { kernelCases, timeKernel, type KernelResult } from './kernels.js';
+import { epochSection, type EpochResult } from './epoch.js';
 import { measure, WINDOW, type Timing, type TimingOptions } from './measure.js';
 import { MEMORY_STEPS, memorySupport, nodeMemory, type MemoryFigure } from './memory.js';
 import { convAlgorithms, NET_GROUPS, NET_IDS, NETS, portable, type BenchNet, type NetId, type PortableNet } from './nets.js';
@@ -50,6 +51,8 @@ const USAGE = `usage: npm run bench -- [options]
   --memory           after the checks, instead of the timing: each system's peak memory while it
                      trains each net (${MEMORY_STEPS} steps in a fresh process; convnotes, tfjs-wasm, torch)
   --no-kernels       skip the kernel GFLOPS section
+  --epoch N          images of the simard-wide epoch section (its distortions included, against PyTorch's
+                     affine_grid + grid_sample version; default: 6000; 0 skips it)
   --kernel-impl I    wasm (default) or reference: time the float64 reference kernels instead
                      (a self-test of the kernel section, not a result)
   --convnotes I      engine (default: the wasm engine when built, else the reference) or reference
@@ -67,6 +70,8 @@ interface Options {
   check: boolean;
   memory: boolean;
   kernels: boolean;
+  /** Images of the simard-wide epoch section (0: none). */
+  epochImages: number;
   kernelImpl: 'wasm' | 'reference';
   convnotes: 'engine' | 'reference';
 }
@@ -102,7 +107,7 @@ function parseOptions(argv: string[]): Options | null {
       nets: { type: 'string' }, phases: { type: 'string' }, threads: { type: 'string' }, seconds: { type: 'string' },
       warmup: { type: 'string' }, systems: { type: 'string' }, images: { type: 'string' }, data: { type: 'string' },
       json: { type: 'boolean' }, check: { type: 'boolean' }, memory: { type: 'boolean' }, 'no-kernels': { type: 'boolean' },
-      'kernel-impl': { type: 'string' }, convnotes: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      epoch: { type: 'string' }, 'kernel-impl': { type: 'string' }, convnotes: { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
     strict: true,
   });
@@ -125,6 +130,7 @@ function parseOptions(argv: string[]): Options | null {
     check: values.check ?? false,
     memory: values.memory ?? false,
     kernels: !values['no-kernels'],
+    epochImages: values.epoch === '0' ? 0 : positive(values.epoch, '--epoch', 6000, true),
     kernelImpl,
     convnotes,
   };
@@ -228,6 +234,8 @@ export interface Report {
   peakGflops: number | null;
   /** --memory's figures (empty without it). */
   memory: MemoryRow[];
+  /** The simard-wide epoch section's figures (empty without it). */
+  epoch: EpochResult[];
 }
 
 function at(f: Figure | undefined, threads: number): number | null {
@@ -386,7 +394,8 @@ async function main(): Promise<number> {
   // One pool per poolKey; the kernel section's engine profile reads MNIST digits, so a timing run with
   // kernels loads MNIST even for the colour nets alone.
   const kernels = o.kernels && !o.check && !o.memory;
-  const specs = poolSpecs(kernels ? [NETS.N1, ...o.nets] : o.nets, { dir: o.data, count: o.images });
+  const epochRun = o.epochImages > 0 && !o.check && !o.memory;
+  const specs = poolSpecs(kernels || epochRun ? [NETS.N1, ...o.nets] : o.nets, { dir: o.data, count: o.images });
   const pools = new Map<string, Pool>();
   for (const [key, spec] of specs) {
     const pool = await loadPool(spec);
@@ -502,7 +511,7 @@ async function main(): Promise<number> {
     for (const f of failures) out.push(`not measured: ${f}`);
     if (mismatches) out.push(`WARNING: ${mismatches} same-function check(s) failed (see the first table).`);
     console.log(out.join('\n'));
-    if (o.json) console.log(JSON.stringify({ rows: [], kernels: [], peakGflops: null, memory: rows } satisfies Report));
+    if (o.json) console.log(JSON.stringify({ rows: [], kernels: [], peakGflops: null, memory: rows, epoch: [] } satisfies Report));
     return 0;
   }
 
@@ -627,6 +636,9 @@ async function main(): Promise<number> {
     }
   }
 
+  // ---- The simard-wide epoch, distortions included, against PyTorch's version of the recipe.
+  const epoch = epochRun ? await epochSection(pools.get(poolKey(NETS.N1))!, o.threads, o.epochImages, o.systems.has('torch') ? av.torch : null, (s) => log(s)) : null;
+
   // ---- Output.
   out.push('');
   for (const b of blocks) {
@@ -646,6 +658,10 @@ async function main(): Promise<number> {
   for (const n of runNotices) notes.push(`notice: ${n}`);
   if (mismatches) notes.push(`WARNING: ${mismatches} same-function check(s) failed (see the first table).`);
   out.push(...notes);
+  if (epoch) {
+    out.push('');
+    out.push(...epoch.lines);
+  }
   if (kernelLines.length) {
     out.push('');
     out.push(...kernelLines);
@@ -653,7 +669,7 @@ async function main(): Promise<number> {
   console.log(out.join('\n'));
 
   if (o.json) {
-    const report: Report = { rows: [], kernels: kernelResults, peakGflops, memory: [] };
+    const report: Report = { rows: [], kernels: kernelResults, peakGflops, memory: [], epoch: epoch?.results ?? [] };
     for (const b of blocks) {
       for (const t of o.threads) {
         const num = (s: SystemId) => at(b.figures.get(s), t);

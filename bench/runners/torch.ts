@@ -102,22 +102,30 @@ async function runScript(py: TorchPython, nets: TorchNet[], settings: object): P
       }),
       ...settings,
     };
-    writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
-    const stdout = await new Promise<string>((resolve, reject) => {
-      const child = spawn(py.python, [join(ROOT, 'bench', 'torch_bench.py'), join(dir, 'config.json')], { stdio: ['ignore', 'pipe', 'inherit'] });
-      let out = '';
-      child.stdout.setEncoding('utf8');
-      child.stdout.on('data', (d: string) => (out += d));
-      child.on('error', reject);
-      child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`bench/torch_bench.py exited with ${code}`))));
-    });
-    const last = stdout.trim().split('\n').pop() ?? '';
-    try {
-      return JSON.parse(last) as unknown;
-    } catch {
-      throw new Error(`bench/torch_bench.py: expected a JSON line at the end of its output, got ${JSON.stringify(last.slice(0, 200))}`);
-    }
+    return await runPython(py, 'torch_bench.py', dir, config);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Runs bench/SCRIPT with `config` written to DIR/config.json (progress to this process's stderr) and
+ * returns the JSON object its stdout ends with.
+ */
+export async function runPython(py: TorchPython, script: string, dir: string, config: object): Promise<unknown> {
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
+  const stdout = await new Promise<string>((resolve, reject) => {
+    const child = spawn(py.python, [join(ROOT, 'bench', script), join(dir, 'config.json')], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (d: string) => (out += d));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`bench/${script} exited with ${code}`))));
+  });
+  const last = stdout.trim().split('\n').pop() ?? '';
+  try {
+    return JSON.parse(last) as unknown;
+  } catch {
+    throw new Error(`bench/${script}: expected a JSON line at the end of its output, got ${JSON.stringify(last.slice(0, 200))}`);
   }
 }
