@@ -9,6 +9,7 @@
 
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
+import { builtinRecipe } from 'convnotes';
 import { describePool, loadPool, padded, poolKey, poolSpecs, type Pool } from './data.js';
 import { kernelCases, timeKernel, type KernelResult } from './kernels.js';
 import { epochSection, type EpochResult } from './epoch.js';
@@ -137,6 +138,9 @@ function parseOptions(argv: string[]): Options | null {
 }
 
 const log = (...a: unknown[]) => console.error('[bench]', ...a);
+
+/** Built-in recipes whose layers the kernel section profiles beside the bench's nets (issue 18's speed points). */
+const PROFILED_RECIPES = ['speedrun-99', 'speedrun-995', 'simard-wide', 'lenet5'];
 
 // ---------------------------------------------------------------------------------------------------
 
@@ -615,16 +619,24 @@ async function main(): Promise<number> {
       const pool = pools.get(poolKey(NETS.N1));
       if (typeof engine !== 'string' && pool) {
         kernelLines.push('Engine layers (src/wasm/engine.ts profileLayers: whole-batch layer kernels, one thread, training batch of real images)');
-        for (const id of ['N1', 'N2', 'N3'] as const) {
-          const net = NETS[id];
-          const fast = await engine.createFastNetwork(net.description, { batch: net.trainBatch, threads: 1 });
+        // the bench's nets, then the built-in recipes whose layers issue 18 holds to 60 % of the peak,
+        // each at its own training batch, its input the digits centred as the trainer centres them
+        const profiled = [
+          ...(['N1', 'N2', 'N3'] as const).map((id) => ({ id: id as string, description: NETS[id].description, batch: NETS[id].trainBatch, pad: NETS[id].pad })),
+          ...PROFILED_RECIPES.map((name) => {
+            const r = builtinRecipe(name);
+            return { id: name, description: r.network, batch: r.training.batch, pad: (r.network.input[1] - pool.side) / 2 };
+          }),
+        ];
+        for (const { id, description, batch, pad: inputPad } of profiled) {
+          const fast = await engine.createFastNetwork(description, { batch, threads: 1 });
           if (!fast.computeGradients || !fast.profileLayers) {
             await fast.dispose();
             break;
           }
-          const side = pool.side + 2 * net.pad;
-          const images = padded(pool, net.pad).subarray(0, net.trainBatch * side * side);
-          fast.computeGradients(images, pool.labels.subarray(0, net.trainBatch), net.trainBatch);
+          const side = pool.side + 2 * inputPad;
+          const images = padded(pool, inputPad).subarray(0, batch * side * side);
+          fast.computeGradients(images, pool.labels.subarray(0, batch), batch);
           for (const r of fast.profileLayers(seconds)) {
             const name = `engine ${id} ${r.layer} ${r.phase}`;
             kernelResults.push({ name, gflops: r.gflops });
