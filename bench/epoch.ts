@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Pool } from './data.js';
 import { poolDataset } from './runners/convnotes.js';
-import { runPython, type TorchPython } from './runners/torch.js';
+import { rawBytes, runPython, type TorchPython } from './runners/torch.js';
 
 export const EPOCH_RECIPE = 'simard-wide';
 /** Steps trained before the timing starts (compilation, caches, the thread pool). */
@@ -47,9 +47,8 @@ async function convnotesEpoch(pool: Pool, threads: number, images: number): Prom
 async function torchEpochs(py: TorchPython, pool: Pool, threads: number[], images: number): Promise<EpochResult[]> {
   const dir = mkdtempSync(join(tmpdir(), 'convnotes-bench-epoch-'));
   try {
-    const bytes = (a: Float32Array | Uint8Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-    writeFileSync(join(dir, 'images.f32'), bytes(pool.images));
-    writeFileSync(join(dir, 'labels.u8'), bytes(pool.labels));
+    writeFileSync(join(dir, 'images.f32'), rawBytes(pool.images));
+    writeFileSync(join(dir, 'labels.u8'), rawBytes(pool.labels));
     const out = (await runPython(py, 'torch_epoch.py', dir, {
       images: join(dir, 'images.f32'), labels: join(dir, 'labels.u8'), count: pool.count, side: pool.side,
       warmup: WARMUP_STEPS, runs: threads.map((t) => ({ threads: t, images })),

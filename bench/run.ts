@@ -649,7 +649,7 @@ async function main(): Promise<number> {
   }
 
   // ---- The simard-wide epoch, distortions included, against PyTorch's version of the recipe.
-  const epoch = epochRun ? await epochSection(pools.get(poolKey(NETS.N1))!, o.threads, o.epochImages, o.systems.has('torch') ? av.torch : null, (s) => log(s)) : null;
+  const epoch = epochRun ? await epochSection(pools.get(poolKey(NETS.N1))!, o.threads, o.epochImages, o.systems.has('torch') ? av.torch : null, log) : null;
 
   // ---- Output.
   out.push('');

@@ -43,6 +43,15 @@ def log(*args):
     print('[torch]', *args, file=sys.stderr, flush=True)
 
 
+def load_config(usage):
+    """The config named by the one argument (the harness's JSON); with any other arguments, the usage and exit 2."""
+    if len(sys.argv) != 2:
+        print(usage, file=sys.stderr)
+        sys.exit(2)
+    with open(sys.argv[1]) as f:
+        return json.load(f)
+
+
 def activation(name):
     if name == 'identity':
         return None
@@ -275,11 +284,7 @@ def memory(bench, m):
 
 
 def main():
-    if len(sys.argv) != 2:
-        print(__doc__, file=sys.stderr)
-        sys.exit(2)
-    with open(sys.argv[1]) as f:
-        cfg = json.load(f)
+    cfg = load_config(__doc__)
     pools = [load_pool(pool) for pool in cfg['pools']]
     benches = {net['id']: Bench(net, pools[net['pool']]) for net in cfg['nets']}
     out = {'torch': torch.__version__, 'python': sys.version.split()[0], 'results': [], 'checks': []}

@@ -27,9 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-
-def log(*args):
-    print('[torch]', *args, file=sys.stderr, flush=True)
+from torch_bench import load_config, log  # the bench's scripts sit side by side in bench/
 
 
 def network():
@@ -109,11 +107,7 @@ def run(images, labels, threads, count, warmup, seed):
 
 
 def main():
-    if len(sys.argv) != 2:
-        print(__doc__, file=sys.stderr)
-        sys.exit(2)
-    with open(sys.argv[1]) as f:
-        cfg = json.load(f)
+    cfg = load_config(__doc__)
     count, side = cfg['count'], cfg['side']
     images = torch.from_numpy(np.fromfile(cfg['images'], dtype=np.float32).reshape(count, 1, side, side))
     labels = torch.from_numpy(np.fromfile(cfg['labels'], dtype=np.uint8).astype(np.int64))

@@ -82,22 +82,26 @@ export async function torchMemory(py: TorchPython, net: TorchNet, threads: numbe
 
 /** Writes the nets' pools (each once) and parameters and the config to a temporary folder, runs the
  *  script on it and returns the JSON object of its last line of stdout. */
+/** A typed array's bytes, as the Python side reads them with numpy.fromfile. */
+export function rawBytes(a: Float32Array | Float64Array | Uint8Array): Uint8Array {
+  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+}
+
 async function runScript(py: TorchPython, nets: TorchNet[], settings: object): Promise<unknown> {
   const dir = mkdtempSync(join(tmpdir(), 'convnotes-bench-'));
   try {
-    const bytes = (a: Float32Array | Float64Array | Uint8Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
     const pools: Pool[] = [...new Set(nets.map((n) => n.pool))];
     const config = {
       pools: pools.map((pool, i) => {
         const images = join(dir, `images-${i}.f32`);
         const labels = join(dir, `labels-${i}.u8`);
-        writeFileSync(images, bytes(pool.images));
-        writeFileSync(labels, bytes(pool.labels));
+        writeFileSync(images, rawBytes(pool.images));
+        writeFileSync(labels, rawBytes(pool.labels));
         return { images, labels, count: pool.count, channels: pool.channels, side: pool.side };
       }),
       nets: nets.map(({ net, portable, params, pool }) => {
         const file = join(dir, `params-${net.id}.f64`);
-        writeFileSync(file, bytes(params));
+        writeFileSync(file, rawBytes(params));
         return { id: net.id, portable, params: file, pool: pools.indexOf(pool), trainBatch: net.trainBatch, inferBatch: net.inferBatch, rate: net.rate };
       }),
       ...settings,
